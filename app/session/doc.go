@@ -1,0 +1,69 @@
+// Package session is a port of Django's session framework
+// (django.contrib.sessions) to Echo.
+//
+// A [Manager], built from a [Config] holding Django's SESSION_* settings,
+// provides an Echo middleware. Each request gets a [Session], found with
+// [From], with Django's dictionary API; the middleware loads it lazily and
+// saves it just before the response starts. Storage is pluggable through
+// the small [Store] interface; package dbstore keeps Django's
+// django_session table through GORM.
+//
+// # Django to Go
+//
+//	request.session[key]                     s.Lookup(key)
+//	request.session.get(key, default)        s.Get(key, def), s.GetString, s.GetInt, ..., Get[T](s, key)
+//	request.session[key] = value             s.Set(key, value)
+//	del request.session[key]                 s.Delete(key)   (a missing key is not an error)
+//	request.session.pop(key, default)        s.Pop(key, def)
+//	request.session.setdefault(key, value)   s.SetDefault(key, value)
+//	request.session.update(d)                s.Update(d)
+//	key in request.session                   s.Has(key)
+//	keys() / items() / len()                 s.Keys() / s.Items() / s.Len()
+//	request.session["n"] += 1                s.Incr("n", 1)   (never loses a concurrent increment)
+//	clear() / flush() / cycle_key()          s.Clear() / s.Flush() / s.CycleKey()
+//	set_expiry(300) / (0) / (dt) / (None)    s.SetExpiry(300) / s.SetExpiry(0) / s.SetExpiryAt(t) / s.ResetExpiry()
+//	get_expiry_age() / get_expiry_date()     s.ExpiryAge() / s.ExpiryDate()
+//	get_expire_at_browser_close()            s.ExpireAtBrowserClose()
+//	is_empty() / modified / accessed         s.IsEmpty() / s.Modified() / s.Accessed()
+//	session.save()                           s.Save()
+//	SessionStore(session_key=k)              m.Open(ctx, k)
+//
+// # Format
+//
+// Data is a JSON object signed in Django's own format (django.core.signing
+// with the "django.contrib.sessions.SessionStore" salt, HMAC-SHA256,
+// optional zlib), so a Django site with the same SECRET_KEY and table reads
+// what Go writes and the other way round. JSON rather than gob means a
+// changed Go type never breaks a stored session. Numbers are kept as
+// json.Number, so 42 stays an integer. Data that fails its signature or
+// does not decode loads as an empty session, with a warning logged.
+//
+// # No lost updates
+//
+// Django and the usual Go session libraries write a request's whole
+// dictionary back at the end: of two overlapping requests that change
+// different keys, the last one to finish silently erases the other's
+// change, and concurrent "visits += 1" lose counts. This package saves a
+// request's session as the list of operations it performed (set, delete,
+// pop, clear, setdefault, increment). The save is a compare-and-swap on the
+// stored record: [Store.Update] replaces the data only if it still equals
+// the data the request loaded. When another request or process got there
+// first, the session reloads the record, replays its operations on the
+// fresh data and tries again. Each failed attempt means another save
+// succeeded, so the loop always progresses, and because the check is in the
+// store, it holds for any number of processes sharing one database.
+//
+// Creating and updating are separate store operations. A request whose
+// session was deleted meanwhile (a logout in another tab) gets
+// [ErrInterrupted] (400) rather than bringing the session back; Flush and
+// CycleKey are carried out when the response starts, so a request that
+// fails with a 5xx changes nothing at all.
+//
+// # Errors
+//
+// A store fault never produces a half-written response: the save runs in
+// the response writer before the status line goes out, and a failure
+// replaces the handler's response through [Config.ErrorHandler] (by default
+// a logged 503). A load fault is kept in the session ([Session.Err]) and
+// reported the same way.
+package session

@@ -1,0 +1,411 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// expiryKey is where Django keeps a per-session expiry in the data.
+const expiryKey = "_session_expiry"
+
+type opKind uint8
+
+const (
+	opSet opKind = iota
+	opDelete
+	opClear
+	opSetDefault
+	opIncr
+)
+
+// op is one change a request made to its session. A save replays the ops
+// of the request on the freshest stored data, so concurrent requests that
+// touch different keys (or increment the same counter) all keep their
+// changes.
+type op struct {
+	kind  opKind
+	key   string
+	value any
+	n     int64
+}
+
+func (o op) apply(m map[string]any) {
+	switch o.kind {
+	case opSet:
+		m[o.key] = o.value
+	case opDelete:
+		delete(m, o.key)
+	case opClear:
+		clear(m)
+	case opSetDefault:
+		if _, ok := m[o.key]; !ok {
+			m[o.key] = o.value
+		}
+	case opIncr:
+		m[o.key] = json.Number(strconv.FormatInt(addInt(m[o.key], o.n), 10))
+	}
+}
+
+// addInt adds n to an integer value; a missing or non-integer value counts
+// as zero. The sum saturates instead of wrapping.
+func addInt(v any, n int64) int64 {
+	cur, _ := asInt64(v)
+	if n > 0 && cur > math.MaxInt64-n {
+		return math.MaxInt64
+	}
+	if n < 0 && cur < math.MinInt64-n {
+		return math.MinInt64
+	}
+	return cur + n
+}
+
+// Session is one request's session: a dictionary of JSON values with
+// Django's API. It loads from the store on first use and is saved by the
+// middleware when the response starts. Its methods are safe for concurrent
+// use.
+//
+// Values read back in their JSON form: numbers are json.Number (use
+// [Session.GetInt], [Session.GetFloat] or [Get]), objects map[string]any,
+// arrays []any. Changing a map or slice obtained from the session does not
+// mark it modified; set the key again.
+type Session struct {
+	m   *Manager
+	ctx context.Context
+
+	mu        sync.Mutex
+	key       string // current key; "" when the session has none yet
+	hadCookie bool   // the request carried a session cookie
+	loaded    bool
+	err       error          // a load or encoding fault: blocks every write
+	data      map[string]any // current view of the data
+	rowKey    string         // key of the stored record this view is based on
+	raw       string         // that record's data, the compare-and-swap token
+	ops       []op           // changes not yet saved
+	dirty     bool           // something to write: ops, a flush or a key cycle
+	deleteKey string         // record to delete at save (flush)
+	cycle     bool           // the record moves to key at save (cycle_key)
+	accessed  bool
+	modified  bool
+}
+
+// load reads the session from the store on first use; the caller holds mu.
+func (s *Session) load() {
+	s.accessed = true
+	if s.loaded {
+		return
+	}
+	s.loaded = true
+	s.data = map[string]any{}
+	if s.key == "" {
+		return
+	}
+	rec, err := s.m.fetch(s.ctx, s.key)
+	switch {
+	case err == nil:
+		s.rowKey, s.raw, s.data = rec.Key, rec.Data, s.m.decode(rec)
+	case isNotFound(err):
+		// Unknown or expired keys are never adopted: a fresh session.
+		s.key = ""
+	default:
+		s.err = err
+	}
+}
+
+func (s *Session) change(o op) {
+	o.apply(s.data)
+	if o.kind == opClear {
+		s.ops = s.ops[:0]
+	}
+	s.ops = append(s.ops, o)
+	s.modified = true
+	s.dirty = true
+}
+
+// Key returns the session key, or "" for a session not stored yet. After
+// CycleKey it is the new key.
+func (s *Session) Key() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.key
+}
+
+// Err returns the store fault that stopped this session from loading or a
+// value from encoding, if any. The middleware reports it through the error
+// hook and never saves such a session; handlers may check it earlier.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Lookup returns the value for key and whether it is present (Django's
+// session[key], without the KeyError).
+func (s *Session) Lookup(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	v, ok := s.data[key]
+	return v, ok
+}
+
+// Get returns the value for key, or def when it is absent (Django's
+// session.get(key, default)).
+func (s *Session) Get(key string, def any) any {
+	if v, ok := s.Lookup(key); ok {
+		return v
+	}
+	return def
+}
+
+// Has reports whether key is present (Django's key in session).
+func (s *Session) Has(key string) bool {
+	_, ok := s.Lookup(key)
+	return ok
+}
+
+// Set stores value under key (session[key] = value). The value must be
+// representable in JSON; otherwise the session records the error and will
+// not be saved (see Err).
+func (s *Session) Set(key string, value any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.set(key, value)
+}
+
+func (s *Session) set(key string, value any) {
+	s.load()
+	v, err := normalize(value)
+	if err != nil {
+		if s.err == nil {
+			s.err = fmt.Errorf("%w: key %q: %v", ErrValue, key, err)
+		}
+		return
+	}
+	s.change(op{kind: opSet, key: key, value: v})
+}
+
+// Update sets every pair of values (session.update(d)). Like Django it
+// marks the session modified even when values is empty.
+func (s *Session) Update(values map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		s.set(k, values[k])
+	}
+	s.modified = true
+}
+
+// SetDefault returns the value for key, storing value first when key is
+// absent (session.setdefault(key, value)).
+func (s *Session) SetDefault(key string, value any) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	if v, ok := s.data[key]; ok {
+		return v
+	}
+	v, err := normalize(value)
+	if err != nil {
+		if s.err == nil {
+			s.err = fmt.Errorf("%w: key %q: %v", ErrValue, key, err)
+		}
+		return nil
+	}
+	s.change(op{kind: opSetDefault, key: key, value: v})
+	return v
+}
+
+// Delete removes key (del session[key]). A missing key is not an error and
+// leaves the session unmodified.
+func (s *Session) Delete(key string) {
+	s.Pop(key, nil)
+}
+
+// Pop removes key and returns its value, or def when it is absent
+// (session.pop(key, default)).
+func (s *Session) Pop(key string, def any) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	v, ok := s.data[key]
+	if !ok {
+		return def
+	}
+	s.change(op{kind: opDelete, key: key})
+	return v
+}
+
+// Incr adds n to the integer under key (a missing or non-integer value
+// counts as 0) and returns the new value as this request sees it. The
+// addition is saved as an increment, not as the value: N concurrent
+// increments of one session, in any number of processes, add exactly N.
+// Call Save to learn the value that was actually stored.
+func (s *Session) Incr(key string, n int64) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	s.change(op{kind: opIncr, key: key, n: n})
+	v, _ := asInt64(s.data[key])
+	return v
+}
+
+// Keys returns the keys, sorted.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return slices.Sorted(maps.Keys(s.data))
+}
+
+// Items returns a copy of the data (session.items()).
+func (s *Session) Items() map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return maps.Clone(s.data)
+}
+
+// Len returns the number of keys.
+func (s *Session) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return len(s.data)
+}
+
+// Clear removes every key but keeps the session key (session.clear()): the
+// record is saved empty and the cookie stays.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	s.change(op{kind: opClear})
+}
+
+// Flush removes the data and the stored record and drops the key
+// (session.flush()), as on logout: the old cookie no longer opens anything,
+// and the response deletes it (or replaces it, if data is set afterwards).
+// The record is deleted when the response starts, and not at all if the
+// response is a server error.
+func (s *Session) Flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	if s.rowKey != "" {
+		s.deleteKey = s.rowKey
+	}
+	s.data = map[string]any{}
+	s.ops = s.ops[:0]
+	s.rowKey, s.raw, s.key, s.cycle = "", "", "", false
+	s.modified = true
+	s.dirty = true
+}
+
+// CycleKey gives the session a new key and keeps its data
+// (session.cycle_key()). Call it when privileges change, at login above
+// all: an attacker who planted a known session key in the victim's browser
+// (session fixation) is left holding a key that no longer exists. The old
+// record is deleted when the new one is written.
+func (s *Session) CycleKey() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	s.modified = true
+	if s.rowKey == "" {
+		return // nothing stored yet: the first save picks a fresh key anyway
+	}
+	s.key = NewKey()
+	s.cycle = true
+	s.dirty = true
+}
+
+// SetExpiry sets the session to expire after seconds of inactivity
+// (set_expiry(int)); 0 means when the browser closes, and a negative value
+// expires it at once.
+func (s *Session) SetExpiry(seconds int) {
+	s.Set(expiryKey, seconds)
+}
+
+// SetExpiryAt sets the session to expire at t (set_expiry(datetime)).
+func (s *Session) SetExpiryAt(t time.Time) {
+	s.Set(expiryKey, isoformat(t))
+}
+
+// ResetExpiry returns the session to the default expiry policy
+// (set_expiry(None)).
+func (s *Session) ResetExpiry() {
+	s.Delete(expiryKey)
+}
+
+// ExpiryAge returns the seconds until the session expires, counted from
+// now (get_expiry_age()); an expiry in the past is negative.
+func (s *Session) ExpiryAge() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return s.m.expiryAge(s.data, s.m.cfg.Now())
+}
+
+// ExpiryDate returns when the session expires if it is saved now
+// (get_expiry_date()).
+func (s *Session) ExpiryDate() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return s.m.expiryDate(s.data, s.m.cfg.Now())
+}
+
+// ExpireAtBrowserClose reports whether the cookie lasts only until the
+// browser closes (get_expire_at_browser_close()).
+func (s *Session) ExpireAtBrowserClose() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return s.m.expireAtBrowserClose(s.data)
+}
+
+// IsEmpty reports whether the session has neither a key nor data. It does
+// not load the session.
+func (s *Session) IsEmpty() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isEmpty()
+}
+
+func (s *Session) isEmpty() bool {
+	return s.key == "" && (!s.loaded || len(s.data) == 0)
+}
+
+// Modified reports whether the session was changed during this request.
+func (s *Session) Modified() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.modified
+}
+
+// Accessed reports whether the session was read or written during this
+// request.
+func (s *Session) Accessed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accessed
+}
+
+// Save writes the pending changes now instead of when the response starts
+// (Django's session.save()), and returns a store fault or ErrInterrupted.
+// Afterwards the session holds the data as stored, including changes that
+// concurrent requests saved first.
+func (s *Session) Save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return s.persist(s.ctx, false)
+}

@@ -1,0 +1,203 @@
+package session
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// SessionSalt is the salt Django's built-in session engines sign with
+// ("django.contrib.sessions." + "SessionStore").
+const SessionSalt = "django.contrib.sessions.SessionStore"
+
+// ErrBadSignature is returned by [Signer.Unsign] when no key verifies the
+// signature (tampering, another SECRET_KEY, or garbage).
+var ErrBadSignature = errors.New("session: bad signature")
+
+// ErrMalformed is returned by [Signer.Loads] when a correctly signed value
+// cannot be decoded (bad base64, zlib or JSON).
+var ErrMalformed = errors.New("session: malformed signed value")
+
+// maxDecompressed bounds inflation of signed payloads: a session larger than
+// this is refused rather than allowed to exhaust memory.
+const maxDecompressed = 8 << 20
+
+// Signer signs and verifies values in the format of Django's
+// django.core.signing.TimestampSigner with HMAC-SHA256, so that values it
+// writes are read by Django's signing.loads and back:
+//
+//	[.]base64url(json):base62(unix time):base64url(HMAC-SHA256(SHA256(salt+"signer"+secret), value))
+//
+// A leading "." marks a zlib-compressed payload. A Signer is safe for
+// concurrent use.
+type Signer struct {
+	keys [][]byte // derived HMAC keys: the SECRET_KEY first, then fallbacks
+}
+
+// NewSigner returns a Signer for salt that signs with secret and also
+// accepts signatures made with any of fallbacks (Django's
+// SECRET_KEY_FALLBACKS, for key rotation).
+func NewSigner(secret string, fallbacks []string, salt string) *Signer {
+	s := &Signer{}
+	for _, k := range append([]string{secret}, fallbacks...) {
+		sum := sha256.Sum256([]byte(salt + "signer" + k))
+		s.keys = append(s.keys, sum[:])
+	}
+	return s
+}
+
+func (s *Signer) signature(key []byte, value string) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(value))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Sign appends ":" and the signature of value made with the current key.
+func (s *Signer) Sign(value string) string {
+	return value + ":" + s.signature(s.keys[0], value)
+}
+
+// Unsign verifies the signature at the end of signed with the current key or
+// any fallback, in constant time, and returns the value before it.
+func (s *Signer) Unsign(signed string) (string, error) {
+	i := strings.LastIndexByte(signed, ':')
+	if i < 0 {
+		return "", fmt.Errorf("%w: no separator", ErrBadSignature)
+	}
+	value, sig := signed[:i], signed[i+1:]
+	for _, k := range s.keys {
+		if hmac.Equal([]byte(sig), []byte(s.signature(k, value))) {
+			return value, nil
+		}
+	}
+	return "", ErrBadSignature
+}
+
+// Dumps serializes v as compact JSON, compresses it when that saves more
+// than one byte, and signs it with the timestamp now, exactly as Django's
+// signing.dumps(v, compress=True) does.
+func (s *Signer) Dumps(v any, now time.Time) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // Python's json.dumps leaves <, > and & alone
+	if err := enc.Encode(v); err != nil {
+		return "", fmt.Errorf("session: encode json: %w", err)
+	}
+	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return s.sign(data, now), nil
+}
+
+func (s *Signer) sign(data []byte, now time.Time) string {
+	prefix := ""
+	var zbuf bytes.Buffer
+	zw := zlib.NewWriter(&zbuf)
+	zw.Write(data)
+	zw.Close()
+	if zbuf.Len() < len(data)-1 {
+		data = zbuf.Bytes()
+		prefix = "."
+	}
+	var b strings.Builder
+	b.Grow(len(prefix) + base64.RawURLEncoding.EncodedLen(len(data)) + 52)
+	b.WriteString(prefix)
+	b.WriteString(base64.RawURLEncoding.EncodeToString(data))
+	b.WriteByte(':')
+	b.WriteString(base62(now.Unix()))
+	return s.Sign(b.String())
+}
+
+// Loads verifies signed and decodes its JSON payload into a map. Numbers
+// stay json.Number so that integers keep their exact value. The signing
+// timestamp is not checked (sessions take their age from the store, as in
+// Django). Errors wrap ErrBadSignature or ErrMalformed.
+func (s *Signer) Loads(signed string) (map[string]any, error) {
+	value, err := s.Unsign(signed)
+	if err != nil {
+		return nil, err
+	}
+	i := strings.LastIndexByte(value, ':')
+	if i < 0 {
+		return nil, fmt.Errorf("%w: no timestamp", ErrMalformed)
+	}
+	payload := value[:i]
+	compressed := strings.HasPrefix(payload, ".")
+	if compressed {
+		payload = payload[1:]
+	}
+	// Django re-pads and decodes with urlsafe_b64decode, which tolerates
+	// padding; accept it too.
+	data, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(payload, "="))
+	if err != nil {
+		return nil, fmt.Errorf("%w: base64: %v", ErrMalformed, err)
+	}
+	if compressed {
+		zr, err := zlib.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%w: zlib: %v", ErrMalformed, err)
+		}
+		data, err = io.ReadAll(io.LimitReader(zr, maxDecompressed+1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: zlib: %v", ErrMalformed, err)
+		}
+		if len(data) > maxDecompressed {
+			return nil, fmt.Errorf("%w: payload over %d bytes", ErrMalformed, maxDecompressed)
+		}
+	}
+	m, err := decodeJSONObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return m, nil
+}
+
+// decodeJSONObject decodes a JSON object, keeping numbers as json.Number.
+// Python writes data as latin-1 bytes of ASCII JSON (non-ASCII escaped), so
+// UTF-8 decoding is equivalent.
+func decodeJSONObject(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data after JSON object")
+	}
+	if m == nil {
+		return nil, errors.New("JSON value is not an object")
+	}
+	return m, nil
+}
+
+const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// base62 encodes n as Django's signing.b62_encode does.
+func base62(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var buf [16]byte
+	i := len(buf)
+	for n > 0 {
+		i--
+		buf[i] = base62Alphabet[n%62]
+		n /= 62
+	}
+	if neg {
+		i--
+		buf[i] = '-'
+	}
+	return string(buf[i:])
+}
