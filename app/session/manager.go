@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,12 @@ import (
 type Manager struct {
 	cfg    Config
 	signer *Signer
+	// saving serializes the saves of one session key within this process
+	// (striped by key hash). Correctness never depends on it, since the
+	// store's compare-and-swap covers other processes too, but without it
+	// many concurrent saves of one session would each retry against all
+	// the others.
+	saving [64]sync.Mutex
 }
 
 // New validates cfg, fills its defaults and returns a Manager.
@@ -91,6 +98,15 @@ func (m *Manager) decode(rec Record) map[string]any {
 	return data
 }
 
+// stripe picks the save lock of key (FNV-1a).
+func stripe(key string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return h % 64
+}
+
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
 func (m *Manager) cookieAge() int { return int(m.cfg.CookieAge / time.Second) }
@@ -162,6 +178,11 @@ func (s *Session) persist(ctx context.Context, force bool) error {
 		// Empty sessions are never stored (CVE-2015-5963).
 		s.key, s.ops, s.dirty = "", s.ops[:0], false
 		return nil
+	}
+	if s.rowKey != "" {
+		mu := &m.saving[stripe(s.rowKey)]
+		mu.Lock()
+		defer mu.Unlock()
 	}
 	for attempt := 1; ; attempt++ {
 		if attempt > maxAttempts {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -39,7 +40,8 @@ const maxDecompressed = 8 << 20
 // A leading "." marks a zlib-compressed payload. A Signer is safe for
 // concurrent use.
 type Signer struct {
-	keys [][]byte // derived HMAC keys: the SECRET_KEY first, then fallbacks
+	keys  [][]byte  // derived HMAC keys: the SECRET_KEY first, then fallbacks
+	zpool sync.Pool // *zlib.Writer: each one allocates hundreds of KiB
 }
 
 // NewSigner returns a Signer for salt that signs with secret and also
@@ -98,9 +100,15 @@ func (s *Signer) Dumps(v any, now time.Time) (string, error) {
 func (s *Signer) sign(data []byte, now time.Time) string {
 	prefix := ""
 	var zbuf bytes.Buffer
-	zw := zlib.NewWriter(&zbuf)
+	zw, _ := s.zpool.Get().(*zlib.Writer)
+	if zw == nil {
+		zw = zlib.NewWriter(&zbuf)
+	} else {
+		zw.Reset(&zbuf)
+	}
 	zw.Write(data)
 	zw.Close()
+	s.zpool.Put(zw)
 	if zbuf.Len() < len(data)-1 {
 		data = zbuf.Bytes()
 		prefix = "."
