@@ -1,0 +1,301 @@
+// Package app wires the demo site together: configuration from the
+// environment and flags (with Django's setting names), the database, the
+// Echo server with its middleware, and the process lifetime (migrations at
+// start, graceful shutdown on SIGINT/SIGTERM). It holds no handlers, SQL or
+// templates: those live in views, migrations and templates.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/djangosessions/gosessions/app/session"
+)
+
+// Config is the site's configuration. [LoadConfig] fills it from
+// environment variables named like Django's settings, then from flags of
+// the same meaning.
+type Config struct {
+	// Addr is the listen address (ADDR). Default "127.0.0.1:8000"; a port of
+	// 0 picks a free one.
+	Addr string
+	// DatabaseURL says where the sessions are kept (DATABASE_URL):
+	// "sqlite:PATH" or a plain path. Default "sqlite:db.sqlite3".
+	DatabaseURL string
+	// SecretKey signs session data (SECRET_KEY). When it is empty the site
+	// makes a development key once and keeps it beside the SQLite database
+	// (see Run); the manage commands do not need it.
+	SecretKey string
+	// SecretKeyFallbacks are older keys still accepted when reading
+	// (SECRET_KEY_FALLBACKS, comma-separated).
+	SecretKeyFallbacks []string
+	// SessionEngine names the session backend (SESSION_ENGINE), as Django's
+	// last dotted component: only "db" is supported for now. Default "db".
+	SessionEngine string
+	// Debug turns on debug logging and Echo's debug mode (DEBUG). Default
+	// false.
+	Debug bool
+	// Session holds the SESSION_* settings. Its Store, SecretKey,
+	// SecretKeyFallbacks and Logger are filled in by [New].
+	Session session.Config
+}
+
+// supportedEngines lists the values of SESSION_ENGINE this build supports.
+const supportedEngines = "db"
+
+// djangoEngines are the SESSION_ENGINE values Django knows; they are
+// recognised, so that the error can say "not supported yet" rather than
+// "unknown".
+const djangoEngines = "db cached_db cache signed_cookies file"
+
+// setting is one configuration value: its environment variable, its flag
+// and how a string sets it.
+type setting struct {
+	env    string // environment variable, Django's name
+	flag   string // flag name; empty: environment only (secrets)
+	usage  string
+	isBool bool
+	set    func(cfg *Config, v string) error
+}
+
+// settings lists every setting, in the order of the usage text.
+func settings() []setting {
+	return []setting{
+		{env: "ADDR", flag: "addr", usage: "listen `address` of the site (host:port; port 0 picks one)", set: func(cfg *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("want host:port, such as 127.0.0.1:8000")
+			}
+			cfg.Addr = v
+			return nil
+		}},
+		{env: "DATABASE_URL", flag: "database-url", usage: "database `URL`: sqlite:PATH or a plain path", set: func(cfg *Config, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errors.New("want sqlite:PATH or a path")
+			}
+			cfg.DatabaseURL = v
+			return nil
+		}},
+		{env: "SECRET_KEY", usage: "signing key; unset: a development key kept beside the SQLite database", set: func(cfg *Config, v string) error {
+			cfg.SecretKey = v
+			return nil
+		}},
+		{env: "SECRET_KEY_FALLBACKS", usage: "older signing keys still accepted, comma-separated", set: func(cfg *Config, v string) error {
+			cfg.SecretKeyFallbacks = nil
+			for _, k := range strings.Split(v, ",") {
+				if k = strings.TrimSpace(k); k != "" {
+					cfg.SecretKeyFallbacks = append(cfg.SecretKeyFallbacks, k)
+				}
+			}
+			return nil
+		}},
+		{env: "SESSION_ENGINE", flag: "session-engine", usage: "session `backend`: " + supportedEngines + " (Django's dotted name also works)", set: func(cfg *Config, v string) error {
+			name := strings.TrimPrefix(strings.TrimSpace(v), "django.contrib.sessions.backends.")
+			switch {
+			case name != "" && slices.Contains(strings.Fields(supportedEngines), name):
+				cfg.SessionEngine = name
+				return nil
+			case name != "" && slices.Contains(strings.Fields(djangoEngines), name):
+				return fmt.Errorf("engine not supported yet (supported: %s)", supportedEngines)
+			}
+			return fmt.Errorf("unknown engine (supported: %s)", supportedEngines)
+		}},
+		{env: "DEBUG", flag: "debug", isBool: true, usage: "debug logging and Echo's debug mode", set: boolSetter(func(cfg *Config) *bool { return &cfg.Debug })},
+		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: func(cfg *Config, v string) error {
+			if !validCookieName(v) {
+				return errors.New("want a cookie name: printable ASCII without spaces, '=', ';' or ','")
+			}
+			cfg.Session.CookieName = v
+			return nil
+		}},
+		{env: "SESSION_COOKIE_AGE", flag: "session-cookie-age", usage: "default session lifetime in `seconds`", set: func(cfg *Config, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n < 1 || n > math.MaxInt32 {
+				return fmt.Errorf("want a whole number of seconds from 1 to %d", math.MaxInt32)
+			}
+			cfg.Session.CookieAge = time.Duration(n) * time.Second
+			return nil
+		}},
+		{env: "SESSION_COOKIE_DOMAIN", flag: "session-cookie-domain", usage: "session cookie `domain` (empty: host-only)", set: func(cfg *Config, v string) error {
+			if strings.ContainsAny(v, " ;,\t\r\n") {
+				return errors.New("want a domain such as .example.com")
+			}
+			cfg.Session.CookieDomain = v
+			return nil
+		}},
+		{env: "SESSION_COOKIE_PATH", flag: "session-cookie-path", usage: "session cookie `path`", set: func(cfg *Config, v string) error {
+			if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, ";\r\n") {
+				return errors.New("want a path starting with /")
+			}
+			cfg.Session.CookiePath = v
+			return nil
+		}},
+		{env: "SESSION_COOKIE_SECURE", flag: "session-cookie-secure", isBool: true, usage: "send the session cookie over HTTPS only", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.CookieSecure })},
+		{env: "SESSION_COOKIE_HTTPONLY", flag: "session-cookie-httponly", isBool: true, usage: "hide the session cookie from JavaScript", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.CookieHTTPOnly })},
+		{env: "SESSION_COOKIE_SAMESITE", flag: "session-cookie-samesite", usage: "SameSite of the session cookie: Lax, Strict, None, or False to leave it out", set: func(cfg *Config, v string) error {
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "lax":
+				cfg.Session.CookieSameSite = http.SameSiteLaxMode
+			case "strict":
+				cfg.Session.CookieSameSite = http.SameSiteStrictMode
+			case "none":
+				cfg.Session.CookieSameSite = http.SameSiteNoneMode
+			case "false":
+				cfg.Session.CookieSameSite = http.SameSiteDefaultMode
+			default:
+				return errors.New("want Lax, Strict, None or False")
+			}
+			return nil
+		}},
+		{env: "SESSION_EXPIRE_AT_BROWSER_CLOSE", flag: "session-expire-at-browser-close", isBool: true, usage: "sessions without an expiry end when the browser closes", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.ExpireAtBrowserClose })},
+		{env: "SESSION_SAVE_EVERY_REQUEST", flag: "session-save-every-request", isBool: true, usage: "save the session and resend its cookie on every request", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.SaveEveryRequest })},
+	}
+}
+
+// DefaultConfig returns the configuration with every setting at its
+// default, Django's where Django has one.
+func DefaultConfig() Config {
+	return Config{
+		Addr:          "127.0.0.1:8000",
+		DatabaseURL:   "sqlite:db.sqlite3",
+		SessionEngine: "db",
+		Session:       session.DefaultConfig(),
+	}
+}
+
+// LoadConfig returns the configuration given by the environment (read
+// through getenv; an empty value counts as unset) and then by args, whose
+// flags override the environment. A bad value is an error naming the
+// setting and the value. "-h" gives an error wrapping [flag.ErrHelp]; the
+// flags are described by [PrintUsage].
+func LoadConfig(args []string, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	for _, s := range settings() {
+		v := getenv(s.env)
+		if v == "" {
+			continue
+		}
+		if err := s.set(&cfg, v); err != nil {
+			return Config{}, fmt.Errorf("invalid %s %q: %w", s.env, v, err)
+		}
+	}
+	fs := newFlagSet(&cfg)
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q (settings are flags such as -addr=127.0.0.1:8000, or environment variables)", fs.Arg(0))
+	}
+	return cfg, nil
+}
+
+// PrintUsage writes the flags and environment variables [LoadConfig]
+// understands, with their defaults, to w.
+func PrintUsage(w io.Writer) {
+	fmt.Fprintln(w, "Settings (environment variable, or the flag, which wins):")
+	def := DefaultConfig()
+	defaults := map[string]string{
+		"ADDR":                            def.Addr,
+		"DATABASE_URL":                    def.DatabaseURL,
+		"SESSION_ENGINE":                  def.SessionEngine,
+		"DEBUG":                           "False",
+		"SESSION_COOKIE_NAME":             def.Session.CookieName,
+		"SESSION_COOKIE_AGE":              strconv.Itoa(int(def.Session.CookieAge / time.Second)),
+		"SESSION_COOKIE_PATH":             def.Session.CookiePath,
+		"SESSION_COOKIE_SECURE":           "False",
+		"SESSION_COOKIE_HTTPONLY":         "True",
+		"SESSION_COOKIE_SAMESITE":         "Lax",
+		"SESSION_EXPIRE_AT_BROWSER_CLOSE": "False",
+		"SESSION_SAVE_EVERY_REQUEST":      "False",
+	}
+	for _, s := range settings() {
+		name := s.env
+		if s.flag != "" {
+			name += ", -" + s.flag
+		}
+		line := "  " + name + "\n      " + strings.ReplaceAll(s.usage, "`", "")
+		if d, ok := defaults[s.env]; ok {
+			line += " (default " + d + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintln(w, "Booleans take True/False, 1/0, yes/no or on/off, in any case; a boolean flag alone means True.")
+}
+
+// newFlagSet returns the flags of every setting that has one, writing into
+// cfg.
+func newFlagSet(cfg *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("gosessions", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; PrintUsage documents the flags
+	for _, s := range settings() {
+		if s.flag == "" {
+			continue
+		}
+		fs.Var(&flagValue{cfg: cfg, s: s}, s.flag, s.usage)
+	}
+	return fs
+}
+
+// flagValue adapts a setting to flag.Value.
+type flagValue struct {
+	cfg *Config
+	s   setting
+	v   string
+}
+
+func (f *flagValue) String() string   { return f.v }
+func (f *flagValue) IsBoolFlag() bool { return f.s.isBool }
+func (f *flagValue) Set(v string) error {
+	if err := f.s.set(f.cfg, v); err != nil {
+		return err
+	}
+	f.v = v
+	return nil
+}
+
+// boolSetter returns a setter that parses a Python-ish boolean into the
+// field that field returns.
+func boolSetter(field func(cfg *Config) *bool) func(cfg *Config, v string) error {
+	return func(cfg *Config, v string) error {
+		b, err := parseBool(v)
+		if err != nil {
+			return err
+		}
+		*field(cfg) = b
+		return nil
+	}
+}
+
+// parseBool accepts the spellings of a boolean found in Django settings
+// files and environment conventions, in any case.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on", "t", "y":
+		return true, nil
+	case "false", "0", "no", "off", "f", "n":
+		return false, nil
+	}
+	return false, errors.New("want True or False")
+}
+
+// validCookieName reports whether name is an RFC 6265 cookie name.
+func validCookieName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

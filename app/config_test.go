@@ -1,0 +1,204 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// env returns a getenv over m.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	cfg, err := LoadConfig(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Addr", cfg.Addr, "127.0.0.1:8000"},
+		{"DatabaseURL", cfg.DatabaseURL, "sqlite:db.sqlite3"},
+		{"SecretKey", cfg.SecretKey, ""},
+		{"SecretKeyFallbacks", len(cfg.SecretKeyFallbacks), 0},
+		{"SessionEngine", cfg.SessionEngine, "db"},
+		{"Debug", cfg.Debug, false},
+		{"CookieName", cfg.Session.CookieName, "sessionid"},
+		{"CookieAge", cfg.Session.CookieAge, 1209600 * time.Second},
+		{"CookieDomain", cfg.Session.CookieDomain, ""},
+		{"CookiePath", cfg.Session.CookiePath, "/"},
+		{"CookieSecure", cfg.Session.CookieSecure, false},
+		{"CookieHTTPOnly", cfg.Session.CookieHTTPOnly, true},
+		{"CookieSameSite", cfg.Session.CookieSameSite, http.SameSiteLaxMode},
+		{"ExpireAtBrowserClose", cfg.Session.ExpireAtBrowserClose, false},
+		{"SaveEveryRequest", cfg.Session.SaveEveryRequest, false},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		args  []string
+		check func(Config) bool // reports whether cfg is as expected
+	}{
+		{"addr env", map[string]string{"ADDR": "0.0.0.0:9000"}, nil,
+			func(c Config) bool { return c.Addr == "0.0.0.0:9000" }},
+		{"addr flag wins over env", map[string]string{"ADDR": "0.0.0.0:9000"}, []string{"-addr", "127.0.0.1:0"},
+			func(c Config) bool { return c.Addr == "127.0.0.1:0" }},
+		{"double-dash flag", nil, []string{"--addr=:8080"},
+			func(c Config) bool { return c.Addr == ":8080" }},
+		{"database url env", map[string]string{"DATABASE_URL": "sqlite:/tmp/x.db"}, nil,
+			func(c Config) bool { return c.DatabaseURL == "sqlite:/tmp/x.db" }},
+		{"database url flag", nil, []string{"-database-url", "x.db"},
+			func(c Config) bool { return c.DatabaseURL == "x.db" }},
+		{"secret key", map[string]string{"SECRET_KEY": "s3cret"}, nil,
+			func(c Config) bool { return c.SecretKey == "s3cret" }},
+		{"fallbacks split and trimmed", map[string]string{"SECRET_KEY_FALLBACKS": " old1 ,old2,, "}, nil,
+			func(c Config) bool { return slices.Equal(c.SecretKeyFallbacks, []string{"old1", "old2"}) }},
+		{"engine db", map[string]string{"SESSION_ENGINE": "db"}, nil,
+			func(c Config) bool { return c.SessionEngine == "db" }},
+		{"engine Django dotted name", map[string]string{"SESSION_ENGINE": "django.contrib.sessions.backends.db"}, nil,
+			func(c Config) bool { return c.SessionEngine == "db" }},
+		{"debug", map[string]string{"DEBUG": "True"}, nil,
+			func(c Config) bool { return c.Debug }},
+		{"debug bare flag", nil, []string{"-debug"},
+			func(c Config) bool { return c.Debug }},
+		{"cookie name", map[string]string{"SESSION_COOKIE_NAME": "__Host-sid"}, nil,
+			func(c Config) bool { return c.Session.CookieName == "__Host-sid" }},
+		{"cookie age", map[string]string{"SESSION_COOKIE_AGE": "3600"}, nil,
+			func(c Config) bool { return c.Session.CookieAge == time.Hour }},
+		{"cookie age flag", map[string]string{"SESSION_COOKIE_AGE": "3600"}, []string{"-session-cookie-age=60"},
+			func(c Config) bool { return c.Session.CookieAge == time.Minute }},
+		{"cookie domain", map[string]string{"SESSION_COOKIE_DOMAIN": ".example.com"}, nil,
+			func(c Config) bool { return c.Session.CookieDomain == ".example.com" }},
+		{"cookie path", map[string]string{"SESSION_COOKIE_PATH": "/app"}, nil,
+			func(c Config) bool { return c.Session.CookiePath == "/app" }},
+		{"secure TRUE", map[string]string{"SESSION_COOKIE_SECURE": "TRUE"}, nil,
+			func(c Config) bool { return c.Session.CookieSecure }},
+		{"secure yes", map[string]string{"SESSION_COOKIE_SECURE": "yes"}, nil,
+			func(c Config) bool { return c.Session.CookieSecure }},
+		{"secure 1", map[string]string{"SESSION_COOKIE_SECURE": "1"}, nil,
+			func(c Config) bool { return c.Session.CookieSecure }},
+		{"httponly False", map[string]string{"SESSION_COOKIE_HTTPONLY": "False"}, nil,
+			func(c Config) bool { return !c.Session.CookieHTTPOnly }},
+		{"httponly no", map[string]string{"SESSION_COOKIE_HTTPONLY": "no"}, nil,
+			func(c Config) bool { return !c.Session.CookieHTTPOnly }},
+		{"httponly 0", map[string]string{"SESSION_COOKIE_HTTPONLY": "0"}, nil,
+			func(c Config) bool { return !c.Session.CookieHTTPOnly }},
+		{"httponly flag false", nil, []string{"-session-cookie-httponly=false"},
+			func(c Config) bool { return !c.Session.CookieHTTPOnly }},
+		{"samesite strict", map[string]string{"SESSION_COOKIE_SAMESITE": "Strict"}, nil,
+			func(c Config) bool { return c.Session.CookieSameSite == http.SameSiteStrictMode }},
+		{"samesite NONE", map[string]string{"SESSION_COOKIE_SAMESITE": "NONE"}, nil,
+			func(c Config) bool { return c.Session.CookieSameSite == http.SameSiteNoneMode }},
+		{"samesite lax", map[string]string{"SESSION_COOKIE_SAMESITE": "lax"}, nil,
+			func(c Config) bool { return c.Session.CookieSameSite == http.SameSiteLaxMode }},
+		{"samesite False omits", map[string]string{"SESSION_COOKIE_SAMESITE": "False"}, nil,
+			func(c Config) bool { return c.Session.CookieSameSite == http.SameSiteDefaultMode }},
+		{"expire at browser close", map[string]string{"SESSION_EXPIRE_AT_BROWSER_CLOSE": "on"}, nil,
+			func(c Config) bool { return c.Session.ExpireAtBrowserClose }},
+		{"save every request", map[string]string{"SESSION_SAVE_EVERY_REQUEST": "true"}, nil,
+			func(c Config) bool { return c.Session.SaveEveryRequest }},
+		{"save every request flag", nil, []string{"-session-save-every-request"},
+			func(c Config) bool { return c.Session.SaveEveryRequest }},
+		{"empty env is unset", map[string]string{"ADDR": "", "SESSION_COOKIE_AGE": ""}, nil,
+			func(c Config) bool { return c.Addr == "127.0.0.1:8000" && c.Session.CookieAge == 1209600*time.Second }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := LoadConfig(tt.args, env(tt.env))
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			if !tt.check(cfg) {
+				t.Errorf("LoadConfig(%q, %v) gave %+v", tt.args, tt.env, cfg)
+			}
+		})
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want []string // substrings of the error
+	}{
+		{"bad addr", map[string]string{"ADDR": "localhost"}, nil, []string{"ADDR", `"localhost"`}},
+		{"blank database url", map[string]string{"DATABASE_URL": "  "}, nil, []string{"DATABASE_URL", `"  "`}},
+		{"unsupported engine", map[string]string{"SESSION_ENGINE": "cache"}, nil, []string{"SESSION_ENGINE", `"cache"`, "not supported yet", "supported: db"}},
+		{"unknown engine", map[string]string{"SESSION_ENGINE": "redis"}, nil, []string{"SESSION_ENGINE", `"redis"`, "unknown", "supported: db"}},
+		{"bad debug", map[string]string{"DEBUG": "maybe"}, nil, []string{"DEBUG", `"maybe"`}},
+		{"bad cookie name", map[string]string{"SESSION_COOKIE_NAME": "a b"}, nil, []string{"SESSION_COOKIE_NAME", `"a b"`}},
+		{"cookie name with =", map[string]string{"SESSION_COOKIE_NAME": "a=b"}, nil, []string{"SESSION_COOKIE_NAME", `"a=b"`}},
+		{"cookie age not a number", map[string]string{"SESSION_COOKIE_AGE": "2w"}, nil, []string{"SESSION_COOKIE_AGE", `"2w"`}},
+		{"cookie age zero", map[string]string{"SESSION_COOKIE_AGE": "0"}, nil, []string{"SESSION_COOKIE_AGE", `"0"`}},
+		{"cookie age negative", map[string]string{"SESSION_COOKIE_AGE": "-5"}, nil, []string{"SESSION_COOKIE_AGE", `"-5"`}},
+		{"cookie age huge", map[string]string{"SESSION_COOKIE_AGE": "99999999999"}, nil, []string{"SESSION_COOKIE_AGE", `"99999999999"`}},
+		{"cookie age fractional", map[string]string{"SESSION_COOKIE_AGE": "1.5"}, nil, []string{"SESSION_COOKIE_AGE", `"1.5"`}},
+		{"bad domain", map[string]string{"SESSION_COOKIE_DOMAIN": "a;b"}, nil, []string{"SESSION_COOKIE_DOMAIN", `"a;b"`}},
+		{"relative path", map[string]string{"SESSION_COOKIE_PATH": "app"}, nil, []string{"SESSION_COOKIE_PATH", `"app"`}},
+		{"bad secure", map[string]string{"SESSION_COOKIE_SECURE": "sure"}, nil, []string{"SESSION_COOKIE_SECURE", `"sure"`}},
+		{"bad httponly", map[string]string{"SESSION_COOKIE_HTTPONLY": "2"}, nil, []string{"SESSION_COOKIE_HTTPONLY", `"2"`}},
+		{"bad samesite", map[string]string{"SESSION_COOKIE_SAMESITE": "loose"}, nil, []string{"SESSION_COOKIE_SAMESITE", `"loose"`, "Lax, Strict, None or False"}},
+		{"bad expire at browser close", map[string]string{"SESSION_EXPIRE_AT_BROWSER_CLOSE": "x"}, nil, []string{"SESSION_EXPIRE_AT_BROWSER_CLOSE", `"x"`}},
+		{"bad save every request", map[string]string{"SESSION_SAVE_EVERY_REQUEST": "x"}, nil, []string{"SESSION_SAVE_EVERY_REQUEST", `"x"`}},
+		{"bad flag value", nil, []string{"-session-cookie-age", "soon"}, []string{"-session-cookie-age", `"soon"`}},
+		{"bad bool flag value", nil, []string{"-debug=perhaps"}, []string{"-debug", `"perhaps"`}},
+		{"bad samesite flag", nil, []string{"-session-cookie-samesite=x"}, []string{"-session-cookie-samesite", `"x"`}},
+		{"unknown flag", nil, []string{"-port=80"}, []string{"-port"}},
+		{"positional argument", nil, []string{"runserver"}, []string{`"runserver"`}},
+		{"secret key is not a flag", nil, []string{"-secret-key=x"}, []string{"-secret-key"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(tt.args, env(tt.env))
+			if err == nil {
+				t.Fatalf("LoadConfig(%q, %v): no error", tt.args, tt.env)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error has several lines: %q", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not mention %s", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadConfigHelp(t *testing.T) {
+	_, err := LoadConfig([]string{"-h"}, env(nil))
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("LoadConfig(-h) = %v, want flag.ErrHelp", err)
+	}
+	var buf bytes.Buffer
+	PrintUsage(&buf)
+	for _, s := range settings() {
+		if !strings.Contains(buf.String(), s.env) {
+			t.Errorf("usage does not mention %s", s.env)
+		}
+		if s.flag != "" && !strings.Contains(buf.String(), "-"+s.flag) {
+			t.Errorf("usage does not mention -%s", s.flag)
+		}
+	}
+	if !strings.Contains(buf.String(), "default 127.0.0.1:8000") {
+		t.Errorf("usage does not give ADDR's default:\n%s", buf.String())
+	}
+}
