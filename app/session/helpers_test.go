@@ -87,7 +87,7 @@ func (s *countingStore) Delete(ctx context.Context, key, old string) error {
 
 // env is one test's manager, store, clock, logs and Echo app.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	clock *clock
 	mem   *memstore.Store
 	store *countingStore
@@ -98,7 +98,7 @@ type env struct {
 
 const testSecret = "django-insecure-test-key"
 
-func newEnv(t *testing.T, configure ...func(*session.Config)) *env {
+func newEnv(t testing.TB, configure ...func(*session.Config)) *env {
 	t.Helper()
 	clk := newClock()
 	mem := memstore.New(clk.Now)
