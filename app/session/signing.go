@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 )
 
 // SessionSalt is the salt Django's built-in session engines sign with
@@ -83,9 +84,9 @@ func (s *Signer) Unsign(signed string) (string, error) {
 	return "", ErrBadSignature
 }
 
-// Dumps serializes v as compact JSON, compresses it when that saves more
-// than one byte, and signs it with the timestamp now, exactly as Django's
-// signing.dumps(v, compress=True) does.
+// Dumps serializes v as compact, ASCII-only JSON, compresses it when that
+// saves more than one byte, and signs it with the timestamp now, exactly as
+// Django's signing.dumps(v, compress=True) does.
 func (s *Signer) Dumps(v any, now time.Time) (string, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -93,8 +94,35 @@ func (s *Signer) Dumps(v any, now time.Time) (string, error) {
 	if err := enc.Encode(v); err != nil {
 		return "", fmt.Errorf("session: encode json: %w", err)
 	}
-	data := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	data := asciiJSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	return s.sign(data, now), nil
+}
+
+// asciiJSON escapes every byte of data outside printable ASCII (non-ASCII
+// runes as \uXXXX, surrogate pairs above U+FFFF, and DEL), as Python's
+// json.dumps does by default (ensure_ascii). It matters for more than
+// looks: Django decodes the JSON bytes as latin-1, so raw UTF-8 would load
+// in Django as mojibake ("café" as "cafÃ©"). Such bytes occur only inside
+// JSON strings, where the escape means the same character.
+func asciiJSON(data []byte) []byte {
+	i := bytes.IndexFunc(data, func(r rune) bool { return r >= 0x7f })
+	if i < 0 {
+		return data
+	}
+	out := make([]byte, 0, len(data)+len(data)/2)
+	out = append(out, data[:i]...)
+	for _, r := range string(data[i:]) {
+		switch {
+		case r < 0x7f:
+			out = append(out, byte(r))
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			out = fmt.Appendf(out, "\\u%04x\\u%04x", r1, r2)
+		default:
+			out = fmt.Appendf(out, "\\u%04x", r)
+		}
+	}
+	return out
 }
 
 func (s *Signer) sign(data []byte, now time.Time) string {

@@ -2,9 +2,11 @@ package session
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +16,21 @@ import (
 // trip (json.Number for numbers, map[string]any, []any, string, bool, nil),
 // so that a value reads back the same before and after it is stored.
 // Floats keep a fraction or exponent in their JSON form (1.0, not 1), so
-// Python reads them back as floats.
+// Python reads them back as floats; that holds inside maps, slices and
+// arrays too, but not inside structs or values with their own MarshalJSON,
+// which go through encoding/json as they are.
 func normalize(v any) (any, error) {
+	return normalizeAt(v, 0)
+}
+
+// maxNesting bounds the depth normalize walks, so a cyclic value is an
+// error rather than a stack overflow (encoding/json has the same guard).
+const maxNesting = 1000
+
+func normalizeAt(v any, depth int) (any, error) {
+	if depth > maxNesting {
+		return nil, fmt.Errorf("value nested deeper than %d levels (cyclic?)", maxNesting)
+	}
 	switch x := v.(type) {
 	case nil, string, bool:
 		return x, nil
@@ -50,6 +65,12 @@ func normalize(v any) (any, error) {
 		return floatNumber(x)
 	case time.Time:
 		return isoformat(x), nil
+	case json.Marshaler, encoding.TextMarshaler:
+		// The value chose its own JSON form.
+	default:
+		if out, ok, err := normalizeContainer(reflect.ValueOf(v), depth); ok {
+			return out, err
+		}
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -62,6 +83,53 @@ func normalize(v any) (any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// normalizeContainer normalizes each element of a map with string keys, a
+// slice (but not []byte, which JSON writes as base64) or an array, and
+// follows pointers; ok is false for any other kind.
+func normalizeContainer(rv reflect.Value, depth int) (out any, ok bool, err error) {
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return nil, true, nil
+		}
+		out, err = normalizeAt(rv.Elem().Interface(), depth+1)
+		return out, true, err
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, false, nil
+		}
+		if rv.IsNil() {
+			return nil, true, nil
+		}
+		m := make(map[string]any, rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			e, err := normalizeAt(it.Value().Interface(), depth+1)
+			if err != nil {
+				return nil, true, err
+			}
+			m[it.Key().String()] = e
+		}
+		return m, true, nil
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return nil, false, nil
+		}
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return nil, true, nil
+		}
+		l := make([]any, rv.Len())
+		for i := range l {
+			e, err := normalizeAt(rv.Index(i).Interface(), depth+1)
+			if err != nil {
+				return nil, true, err
+			}
+			l[i] = e
+		}
+		return l, true, nil
+	}
+	return nil, false, nil
 }
 
 func floatNumber(f float64) (any, error) {
