@@ -1,0 +1,142 @@
+package templates
+
+// Page is what the layout needs on every page.
+type Page struct {
+	// Title is the page's heading and the document title's first part.
+	Title string
+	// Path is the route of the page, used to mark the current link.
+	Path string
+	// Username is the session's "username", or "" when it has none.
+	Username string
+	// CSRFToken goes into the hidden input of every POST form. Pages
+	// without one (error pages of routes outside the CSRF middleware) show
+	// links instead of forms.
+	CSRFToken string
+	// Session is the inspector's view of the request's session.
+	Session SessionView
+}
+
+// SessionView is the session inspector's read-only view of a session, as
+// the page was rendered (after the view changed it).
+type SessionView struct {
+	// Unavailable is set when the session could not be read (error pages,
+	// store down); the inspector then says so and shows nothing else.
+	Unavailable bool
+	// ShortKey is the start of the session key followed by an ellipsis, or
+	// "" when the session has no stored record yet.
+	ShortKey string
+	// Items are the session's keys in order, with their values.
+	Items []Item
+	// ExpiryAge is get_expiry_age(): seconds until the session expires.
+	ExpiryAge int
+	// ExpiryDate is get_expiry_date(), formatted.
+	ExpiryDate string
+	// BrowserClose is get_expire_at_browser_close().
+	BrowserClose bool
+	// Modified and Accessed are the session's flags for this request.
+	Modified, Accessed bool
+}
+
+// Item is one key of a session.
+type Item struct {
+	// Key is the session key's name.
+	Key string
+	// Value is the value in its JSON form ("harun_dev" with quotes, 42).
+	Value string
+	// Type is the value's JSON type: string, number, boolean, null, array
+	// or object.
+	Type string
+}
+
+// Link is a link to a page of the site with a line about it.
+type Link struct {
+	// Path is the link target, possibly with a query string.
+	Path string
+	// Label is the link text.
+	Label string
+	// About says what the target does.
+	About string
+}
+
+// Lesson is the code a page mirrors: the Django view beside the Go handler
+// that serves the page, both cut from their real source.
+type Lesson struct {
+	// DjangoName is the Django view function's name.
+	DjangoName string
+	// Django is the Django view's source.
+	Django string
+	// GoName is the Go handler's name, as in (*Handlers).set.
+	GoName string
+	// Go is the Go handler's source.
+	Go string
+}
+
+// Result is a demo page: the sentence the view answers with and what it
+// did, with its code.
+type Result struct {
+	// Message is the view's sentence, e.g. "Session data set.".
+	Message string
+	// About explains in a sentence or two what happened to the session.
+	About string
+	// Action is the path a POST button on the page repeats the demo with;
+	// "" for views without a POST form.
+	Action string
+	// Expiry, when set, adds an optional expiry field to the POST form.
+	Expiry bool
+	// Lesson is the code panel.
+	Lesson Lesson
+}
+
+// LoginForm is the login page's form state.
+type LoginForm struct {
+	// Username is what was entered, shown again after an error.
+	Username string
+	// Error is the validation error, or "".
+	Error string
+	// MaxLen bounds the username's length.
+	MaxLen int
+	// Lesson is the code panel.
+	Lesson Lesson
+}
+
+// EditorForm is the key/value editor's form state.
+type EditorForm struct {
+	// Key, Value and Expiry are what was entered, shown again after an
+	// error.
+	Key, Value, Expiry string
+	// Error is the validation error, or "".
+	Error string
+	// MaxKeyLen bounds a key's length.
+	MaxKeyLen int
+	// Lesson is the code panel; the home page's editor has none.
+	Lesson Lesson
+}
+
+// LearnRow maps one Django session API or setting to its Go equivalent.
+type LearnRow struct {
+	// Django is the Django API or setting.
+	Django string
+	// Go is how this project does it.
+	Go string
+	// Demo is the path of the view that demonstrates it.
+	Demo string
+}
+
+// LearnSection is a titled group of rows of the /learn table.
+type LearnSection struct {
+	// Title names the group.
+	Title string
+	// Rows are its mappings.
+	Rows []LearnRow
+}
+
+// ErrorView is an error page's content.
+type ErrorView struct {
+	// Status is the HTTP status code.
+	Status int
+	// Title is a short heading ("Page not found").
+	Title string
+	// Message tells the visitor what happened and what to do; it never
+	// holds internal error text.
+	Message string
+}
