@@ -1,8 +1,71 @@
-// Package static holds the site's stylesheet and images, embedded in the
-// binary so the site works offline.
+// Package static holds the site's stylesheet and icon, embedded in the
+// binary so the site needs no CDN and works offline.
+//
+// Caching: the assets are served under their plain names (/static/site.css)
+// with a strong ETag, the SHA-256 of their content computed once at start,
+// and Cache-Control: public, max-age=3600. A browser reuses its copy for an
+// hour without asking, then revalidates with If-None-Match and gets a
+// bodiless 304 until the content changes. Content-hashed file names would
+// allow "immutable" caching, but every template would then need the hashed
+// name from this package; for two small files an hour of staleness at most
+// after a deploy is the simpler trade.
 package static
 
-import "github.com/labstack/echo/v4"
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"time"
 
-// Register serves the embedded assets under /static/.
-func Register(e *echo.Echo) {}
+	"github.com/labstack/echo/v4"
+)
+
+// FS holds the embedded assets.
+//
+//go:embed *.css *.svg
+var FS embed.FS
+
+// cacheControl is sent with every asset (see the package doc).
+const cacheControl = "public, max-age=3600"
+
+// asset is one embedded file, ready to serve.
+type asset struct {
+	name string
+	body []byte
+	etag string
+}
+
+// Register serves the embedded assets under /static/ (GET and HEAD) with
+// cache headers and ETag revalidation; an unknown name is a 404 through
+// e's error handler.
+func Register(e *echo.Echo) {
+	assets := map[string]asset{}
+	_ = fs.WalkDir(FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := FS.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		assets[path] = asset{name: path, body: body, etag: fmt.Sprintf(`"%s"`, hex.EncodeToString(sum[:16]))}
+		return nil
+	})
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/static/:name", func(c echo.Context) error {
+		a, ok := assets[c.Param("name")]
+		if !ok {
+			return echo.ErrNotFound
+		}
+		h := c.Response().Header()
+		h.Set(echo.HeaderCacheControl, cacheControl)
+		h.Set("ETag", a.etag)
+		h.Set("X-Content-Type-Options", "nosniff")
+		http.ServeContent(c.Response(), c.Request(), a.name, time.Time{}, bytes.NewReader(a.body))
+		return nil
+	})
+}
