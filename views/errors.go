@@ -1,14 +1,148 @@
 package views
 
-import "github.com/labstack/echo/v4"
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/templates"
+	"github.com/labstack/echo/v4"
+)
+
+// Messages of the server-side error pages. They are fixed: no internal
+// error text ever reaches the browser.
+const (
+	msgUnavailable = "The session store is unavailable right now, so this page cannot be shown. Please try again in a moment."
+	msgInternal    = "Something went wrong on our side. It has been logged; please try again."
+)
+
+// saveError turns an error of Session.Save or a session load into an HTTP
+// error: a session deleted by a concurrent request (Django's
+// SessionInterrupted) is a 400; a value JSON cannot hold is a 500; anything
+// else is the store failing, a 503.
+func saveError(err error) error {
+	switch {
+	case errors.Is(err, session.ErrInterrupted):
+		return echo.NewHTTPError(http.StatusBadRequest, "Your session was ended by another request (a logout in another tab, for example) before this one completed.").SetInternal(err)
+	case errors.Is(err, session.ErrValue):
+		return echo.NewHTTPError(http.StatusInternalServerError).SetInternal(err)
+	}
+	return echo.NewHTTPError(http.StatusServiceUnavailable, msgUnavailable).SetInternal(err)
+}
 
 // ErrorHandler is the site's echo.HTTPErrorHandler: 404, 400/403, 503 (store
 // down) and 500 pages in the site layout. It logs internal errors, never
 // shows stack traces or internal error text, and does nothing if the
 // response is already committed.
+//
+// For 4xx pages the header still greets the user: the session comes from
+// the session middleware when it ran, or is opened read-only from the
+// cookie (a 404). 5xx pages do not read the session, which may be the
+// thing that failed.
 func (h *Handlers) ErrorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	_ = c.NoContent(500)
+	status, message := h.describe(err, c)
+	req := c.Request()
+	if req.Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	if strings.HasPrefix(req.URL.Path, "/api/") {
+		_ = c.JSON(status, map[string]string{"error": message})
+		return
+	}
+	var s *session.Session
+	if status < 500 {
+		s = requestSession(c)
+		if s == nil && h.Sessions != nil {
+			var key string
+			if ck, err := req.Cookie(h.Sessions.Config().CookieName); err == nil {
+				key = ck.Value
+			}
+			s = h.Sessions.Open(req.Context(), key) // read only: never saved
+		}
+	}
+	e := templates.ErrorView{Status: status, Title: errorTitle(status), Message: message}
+	p := pageOf(s, e.Title, pagePath(c), csrfToken(c))
+	if rerr := render(c, status, templates.ErrorPage(p, e)); rerr != nil {
+		h.log().Error("render error page", "status", status, "error", rerr)
+		if !c.Response().Committed {
+			_ = c.String(status, e.Title+": "+message)
+		}
+	}
+}
+
+// describe maps err to a status and a message fit for the visitor, and
+// logs what the visitor must not see.
+func (h *Handlers) describe(err error, c echo.Context) (int, string) {
+	req := c.Request()
+	var he *echo.HTTPError
+	if !errors.As(err, &he) {
+		h.log().Error("internal error", "method", req.Method, "path", req.URL.Path, "error", err)
+		return http.StatusInternalServerError, msgInternal
+	}
+	status := he.Code
+	if status < 400 || status > 599 {
+		status = http.StatusInternalServerError
+	}
+	switch {
+	case status == http.StatusServiceUnavailable:
+		h.log().Error("service unavailable", "method", req.Method, "path", req.URL.Path, "error", cause(he))
+		return status, msgUnavailable
+	case status >= 500:
+		h.log().Error("internal error", "method", req.Method, "path", req.URL.Path, "status", status, "error", cause(he))
+		return status, msgInternal
+	case status == http.StatusNotFound:
+		return status, fmt.Sprintf("There is no page at %s. The home page links every demo.", truncate(req.URL.Path, 80))
+	case status == http.StatusMethodNotAllowed:
+		return status, fmt.Sprintf("%s does not accept %s requests.", truncate(req.URL.Path, 80), req.Method)
+	}
+	if he.Internal != nil {
+		h.log().Warn("request refused", "method", req.Method, "path", req.URL.Path, "status", status, "error", he.Internal)
+	}
+	if msg, ok := he.Message.(string); ok && msg != "" && msg != http.StatusText(status) {
+		return status, msg
+	}
+	return status, defaultMessage(status)
+}
+
+// cause is the error behind an HTTP error, for the log.
+func cause(he *echo.HTTPError) error {
+	if he.Internal != nil {
+		return he.Internal
+	}
+	return he
+}
+
+func errorTitle(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusForbidden:
+		return "Forbidden"
+	case http.StatusBadRequest:
+		return "Bad request"
+	case http.StatusServiceUnavailable:
+		return "Service unavailable"
+	}
+	if t := http.StatusText(status); t != "" {
+		return t
+	}
+	return "Error"
+}
+
+func defaultMessage(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "The request could not be understood."
+	case http.StatusForbidden:
+		return "You are not allowed to do that."
+	case http.StatusRequestEntityTooLarge:
+		return "The request is too large."
+	}
+	return http.StatusText(status) + "."
 }

@@ -1,12 +1,23 @@
 // Package views holds the demo site's Echo handlers, Django's "views": each
-// one reads or changes the request's session and renders a templ component
-// from package templates.
+// one reads or changes the request's session through package session and
+// renders a templ component from package templates. Handlers stay thin;
+// the routes are all in [Handlers.Register].
+//
+// Every page shows the Django view it mirrors beside the Go handler that
+// served it. The Go side is this package's own source, embedded and cut
+// out by function name with go/parser when the routes are registered, so it
+// cannot drift from the code that runs (see source.go).
 package views
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/templates"
 	"github.com/labstack/echo/v4"
 )
 
@@ -17,12 +28,143 @@ type Handlers struct {
 	Sessions *session.Manager
 	// Log receives internal errors; nil means slog.Default().
 	Log *slog.Logger
+
+	lessons map[string]templates.Lesson // by page path; set by Register
 }
 
-// Register adds every route of the site to e. It applies the session
-// middleware to the routes that use the session (not to /api/session, which
-// must not create or touch a session) and CSRF protection to every
-// state-changing form.
+// demo describes one page of the site: its route, the text around it and
+// the code it teaches.
+type demo struct {
+	path    string
+	methods []string
+	title   string
+	about   string // one line on the home page
+	result  string // what the view did, shown on its page
+	goFunc  string // the handler whose source the page shows
+	pyFunc  string // the Django view it mirrors
+	form    bool   // the page offers a POST button that repeats the demo
+	expiry  bool   // that form has an expiry field
+}
+
+// demos lists the pages that teach a session operation, in the order the
+// home page links them.
+func demos() []demo {
+	getOnly := []string{http.MethodGet}
+	getAndPost := []string{http.MethodGet, http.MethodPost}
+	return []demo{
+		{path: "/set", methods: getAndPost, title: "Set session data", pyFunc: "set_session", goFunc: "set", form: true, expiry: true,
+			about:  "Store username, role and a login counter; ?expiry=N sets the expiry.",
+			result: "The view stored username, role and login_count (the counter incremented with Incr, so concurrent requests never lose a count). With ?expiry=N it also called SetExpiry(N); 0 means the cookie ends when the browser closes."},
+		{path: "/get", methods: getOnly, title: "Read session data", pyFunc: "get_session", goFunc: "get",
+			about:  "Read the values back, with defaults when they are missing.",
+			result: "The view read three keys with Get(key, default), like Django's request.session.get(key, default). Reading does not modify the session, so nothing is written."},
+		{path: "/delete", methods: getAndPost, title: "Delete a key", pyFunc: "delete_session", goFunc: "delete", form: true,
+			about:  "Delete the username key (a missing key is not an error).",
+			result: "The view deleted the username key: del request.session['username']. Deleting a key that is not there changes nothing."},
+		{path: "/pop", methods: getAndPost, title: "Pop a key", pyFunc: "pop_session", goFunc: "pop", form: true,
+			about:  "Pop the role key, with a default when it is missing.",
+			result: "The view popped the role key with a default, so a missing key is fine: request.session.pop('role', None)."},
+		{path: "/clear", methods: getAndPost, title: "Clear the session", pyFunc: "clear_session", goFunc: "clear", form: true,
+			about:  "Remove every key but keep the session key.",
+			result: "The view removed every key but kept the session: same key, same cookie, empty data."},
+		{path: "/flush", methods: getAndPost, title: "Flush the session", pyFunc: "flush_session", goFunc: "flush", form: true,
+			about:  "Delete the data, the stored row and the cookie.",
+			result: "The view flushed the session: the data and the stored row are deleted and the cookie is removed. The old key no longer opens anything."},
+		{path: "/visits", methods: getOnly, title: "Count visits", pyFunc: "visits", goFunc: "visits",
+			about:  "Count your visits with Incr and an explicit Save.",
+			result: "The view incremented visits and saved at once, then showed the stored count. Open this page in several tabs at once: no visit is lost."},
+	}
+}
+
+// Register adds every route of the site to e: the demos, the login and
+// logout forms, the key/value editor, /learn and /api/session, each also
+// under its path with a trailing slash. The routes that use the session get
+// the session middleware and CSRF protection; /api/session gets neither, so
+// it never creates, saves or touches a session and never sets a cookie.
 func (h *Handlers) Register(e *echo.Echo) error {
+	if h.Sessions == nil {
+		return errors.New("views: Handlers.Sessions is required")
+	}
+	lessons, err := loadLessons(lessonSpecs())
+	if err != nil {
+		return fmt.Errorf("views: %w", err)
+	}
+	h.lessons = lessons
+
+	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.csrf}
+	e.GET("/", h.home, page...)
+	handlers := map[string]echo.HandlerFunc{
+		"/set": h.set, "/get": h.get, "/delete": h.delete, "/pop": h.pop,
+		"/clear": h.clear, "/flush": h.flush, "/visits": h.visits,
+	}
+	for _, d := range demos() {
+		route(e, d.methods, d.path, handlers[d.path], page...)
+	}
+	getOnly, postOnly := []string{http.MethodGet}, []string{http.MethodPost}
+	route(e, getOnly, "/login", h.loginForm, page...)
+	route(e, postOnly, "/login", h.login, page...)
+	route(e, getOnly, "/logout", h.logoutForm, page...)
+	route(e, postOnly, "/logout", h.logout, page...)
+	route(e, getOnly, "/session", h.editor, page...)
+	route(e, postOnly, "/session", h.editorSave, page...)
+	route(e, getOnly, "/learn", h.learn, page...)
+	route(e, getOnly, "/api/session", h.apiSession)
 	return nil
+}
+
+// route registers hf for methods on path and on path + "/". A GET of the
+// slashed path is answered with a 301 to the bare one (the canonical URL,
+// query kept); other methods are served there directly, because a redirect
+// would turn a POST into a GET and lose its form.
+func route(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	e.Match(methods, path, hf, mw...)
+	for _, m := range methods {
+		if m == http.MethodGet {
+			e.GET(path+"/", func(c echo.Context) error {
+				to := path
+				if q := c.Request().URL.RawQuery; q != "" {
+					to += "?" + q
+				}
+				return c.Redirect(http.StatusMovedPermanently, to)
+			})
+			continue
+		}
+		e.Add(m, path+"/", hf, mw...)
+	}
+}
+
+// sessionContextKey is where keepSession leaves the request's session for
+// the error handler, which also runs for requests the session middleware
+// never saw (a 404).
+const sessionContextKey = "github.com/djangosessions/gosessions/views.session"
+
+// keepSession records that the session middleware ran for this request.
+func keepSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(sessionContextKey, session.From(c))
+		return next(c)
+	}
+}
+
+// requestSession returns the request's session when the session middleware
+// ran, or nil.
+func requestSession(c echo.Context) *session.Session {
+	s, _ := c.Get(sessionContextKey).(*session.Session)
+	return s
+}
+
+func (h *Handlers) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+// pagePath is the route of the request without a trailing slash.
+func pagePath(c echo.Context) string {
+	p := c.Path()
+	if len(p) > 1 {
+		p = strings.TrimSuffix(p, "/")
+	}
+	return p
 }

@@ -1,0 +1,33 @@
+package views
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// apiSessionBody is the JSON of /api/session.
+type apiSessionBody struct {
+	Data                 map[string]any `json:"data"`
+	ExpiryAge            int            `json:"expiry_age"`
+	ExpireAtBrowserClose bool           `json:"expire_at_browser_close"`
+}
+
+// apiSession mirrors Django's SessionStore(session_key=key): it opens the
+// session named by the cookie outside the session middleware and only
+// reads it, so it never creates or saves a session, never extends its
+// expiry and never sends a cookie.
+func (h *Handlers) apiSession(c echo.Context) error {
+	var key string
+	if ck, err := c.Cookie(h.Sessions.Config().CookieName); err == nil {
+		key = ck.Value
+	}
+	s := h.Sessions.Open(c.Request().Context(), key)
+	body := apiSessionBody{Data: s.Items(), ExpiryAge: s.ExpiryAge(), ExpireAtBrowserClose: s.ExpireAtBrowserClose()}
+	if err := s.Err(); err != nil {
+		return saveError(err)
+	}
+	c.Response().Header().Add(echo.HeaderVary, echo.HeaderCookie)
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, body)
+}

@@ -1,0 +1,152 @@
+"""The Django views this site mirrors (the reference implementation of the
+demo-site contract). Each page of the Go site shows one of these functions
+beside the Go handler that does the same."""
+
+import json
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+MAX_USERNAME_LENGTH = 150  # User.username's max_length
+MAX_KEY_LENGTH = 100
+MAX_EXPIRY = 10 * 365 * 24 * 60 * 60
+
+
+def see_other(to):
+    response = redirect(to)
+    response.status_code = 303
+    return response
+
+
+@require_GET
+def home(request):
+    # The template reads request.session: its keys, values and expiry.
+    return render(request, "home.html")
+
+
+@require_http_methods(["GET", "POST"])
+def set_session(request):
+    expiry = request.POST.get("expiry") or request.GET.get("expiry") or None
+    if expiry is not None:
+        try:
+            expiry = int(expiry)
+        except ValueError:
+            return HttpResponseBadRequest("expiry must be a whole number of seconds")
+        if not 0 <= expiry <= MAX_EXPIRY:
+            return HttpResponseBadRequest("expiry is out of range")
+    request.session["username"] = "harun_dev"
+    request.session["role"] = "admin"
+    request.session["login_count"] = request.session.get("login_count", 0) + 1
+    if expiry is not None:
+        request.session.set_expiry(expiry)  # 0: expire at browser close
+    return render(request, "result.html", {"message": "Session data set."})
+
+
+@require_GET
+def get_session(request):
+    username = request.session.get("username", "Guest")
+    role = request.session.get("role", "none")
+    logins = request.session.get("login_count", 0)
+    message = f"User: {username}, Role: {role}, Logins: {logins}"
+    return render(request, "result.html", {"message": message})
+
+
+@require_http_methods(["GET", "POST"])
+def delete_session(request):
+    if "username" in request.session:
+        del request.session["username"]
+    return render(request, "result.html", {"message": "Username session key deleted."})
+
+
+@require_http_methods(["GET", "POST"])
+def pop_session(request):
+    request.session.pop("role", None)
+    return render(request, "result.html", {"message": "Role session key popped."})
+
+
+@require_http_methods(["GET", "POST"])
+def clear_session(request):
+    request.session.clear()
+    return render(request, "result.html", {"message": "Session data cleared."})
+
+
+@require_http_methods(["GET", "POST"])
+def flush_session(request):
+    request.session.flush()
+    return render(request, "result.html", {"message": "Session flushed."})
+
+
+@require_GET
+def visits(request):
+    request.session["visits"] = request.session.get("visits", 0) + 1
+    request.session.save()
+    count = request.session["visits"]
+    return render(request, "result.html", {"message": f"You have visited this page {count} times."})
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.method == "GET":
+        return render(request, "login.html")
+    username = request.POST.get("username", "").strip()
+    if not username or len(username) > MAX_USERNAME_LENGTH:
+        error = "Enter a username of at most 150 characters."
+        return render(request, "login.html", {"error": error}, status=400)
+    request.session.cycle_key()  # session fixation: the old key dies here
+    request.session["username"] = username
+    return see_other("/")
+
+
+@require_http_methods(["GET", "POST"])
+def logout_view(request):
+    if request.method == "GET":
+        return render(request, "logout.html")
+    request.session.flush()  # what django.contrib.auth.logout() does
+    return see_other("/")
+
+
+@require_http_methods(["GET", "POST"])
+def session_editor(request):
+    if request.method == "GET":
+        return render(request, "editor.html")
+    key = request.POST.get("key", "")
+    raw = request.POST.get("value", "")
+    if not key or len(key) > MAX_KEY_LENGTH or key.startswith("_"):
+        error = "Keys are 1 to 100 characters and cannot start with '_'."
+        return render(request, "editor.html", {"error": error}, status=400)
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    request.session[key] = value
+    expiry = request.POST.get("expiry", "").strip()
+    if expiry == "none":
+        request.session.set_expiry(None)  # back to SESSION_COOKIE_AGE
+    elif expiry:
+        try:
+            request.session.set_expiry(int(expiry))
+        except ValueError:
+            request.session.set_expiry(datetime.fromisoformat(expiry))
+    return see_other("/")
+
+
+@require_GET
+def learn(request):
+    return render(request, "learn.html")
+
+
+@require_GET
+def api_session(request):
+    # A store of its own: request.session is never touched, so the
+    # middleware neither saves a session nor sends a cookie.
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    store = SessionStore(session_key=key)
+    return JsonResponse({
+        "data": dict(store.items()),
+        "expiry_age": store.get_expiry_age(),
+        "expire_at_browser_close": store.get_expire_at_browser_close(),
+    })

@@ -1,0 +1,127 @@
+package views
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/templates"
+	"github.com/labstack/echo/v4"
+)
+
+// render writes comp with status. The component renders into a pooled
+// buffer first, so a render error becomes a clean error page instead of a
+// half-written 200.
+func render(c echo.Context, status int, comp templ.Component) error {
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
+		return fmt.Errorf("views: render %s: %w", c.Request().URL.Path, err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// page builds the layout's model for the request's page from its session
+// and CSRF token.
+func (h *Handlers) page(c echo.Context, title string) templates.Page {
+	return pageOf(session.From(c), title, pagePath(c), csrfToken(c))
+}
+
+// pageOf builds a page's model from s; a nil session, or one that could
+// not be loaded, shows as unavailable and anonymous.
+func pageOf(s *session.Session, title, path, token string) templates.Page {
+	p := templates.Page{Title: title, Path: path, CSRFToken: token}
+	if s == nil {
+		p.Session.Unavailable = true
+		return p
+	}
+	view := inspect(s) // loads the session
+	if s.Err() != nil {
+		p.Session.Unavailable = true
+		return p
+	}
+	p.Session = view
+	if name, ok := s.Lookup("username"); ok {
+		p.Username = display(name)
+	}
+	return p
+}
+
+// shortKeyLen is how much of the session key the inspector shows: enough
+// to tell sessions apart, not the whole secret.
+const shortKeyLen = 8
+
+// inspect builds the inspector's view of s.
+func inspect(s *session.Session) templates.SessionView {
+	items := s.Items()
+	v := templates.SessionView{
+		ExpiryAge:    s.ExpiryAge(),
+		ExpiryDate:   s.ExpiryDate().UTC().Format("2006-01-02 15:04:05 UTC"),
+		BrowserClose: s.ExpireAtBrowserClose(),
+		Modified:     s.Modified(),
+		Accessed:     s.Accessed(),
+	}
+	if k := s.Key(); len(k) > shortKeyLen {
+		v.ShortKey = k[:shortKeyLen] + "…"
+	}
+	for _, k := range s.Keys() {
+		v.Items = append(v.Items, templates.Item{Key: k, Value: jsonText(items[k]), Type: jsonType(items[k])})
+	}
+	return v
+}
+
+// jsonText is v as JSON, without Go's \u003c escaping of < > &: the page
+// escapes it as HTML, and a reader should see the characters.
+func jsonText(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// jsonType names the JSON type of a session value.
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case json.Number, int, int64, float64:
+		return "number"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// display formats a session value as Django's templates and f-strings
+// print it (Python's str()): strings bare, True/False, None, JSON for
+// lists and dicts.
+func display(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return "None"
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case json.Number:
+		return x.String()
+	case int:
+		return fmt.Sprint(x)
+	}
+	return jsonText(v)
+}
