@@ -1,0 +1,169 @@
+package templates_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
+	"github.com/djangosessions/gosessions/templates"
+)
+
+func renderDoc(t *testing.T, c templ.Component) (*goquery.Document, string) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := c.Render(t.Context(), &b); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, b.String()
+}
+
+func text(doc *goquery.Document, id string) string {
+	return strings.TrimSpace(doc.Find(`[data-testid="` + id + `"]`).First().Text())
+}
+
+const evil = `<script>alert(1)</script>`
+
+func TestLayoutGreetsAndEscapes(t *testing.T) {
+	p := templates.Page{
+		Title: "T", Path: "/get", Username: evil, CSRFToken: `tok"en`,
+		Session: templates.SessionView{
+			ShortKey: "abcdefgh…", ExpiryAge: 60, ExpiryDate: "2030-01-01 00:00:00 UTC", BrowserClose: true, Modified: true,
+			Items: []templates.Item{{Key: evil, Value: `"` + evil + `"`, Type: "string"}, {Key: "n", Value: "1", Type: "number"}},
+		},
+	}
+	doc, html := renderDoc(t, templates.ResultPage(p, templates.Result{Message: evil, Action: "/set", Expiry: true}))
+	if got := text(doc, "welcome"); got != "Welcome "+evil {
+		t.Errorf("welcome %q", got)
+	}
+	if doc.Find("script").Length() != 0 || strings.Contains(html, "<script>") {
+		t.Errorf("unescaped script:\n%s", html)
+	}
+	if got := text(doc, "message"); got != evil {
+		t.Errorf("message %q", got)
+	}
+	if v, _ := doc.Find(`[data-testid="action-form"] input[name="csrfmiddlewaretoken"]`).Attr("value"); v != `tok"en` {
+		t.Errorf("token attribute %q", v)
+	}
+	if doc.Find(`[data-testid="header-logout"]`).Length() != 1 {
+		t.Error("no logout button in the header")
+	}
+	if doc.Find(`[data-testid="expiry"]`).Length() != 1 {
+		t.Error("no expiry field")
+	}
+	if got := doc.Find(`nav a[aria-current="page"]`).Text(); got != "Get" {
+		t.Errorf("current nav link %q", got)
+	}
+	for id, want := range map[string]string{
+		"inspector-key":           "abcdefgh…",
+		"inspector-expiry-age":    "60 s",
+		"inspector-expiry-date":   "2030-01-01 00:00:00 UTC",
+		"inspector-browser-close": "yes",
+		"inspector-modified":      "yes",
+	} {
+		if got := text(doc, id); got != want {
+			t.Errorf("%s %q, want %q", id, got, want)
+		}
+	}
+	keys := doc.Find(`[data-testid="item-key"]`)
+	if keys.Length() != 2 || keys.First().Text() != evil {
+		t.Errorf("item keys %q", keys.Text())
+	}
+	if got := doc.Find(`[data-testid="item-value"]`).First().Text(); got != `"`+evil+`"` {
+		t.Errorf("item value %q", got)
+	}
+}
+
+func TestLayoutAnonymousWithoutToken(t *testing.T) {
+	doc, _ := renderDoc(t, templates.ErrorPage(templates.Page{Title: "Page not found", Session: templates.SessionView{Unavailable: true}},
+		templates.ErrorView{Status: 404, Title: "Page not found", Message: "There is no page at /x."}))
+	if doc.Find(`[data-testid="welcome"]`).Length() != 0 || text(doc, "anonymous") != "Not logged in" {
+		t.Error("anonymous header expected")
+	}
+	if doc.Find("form").Length() != 0 {
+		t.Error("a page without a CSRF token renders a form")
+	}
+	if text(doc, "inspector-unavailable") == "" || doc.Find(`[data-testid="inspector-items"]`).Length() != 0 {
+		t.Error("unavailable inspector expected")
+	}
+	if got := text(doc, "error-status"); got != "HTTP 404" {
+		t.Errorf("status %q", got)
+	}
+
+	doc, _ = renderDoc(t, templates.ErrorPage(templates.Page{Title: "x", Username: "ada"}, templates.ErrorView{Status: 400}))
+	if href, _ := doc.Find(`[data-testid="account"] a`).Attr("href"); href != "/logout" {
+		t.Errorf("logged-in header without a token should link to /logout, got %q", href)
+	}
+}
+
+func TestEmptyInspector(t *testing.T) {
+	doc, _ := renderDoc(t, templates.Inspector(templates.SessionView{ExpiryAge: 1209600}))
+	if text(doc, "inspector-empty") == "" || text(doc, "inspector-key") != "none stored" {
+		t.Error("empty session not shown as empty")
+	}
+}
+
+func TestFormsKeepInputEscaped(t *testing.T) {
+	p := templates.Page{Title: "x", CSRFToken: "t"}
+	doc, html := renderDoc(t, templates.EditorPage(p, templates.EditorForm{Key: `"><b>k`, Value: evil, Expiry: "soon", Error: "Bad <b>", MaxKeyLen: 100}))
+	if v, _ := doc.Find(`[data-testid="editor-key"]`).Attr("value"); v != `"><b>k` {
+		t.Errorf("key value %q", v)
+	}
+	if v, _ := doc.Find(`[data-testid="editor-value"]`).Attr("value"); v != evil {
+		t.Errorf("value %q", v)
+	}
+	if doc.Find("b").Length() != 0 || strings.Contains(html, "<script>") {
+		t.Errorf("markup from input rendered:\n%s", html)
+	}
+	if got := text(doc, "form-error"); got != "Bad <b>" {
+		t.Errorf("error %q", got)
+	}
+	doc, _ = renderDoc(t, templates.LoginPage(p, templates.LoginForm{Username: evil, MaxLen: 150}))
+	if v, _ := doc.Find(`[data-testid="username"]`).Attr("value"); v != evil {
+		t.Errorf("username %q", v)
+	}
+	if v, _ := doc.Find(`[data-testid="username"]`).Attr("maxlength"); v != "150" {
+		t.Errorf("maxlength %q", v)
+	}
+}
+
+func TestLessonShowsBothSides(t *testing.T) {
+	l := templates.Lesson{DjangoName: "set_session", Django: "def set_session(request):\n    pass", GoName: "(*Handlers).set", Go: "func (h *Handlers) set(c echo.Context) error {\n\treturn nil\n}"}
+	doc, _ := renderDoc(t, templates.ResultPage(templates.Page{Title: "x"}, templates.Result{Lesson: l}))
+	if got := doc.Find(`[data-testid="lesson-django"]`).Text(); got != l.Django {
+		t.Errorf("django %q", got)
+	}
+	if got := doc.Find(`[data-testid="lesson-go"]`).Text(); got != l.Go {
+		t.Errorf("go %q", got)
+	}
+	doc, _ = renderDoc(t, templates.ResultPage(templates.Page{Title: "x"}, templates.Result{}))
+	if doc.Find(`[data-testid="lesson"]`).Length() != 0 {
+		t.Error("an empty lesson renders a panel")
+	}
+}
+
+func TestNoInlineScriptOrStyle(t *testing.T) {
+	p := templates.Page{Title: "x", Username: "ada", CSRFToken: "t"}
+	for name, c := range map[string]templ.Component{
+		"home":   templates.Home(p, []templates.Link{{Path: "/set", Label: "/set"}}, templates.EditorForm{}, templates.Lesson{}),
+		"learn":  templates.LearnPage(p, []templates.LearnSection{{Title: "A", Rows: []templates.LearnRow{{Django: "d", Go: "g", Demo: "/set"}}}}, templates.Lesson{}),
+		"logout": templates.LogoutPage(p, templates.Lesson{}),
+	} {
+		doc, _ := renderDoc(t, c)
+		if doc.Find("script, style, [style]").Length() != 0 {
+			t.Errorf("%s: inline script or style", name)
+		}
+		doc.Find("*").Each(func(_ int, s *goquery.Selection) {
+			for _, a := range s.Nodes[0].Attr {
+				if strings.HasPrefix(a.Key, "on") {
+					t.Errorf("%s: event handler attribute %s", name, a.Key)
+				}
+			}
+		})
+	}
+}
