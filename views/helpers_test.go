@@ -1,0 +1,298 @@
+package views_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/session/memstore"
+	"github.com/djangosessions/gosessions/static"
+	"github.com/djangosessions/gosessions/views"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// clock is a settable clock for the session manager.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// logBuffer collects the site's log lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// site is the demo site running on a loopback port, with a browser-like
+// client (cookie jar, redirects not followed).
+type site struct {
+	t      *testing.T
+	srv    *httptest.Server
+	client *http.Client
+	clock  *clock
+	logs   *logBuffer
+	log    *slog.Logger
+	store  session.Store
+	fault  *faultyStore
+}
+
+// faultyStore fails every call once broken.
+type faultyStore struct {
+	session.Store
+	broken atomic.Bool
+}
+
+var errInjected = errors.New("injected fault: disk on fire at /var/lib/secret.db")
+
+func (f *faultyStore) err() error {
+	if f.broken.Load() {
+		return errInjected
+	}
+	return nil
+}
+
+func (f *faultyStore) Load(ctx context.Context, key string) (session.Record, error) {
+	if err := f.err(); err != nil {
+		return session.Record{}, err
+	}
+	return f.Store.Load(ctx, key)
+}
+
+func (f *faultyStore) Create(ctx context.Context, rec session.Record) error {
+	if err := f.err(); err != nil {
+		return err
+	}
+	return f.Store.Create(ctx, rec)
+}
+
+func (f *faultyStore) Update(ctx context.Context, rec session.Record, old string) error {
+	if err := f.err(); err != nil {
+		return err
+	}
+	return f.Store.Update(ctx, rec, old)
+}
+
+func (f *faultyStore) Delete(ctx context.Context, key, old string) error {
+	if err := f.err(); err != nil {
+		return err
+	}
+	return f.Store.Delete(ctx, key, old)
+}
+
+// breakStore makes every later store call fail.
+func (s *site) breakStore() { s.fault.broken.Store(true) }
+
+// faultText is what the broken store's errors say: it must reach the log
+// and never a page.
+func (s *site) faultText() string { return errInjected.Error() }
+
+func (s *site) logger() *slog.Logger { return s.log }
+
+// assertNoInternals fails when r shows internal error text.
+func (s *site) assertNoInternals(t *testing.T, r *response) {
+	t.Helper()
+	for _, leak := range []string{s.faultText(), "goroutine ", ".go:", "session: load", "panic"} {
+		if strings.Contains(r.body, leak) {
+			t.Errorf("%s %s shows internal text %q:\n%s", r.Request.Method, r.Request.URL.Path, leak, r.body)
+		}
+	}
+}
+
+type siteOptions struct {
+	saveEveryRequest bool
+}
+
+func newSite(t *testing.T) *site {
+	return newSiteWith(t, siteOptions{})
+}
+
+func newSiteWith(t *testing.T, opt siteOptions) *site {
+	t.Helper()
+	clk := &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fault := &faultyStore{Store: memstore.New(clk.Now)}
+	var store session.Store = fault
+	cfg := session.DefaultConfig()
+	cfg.Store = store
+	cfg.SecretKey = "test-secret-key-for-the-views-tests"
+	cfg.Logger = log
+	cfg.Now = clk.Now
+	cfg.SaveEveryRequest = opt.saveEveryRequest
+	m, err := session.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	h := &views.Handlers{Sessions: m, Log: log}
+	e.HTTPErrorHandler = h.ErrorHandler
+	e.Use(middleware.Recover())
+	static.Register(e)
+	if err := h.Register(e); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &site{t: t, srv: srv, client: newClient(t), clock: clk, logs: logs, log: log, store: store, fault: fault}
+}
+
+func newClient(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{
+		Jar:           jar,
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// response is a read response.
+type response struct {
+	*http.Response
+	body string
+	doc  *goquery.Document
+}
+
+// text returns the trimmed text of the first element with data-testid id.
+func (r *response) text(id string) string {
+	return strings.TrimSpace(r.doc.Find(`[data-testid="` + id + `"]`).First().Text())
+}
+
+// setCookie returns the Set-Cookie of name in the response, or nil.
+func (r *response) setCookie(name string) *http.Cookie {
+	for _, c := range r.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *site) do(req *http.Request) *response {
+	s.t.Helper()
+	res, err := s.client.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	r := &response{Response: res, body: string(b)}
+	r.doc, err = goquery.NewDocumentFromReader(bytes.NewReader(b))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return r
+}
+
+func (s *site) request(method, path string, body io.Reader, hdr ...string) *http.Request {
+	s.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, s.srv.URL+path, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return req
+}
+
+// get sends a GET; hdr are header name/value pairs.
+func (s *site) get(path string, hdr ...string) *response {
+	s.t.Helper()
+	return s.do(s.request(http.MethodGet, path, nil, hdr...))
+}
+
+// postRaw sends form as is (no token added).
+func (s *site) postRaw(path string, form url.Values, hdr ...string) *response {
+	s.t.Helper()
+	req := s.request(http.MethodPost, path, strings.NewReader(form.Encode()), hdr...)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return s.do(req)
+}
+
+// post sends form with the CSRF token a page gave this client, as a
+// browser submitting one of the site's forms does.
+func (s *site) post(path string, form url.Values, hdr ...string) *response {
+	s.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrfmiddlewaretoken", s.csrfToken())
+	return s.postRaw(path, form, hdr...)
+}
+
+// csrfToken reads the hidden CSRF input of the login page.
+func (s *site) csrfToken() string {
+	s.t.Helper()
+	r := s.get("/login")
+	tok, ok := r.doc.Find(`input[name="csrfmiddlewaretoken"]`).First().Attr("value")
+	if !ok || tok == "" {
+		s.t.Fatalf("GET /login: no CSRF token in the form")
+	}
+	return tok
+}
+
+// cookie returns the value of the client's cookie name, or "".
+func (s *site) cookie(name string) string {
+	u, _ := url.Parse(s.srv.URL)
+	for _, c := range s.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// message is the demo sentence of a page.
+func (r *response) message() string { return r.text("message") }
+
+func wantStatus(t *testing.T, r *response, want int) {
+	t.Helper()
+	if r.StatusCode != want {
+		t.Fatalf("%s %s: status %d, want %d; body:\n%s", r.Request.Method, r.Request.URL.Path, r.StatusCode, want, r.body)
+	}
+}

@@ -1,0 +1,320 @@
+package views_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/djangosessions/gosessions/views"
+	"github.com/labstack/echo/v4"
+)
+
+// TestEscaping stores <script> in keys, values and the username and checks
+// that every page shows them as text: no script element, no raw markup.
+func TestEscaping(t *testing.T) {
+	s := newSite(t)
+	const evil = `<script>alert(1)</script>`
+	wantStatus(t, s.post("/session", url.Values{"key": {evil}, "value": {evil}}), http.StatusSeeOther)
+	wantStatus(t, s.post("/session", url.Values{"key": {"attr"}, "value": {`"><img src=x onerror=alert(1)>`}}), http.StatusSeeOther)
+	wantStatus(t, s.post("/login", url.Values{"username": {evil}}), http.StatusSeeOther)
+	for _, p := range []string{"/", "/get", "/learn", "/session", "/login", "/logout", "/nowhere"} {
+		r := s.get(p)
+		if n := r.doc.Find("script").Length(); n != 0 {
+			t.Errorf("%s: %d script elements", p, n)
+		}
+		if n := r.doc.Find("img").Length(); n != 0 {
+			t.Errorf("%s: %d img elements", p, n)
+		}
+		if strings.Contains(r.body, "<script>") {
+			t.Errorf("%s: raw <script> in the body", p)
+		}
+		if got := r.text("welcome"); got != "Welcome "+evil {
+			t.Errorf("%s: header %q", p, got)
+		}
+		if !strings.Contains(r.body, "&lt;script&gt;") {
+			t.Errorf("%s: escaped <script> missing", p)
+		}
+	}
+	home := s.get("/")
+	found := false
+	home.doc.Find(`[data-testid="inspector-item"]`).Each(func(_ int, row *goquery.Selection) {
+		if row.Find(`[data-testid="item-key"]`).Text() == evil {
+			found = true
+			if got := row.Find(`[data-testid="item-value"]`).Text(); got != `"`+evil+`"` {
+				t.Errorf("inspector value %q", got)
+			}
+		}
+	})
+	if !found {
+		t.Error("the inspector does not list the <script> key as text")
+	}
+	if got := s.get("/get").message(); got != "User: "+evil+", Role: none, Logins: 0" {
+		t.Errorf("/get %q", got)
+	}
+}
+
+func TestInspector(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/")
+	if r.text("inspector-empty") == "" || r.text("inspector-key") != "none stored" {
+		t.Errorf("fresh inspector: key %q, empty %q", r.text("inspector-key"), r.text("inspector-empty"))
+	}
+	if got := r.text("inspector-expiry-age"); got != "1209600 s" {
+		t.Errorf("default expiry age %q", got)
+	}
+	wantStatus(t, s.get("/set?expiry=300"), http.StatusOK)
+	wantStatus(t, s.post("/session", url.Values{"key": {"list"}, "value": {`[1,true,null]`}}), http.StatusSeeOther)
+	r = s.get("/")
+	key := s.cookie("sessionid")
+	if got, want := r.text("inspector-key"), key[:8]+"…"; got != want {
+		t.Errorf("short key %q, want %q", got, want)
+	}
+	if strings.Contains(r.body, key) {
+		t.Error("the page shows the whole session key")
+	}
+	if got := r.text("inspector-expiry-age"); got != "300 s" {
+		t.Errorf("expiry age %q", got)
+	}
+	if got := r.text("inspector-expiry-date"); got != "2030-01-02 03:09:05 UTC" {
+		t.Errorf("expiry date %q", got)
+	}
+	if got := r.text("inspector-browser-close"); got != "no" {
+		t.Errorf("browser close %q", got)
+	}
+	want := map[string][2]string{
+		"_session_expiry": {"300", "number"},
+		"list":            {"[1,true,null]", "array"},
+		"login_count":     {"1", "number"},
+		"role":            {`"admin"`, "string"},
+		"username":        {`"harun_dev"`, "string"},
+	}
+	got := map[string][2]string{}
+	r.doc.Find(`[data-testid="inspector-item"]`).Each(func(_ int, row *goquery.Selection) {
+		got[row.Find(`[data-testid="item-key"]`).Text()] = [2]string{row.Find(`[data-testid="item-value"]`).Text(), row.Find(`[data-testid="item-type"]`).Text()}
+	})
+	if len(got) != len(want) {
+		t.Errorf("inspector items %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("inspector %s: %v, want %v", k, got[k], w)
+		}
+	}
+	// Every page has the inspector and the navigation.
+	for _, p := range []string{"/", "/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/login", "/logout", "/session", "/learn", "/missing"} {
+		r := s.get(p)
+		if r.doc.Find(`[data-testid="inspector"]`).Length() != 1 {
+			t.Errorf("%s: no inspector", p)
+		}
+	}
+}
+
+func TestHomeLinksEveryDemo(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/")
+	wantStatus(t, r, http.StatusOK)
+	links := map[string]bool{}
+	r.doc.Find(`[data-testid="demos"] a`).Each(func(_ int, a *goquery.Selection) {
+		href, _ := a.Attr("href")
+		links[href] = true
+	})
+	for _, p := range []string{"/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/login", "/logout", "/session", "/api/session", "/learn"} {
+		if !links[p] {
+			t.Errorf("home has no link to %s", p)
+		}
+	}
+	if r.doc.Find(`form[action="/session"] input[name="value"]`).Length() != 1 {
+		t.Error("home has no editor")
+	}
+}
+
+// TestLessons: every page shows the Django view beside the real source of
+// the Go handler that served it.
+func TestLessons(t *testing.T) {
+	s := newSite(t)
+	wantStatus(t, s.get("/set"), http.StatusOK)
+	for _, tc := range []struct{ path, goFunc, pyFunc, goLine string }{
+		{"/", "home", "home", "return render(c, http.StatusOK, templates.Home("},
+		{"/set", "set", "set_session", `s.Incr("login_count", 1)`},
+		{"/get", "get", "get_session", `s.Get("username", "Guest")`},
+		{"/delete", "delete", "delete_session", `session.From(c).Delete("username")`},
+		{"/pop", "pop", "pop_session", `session.From(c).Pop("role", nil)`},
+		{"/clear", "clear", "clear_session", `session.From(c).Clear()`},
+		{"/flush", "flush", "flush_session", `session.From(c).Flush()`},
+		{"/visits", "visits", "visits", `s.Save()`},
+		{"/login", "login", "login_view", `s.CycleKey()`},
+		{"/logout", "logout", "logout_view", `session.From(c).Flush()`},
+		{"/session", "editorSave", "session_editor", `s.Set(form.Key, value)`},
+		{"/learn", "apiSession", "api_session", `h.Sessions.Open(c.Request().Context(), key)`},
+	} {
+		r := s.get(tc.path)
+		goSrc := r.doc.Find(`[data-testid="lesson-go"]`).Text()
+		pySrc := r.doc.Find(`[data-testid="lesson-django"]`).Text()
+		if !strings.Contains(goSrc, "func (h *Handlers) "+tc.goFunc+"(c echo.Context) error {") || !strings.Contains(goSrc, tc.goLine) {
+			t.Errorf("%s: Go panel is not the %s handler:\n%s", tc.path, tc.goFunc, goSrc)
+		}
+		if !strings.HasSuffix(goSrc, "\n}") {
+			t.Errorf("%s: Go panel is not a whole function:\n%s", tc.path, goSrc)
+		}
+		if !regexp.MustCompile(`(?m)^def ` + tc.pyFunc + `\(request\):$`).MatchString(pySrc) {
+			t.Errorf("%s: Django panel is not %s:\n%s", tc.path, tc.pyFunc, pySrc)
+		}
+		if strings.Contains(pySrc, "\ndef ") && strings.Count(pySrc, "def ") > 1 {
+			t.Errorf("%s: Django panel holds more than one view:\n%s", tc.path, pySrc)
+		}
+	}
+}
+
+// TestLearn: the table names every Django session API and setting, and
+// each row links to a page that answers.
+func TestLearn(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/learn")
+	wantStatus(t, r, http.StatusOK)
+	table := r.doc.Find(`[data-testid="learn-table"]`).Text()
+	for _, name := range []string{
+		"request.session[key] = value", ".get(key, default)", "del request.session[key]", ".pop(key, default)",
+		".setdefault(", ".update(", "key in request.session", ".keys()", ".items()", ".clear()", ".flush()",
+		".cycle_key()", ".set_expiry(300)", ".set_expiry(0)", ".set_expiry(datetime)", ".set_expiry(None)",
+		".get_expiry_age()", ".get_expiry_date()", ".get_expire_at_browser_close()", ".session_key", ".is_empty()",
+		".modified", ".accessed", ".save()", "SessionStore(session_key=key)", "SessionInterrupted",
+		"SESSION_ENGINE", "SESSION_COOKIE_NAME", "SESSION_COOKIE_AGE", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH",
+		"SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "SESSION_EXPIRE_AT_BROWSER_CLOSE",
+		"SESSION_SAVE_EVERY_REQUEST", "SESSION_SERIALIZER", "SESSION_FILE_PATH", "SESSION_CACHE_ALIAS", "clearsessions",
+	} {
+		if !strings.Contains(table, name) {
+			t.Errorf("/learn does not map %s", name)
+		}
+	}
+	rows := r.doc.Find(`[data-testid="learn-row"]`)
+	if rows.Length() < 40 {
+		t.Errorf("%d rows", rows.Length())
+	}
+	rows.Each(func(i int, row *goquery.Selection) {
+		href, ok := row.Find(`a[data-testid="learn-demo"]`).Attr("href")
+		if !ok {
+			t.Errorf("row %d has no demo link", i)
+			return
+		}
+		if got := s.get(href).StatusCode; got != http.StatusOK {
+			t.Errorf("row %d: %s answers %d", i, href, got)
+		}
+	})
+}
+
+func TestErrorPages(t *testing.T) {
+	s := newSite(t)
+	wantStatus(t, s.post("/login", url.Values{"username": {"ada"}}), http.StatusSeeOther)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		title        string
+	}{
+		{http.MethodGet, "/no/such/page", http.StatusNotFound, "Page not found"},
+		{http.MethodGet, "/static/nope.css", http.StatusNotFound, "Page not found"},
+		{http.MethodPost, "/get", http.StatusMethodNotAllowed, "Method Not Allowed"},
+		{http.MethodDelete, "/set", http.StatusMethodNotAllowed, "Method Not Allowed"},
+	} {
+		r := s.do(s.request(tc.method, tc.path, nil))
+		wantStatus(t, r, tc.status)
+		if got := r.text("title"); got != tc.title {
+			t.Errorf("%s %s: title %q, want %q", tc.method, tc.path, got, tc.title)
+		}
+		if r.doc.Find(`link[rel="stylesheet"][href="/static/site.css"]`).Length() != 1 || r.doc.Find(`[data-testid="inspector"]`).Length() != 1 {
+			t.Errorf("%s %s: not in the site layout", tc.method, tc.path)
+		}
+		if got := r.text("welcome"); got != "Welcome ada" {
+			t.Errorf("%s %s: header %q, want Welcome ada", tc.method, tc.path, got)
+		}
+		if r.setCookie("sessionid") != nil {
+			t.Errorf("%s %s: the error page set the session cookie", tc.method, tc.path)
+		}
+	}
+}
+
+// TestStoreDown: with the store failing, pages answer a clear 503 in the
+// layout, log the cause, and never show it; the API answers a JSON 503.
+func TestStoreDown(t *testing.T) {
+	s := newSite(t)
+	wantStatus(t, s.get("/set"), http.StatusOK)
+	token := s.csrfToken()
+	s.breakStore()
+	for _, p := range []string{"/", "/get", "/set", "/visits", "/flush"} {
+		r := s.get(p)
+		wantStatus(t, r, http.StatusServiceUnavailable)
+		if got := r.text("error-message"); !strings.Contains(got, "The session store is unavailable") {
+			t.Errorf("%s: message %q", p, got)
+		}
+		if got := r.text("title"); got != "Service unavailable" {
+			t.Errorf("%s: title %q", p, got)
+		}
+		if r.text("inspector-unavailable") == "" {
+			t.Errorf("%s: the inspector does not say the session is unavailable", p)
+		}
+		s.assertNoInternals(t, r)
+	}
+	r := s.postRaw("/session", url.Values{"key": {"a"}, "value": {"1"}, "csrfmiddlewaretoken": {token}})
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	s.assertNoInternals(t, r)
+
+	r = s.get("/api/session")
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	if got := strings.TrimSpace(r.body); !strings.HasPrefix(got, `{"error":"The session store is unavailable`) {
+		t.Errorf("API body %s", got)
+	}
+	s.assertNoInternals(t, r)
+	if !strings.Contains(s.logs.String(), s.faultText()) {
+		t.Errorf("the cause was not logged; log:\n%s", s.logs.String())
+	}
+}
+
+// TestErrorHandler calls the handler directly for what the routes cannot
+// produce: an internal error (500) and a response already committed.
+func TestErrorHandler(t *testing.T) {
+	s := newSite(t)
+	h := &views.Handlers{Log: s.logger()}
+	e := echo.New()
+
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/boom", nil)
+	rec := httptest.NewRecorder()
+	h.ErrorHandler(errors.New("secret internal detail: /etc/passwd"), e.NewContext(req, rec))
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("status %d", rec.Code)
+	}
+	body := rec.Body.String()
+	if strings.Contains(body, "secret internal detail") || !strings.Contains(body, "Something went wrong on our side") {
+		t.Errorf("500 page:\n%s", body)
+	}
+	if !strings.Contains(s.logs.String(), "secret internal detail") {
+		t.Error("the internal error was not logged")
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Find(`[data-testid="inspector-unavailable"]`).Length() != 1 {
+		t.Error("the 500 page read the session")
+	}
+
+	rec = httptest.NewRecorder()
+	c := e.NewContext(req, rec)
+	if err := c.String(http.StatusOK, "already sent"); err != nil {
+		t.Fatal(err)
+	}
+	h.ErrorHandler(errors.New("late"), c)
+	if rec.Code != http.StatusOK || rec.Body.String() != "already sent" {
+		t.Errorf("committed response changed: %d %q", rec.Code, rec.Body.String())
+	}
+
+	rec = httptest.NewRecorder()
+	h.ErrorHandler(echo.NewHTTPError(http.StatusBadGateway, "upstream said: secret").SetInternal(errors.New("dial tcp secret")), e.NewContext(req, rec))
+	if rec.Code != http.StatusBadGateway || strings.Contains(rec.Body.String(), "secret") {
+		t.Errorf("502: %d\n%s", rec.Code, rec.Body.String())
+	}
+}
