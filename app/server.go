@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/static"
+	"github.com/djangosessions/gosessions/views"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"gorm.io/gorm"
+)
+
+// New builds the site: an Echo instance with panic recovery, one log line
+// per request, the session manager of cfg on db, the site's error pages,
+// the static files and the routes of package views. cfg.SecretKey must be
+// set (Run provides a development key when the environment has none).
+func New(cfg Config, db *gorm.DB, log *slog.Logger) (*echo.Echo, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if db == nil {
+		return nil, errors.New("app: New needs a database")
+	}
+	if cfg.SessionEngine != "" && cfg.SessionEngine != "db" {
+		return nil, fmt.Errorf("app: session engine %q is not supported (supported: %s)", cfg.SessionEngine, supportedEngines)
+	}
+	if cfg.SecretKey == "" {
+		return nil, errors.New("app: SECRET_KEY is not set")
+	}
+	sc := cfg.Session
+	sc.Store = dbstore.New(db)
+	sc.SecretKey = cfg.SecretKey
+	sc.SecretKeyFallbacks = cfg.SecretKeyFallbacks
+	if sc.Logger == nil {
+		sc.Logger = log
+	}
+	sessions, err := session.New(sc)
+	if err != nil {
+		return nil, fmt.Errorf("app: session settings: %w", err)
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Debug = cfg.Debug
+	// Echo's own logger (used by few code paths) goes to the same place.
+	e.Logger.SetOutput(slog.NewLogLogger(log.Handler(), slog.LevelWarn).Writer())
+
+	h := &views.Handlers{Sessions: sessions, Log: log}
+	e.HTTPErrorHandler = h.ErrorHandler
+	logRequests, err := requestLogger(log)
+	if err != nil {
+		return nil, err
+	}
+	e.Use(logRequests, recoverer(log))
+	static.Register(e)
+	if err := h.Register(e); err != nil {
+		return nil, fmt.Errorf("app: register views: %w", err)
+	}
+	return e, nil
+}
+
+// requestLogger logs one line per request: method, path, status, latency,
+// sizes and client address. Not the query string, cookies or headers: the
+// session key (a bearer credential) must never reach a log.
+func requestLogger(log *slog.Logger) (echo.MiddlewareFunc, error) {
+	mw, err := middleware.RequestLoggerConfig{
+		HandleError:     true, // render errors first, so the status logged is the one sent
+		LogMethod:       true,
+		LogURIPath:      true,
+		LogStatus:       true,
+		LogLatency:      true,
+		LogRemoteIP:     true,
+		LogResponseSize: true,
+		LogError:        true,
+		BeforeNextFunc: func(c echo.Context) {
+			// In debug mode, also a line when a request starts, to see the
+			// requests in flight (a slow one, or one a shutdown waits for).
+			r := c.Request()
+			log.LogAttrs(r.Context(), slog.LevelDebug, "request started", slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		},
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			switch {
+			case v.Status >= 500:
+				level = slog.LevelError
+			case v.Status >= 400:
+				level = slog.LevelWarn
+			}
+			attrs := []slog.Attr{
+				slog.String("method", v.Method),
+				slog.String("path", v.URIPath),
+				slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency.Round(time.Microsecond)),
+				slog.Int64("bytes_out", v.ResponseSize),
+				slog.String("remote_ip", v.RemoteIP),
+			}
+			if v.Error != nil {
+				attrs = append(attrs, slog.String("error", v.Error.Error()))
+			}
+			log.LogAttrs(context.WithoutCancel(c.Request().Context()), level, "request", attrs...)
+			return nil
+		},
+	}.ToMiddleware()
+	if err != nil {
+		return nil, fmt.Errorf("app: request logger: %w", err)
+	}
+	return mw, nil
+}
+
+// recoverer turns a handler's panic into a 500 rendered by the error
+// handler; the panic value and stack go to the log only, never to the
+// client.
+func recoverer(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			log.Error("panic in handler", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err, "stack", string(stack))
+			return echo.NewHTTPError(500).SetInternal(err)
+		},
+	})
+}
