@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/djangosessions/gosessions/migrations"
+	"gorm.io/gorm"
+)
+
+// DefaultShutdownTimeout is how long a shutdown waits, by default, for the
+// requests in flight to finish (a little under the 30 s most supervisors
+// wait before they kill a process).
+const DefaultShutdownTimeout = 25 * time.Second
+
+// Options adjust [RunWith] for tests and for programs that embed the site.
+// The zero value is what [Run] uses.
+type Options struct {
+	// Ready, when set, is called once with the address the site listens on
+	// ("127.0.0.1:54321"), after the listener is open and before Run waits
+	// for ctx: tests start the site on port 0 and learn the port here.
+	Ready func(addr string)
+	// ShutdownTimeout bounds how long the graceful shutdown waits for the
+	// requests in flight. Default [DefaultShutdownTimeout].
+	ShutdownTimeout time.Duration
+}
+
+// Run is the whole life of the site process, like Django's runserver
+// without the reloader: it reads the configuration (args are flags, getenv
+// the environment), opens the database, applies pending migrations
+// (logging each one), listens on the configured address and serves until
+// ctx is cancelled. Then it stops accepting connections, lets the requests
+// in flight finish, session writes included, closes the database and
+// returns nil. Logs go to stderr; stdout gets the "Starting ... at URL"
+// banner, and the usage text for -h.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return RunWith(ctx, Options{}, args, getenv, stdout, stderr)
+}
+
+// RunWith is [Run] with options.
+func RunWith(ctx context.Context, opts Options, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+	cfg, err := LoadConfig(args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, "Usage: gosessions [flags]\n\nServes the demo site of Django-style sessions, applying pending migrations first.")
+		PrintUsage(stdout)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if cfg.Debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	db, err := OpenDB(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := closeDB(db); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if cfg.SecretKey == "" {
+		if cfg.SecretKey, err = devSecretKey(cfg.DatabaseURL, log); err != nil {
+			return err
+		}
+	}
+	if err := migrate(db, log); err != nil {
+		return err
+	}
+	e, err := New(cfg, db, log)
+	if err != nil {
+		return err
+	}
+
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	addr := ln.Addr().String()
+	log.Info("listening", "url", "http://"+addr+"/", "database", redactURL(cfg.DatabaseURL))
+	fmt.Fprintf(stdout, "Starting development server at http://%s/\nQuit the server with CONTROL-C.\n", addr)
+	if opts.Ready != nil {
+		opts.Ready(addr)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	timeout := opts.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
+	}
+	log.Info("shutting down: finishing the requests in flight", "timeout", timeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		<-served
+		return fmt.Errorf("shutdown: requests still running after %v were cut off: %w", timeout, err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// migrate applies the pending migrations, logging each one.
+func migrate(db *gorm.DB, log *slog.Logger) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	err = migrations.Up(sqlDB, func(m migrations.Info) {
+		log.Info("applied migration", "migration", fmt.Sprintf("%04d_%s", m.Version, m.Name))
+	})
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// closeDB closes the connection pool under db.
+func closeDB(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	if err := sqlDB.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
+}
+
+// redactURL hides a password in a database URL, for logs.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
