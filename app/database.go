@@ -1,0 +1,297 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// OpenDB opens the database that databaseURL names, configured for a web
+// server, and checks that it can be used. This is the only place that
+// knows the SQL driver. SQLite is the one engine for now: "sqlite:PATH",
+// "sqlite3:PATH", dj-database-url's "sqlite:///relative" and
+// "sqlite:////absolute", "file:PATH" and a plain path are accepted (any
+// query string is ignored), and "sqlite::memory:" gives a private
+// in-memory database; any other scheme is an error.
+//
+// A missing database file in an existing directory is created empty, as
+// SQLite does; a missing directory or a file that is not a database is an
+// error. An empty or out-of-date database opens fine: ask
+// migrations.Status, or apply migrations.Up.
+//
+// Two connection pools share the file, behind the one *gorm.DB returned:
+//
+//   - one writer connection, on which every write and every transaction
+//     runs, one at a time. SQLite allows a single writer per database; a
+//     queue in Go is fair and costs nothing, while several writer
+//     connections would fight through SQLite's busy handler, which polls
+//     with sleeps of up to 100 ms and is what gives SQLite servers their
+//     long tail latencies.
+//   - several reader connections for plain SELECTs (and read-only
+//     transactions), which in WAL mode run in parallel with each other and
+//     with the writer, and see every committed write.
+//
+// The routing is by statement: SELECT goes to the readers, everything else
+// to the writer. GORM's PrepareStmt mode caches a prepared SELECT on the
+// readers and cannot reuse it inside a transaction; do not enable it on a
+// *gorm.DB whose transactions read (app/session/dbstore enables it only for
+// its own single statements).
+//
+// db.DB() returns the writer's *sql.DB, which is what migrations need;
+// closing it closes both pools, so callers close the database with
+//
+//	sqlDB, err := db.DB()
+//	...
+//	err = sqlDB.Close()
+func OpenDB(ctx context.Context, databaseURL string) (*gorm.DB, error) {
+	if strings.TrimSpace(databaseURL) == "" {
+		return nil, errors.New("open database: the database URL is empty")
+	}
+	path, memory, ok := sqlitePath(databaseURL)
+	if !ok {
+		return nil, fmt.Errorf("open database: unsupported database URL scheme %q: only SQLite is supported for now (sqlite:PATH or a plain path)", urlScheme(databaseURL))
+	}
+
+	pool, name, err := openSQLite(ctx, path, memory)
+	if err != nil {
+		return nil, err
+	}
+	db, err := gorm.Open(&sqlite.Dialector{Conn: pool}, &gorm.Config{
+		// Every statement the session store runs is a single atomic
+		// statement; GORM's default transaction around each Create/Update/
+		// Delete would only add a BEGIN and a COMMIT round trip.
+		SkipDefaultTransaction: true,
+		// Quiet: no SQL in the logs, only statements slower than 200 ms,
+		// without their arguments, which hold session keys and data.
+		Logger: quietLogger{Interface: logger.NewSlogLogger(slog.Default(), logger.Config{
+			SlowThreshold:             200 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true,
+		}), level: logger.Warn},
+		// Constraint violations become gorm.ErrDuplicatedKey and
+		// gorm.ErrForeignKeyViolated, which callers can test for without
+		// knowing the driver.
+		TranslateError: true,
+	})
+	if err != nil {
+		pool.close()
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	return db, nil
+}
+
+// quietLogger is a GORM logger that leaves failed statements to the
+// caller, who gets the error and reports it with its context: a request
+// cancelled by its client is not a database error worth a log line. In
+// Info mode (db.Debug()) it logs everything, failures included.
+type quietLogger struct {
+	logger.Interface
+	level logger.LogLevel
+}
+
+func (l quietLogger) LogMode(level logger.LogLevel) logger.Interface {
+	return quietLogger{Interface: l.Interface.LogMode(level), level: level}
+}
+
+func (l quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if l.level < logger.Info {
+		err = nil // slow statements are still logged
+	}
+	l.Interface.Trace(ctx, begin, fc, err)
+}
+
+// urlScheme returns the scheme of a database URL for an error message,
+// without the rest, which may hold a password.
+func urlScheme(databaseURL string) string {
+	scheme, _, _ := strings.Cut(strings.TrimSpace(databaseURL), ":")
+	return scheme
+}
+
+// Connection settings, as SQLite DSN parameters of mattn/go-sqlite3 (each
+// runs as a PRAGMA on every new connection).
+var (
+	sqliteWriterParams = url.Values{
+		// WAL: readers do not block the writer and the writer does not
+		// block readers, and a commit appends to the log instead of
+		// rewriting pages. The mode is stored in the file, so it holds
+		// for every process (Django included) from then on.
+		"_journal_mode": {"WAL"},
+		// In WAL mode NORMAL fsyncs at checkpoints only, not at each
+		// commit: a power cut may lose the last commits but never
+		// corrupts the database. That is the usual trade for sessions.
+		"_synchronous": {"NORMAL"},
+		// BEGIN IMMEDIATE takes the write lock when a transaction starts.
+		// A deferred transaction that reads and then writes would have to
+		// upgrade its lock, and when another process has written
+		// meanwhile SQLite refuses at once (SQLITE_BUSY, no waiting), so
+		// two such transactions can fail each other.
+		"_txlock": {"immediate"},
+		// Wait up to 5 s for another process's write lock (another server
+		// process, manage clearsessions, Django) instead of failing at
+		// once with "database is locked".
+		"_busy_timeout": {"5000"},
+		// Enforce foreign keys, which SQLite leaves off by default, so
+		// that future tables referring to others stay consistent.
+		"_foreign_keys": {"1"},
+	}
+	sqliteReaderParams = url.Values{
+		// A reader must never write: a statement routed here by mistake
+		// fails loudly ("attempt to write a readonly database") instead
+		// of competing with the writer connection.
+		"_query_only":   {"1"},
+		"_busy_timeout": {"5000"},
+		"_foreign_keys": {"1"},
+	}
+)
+
+// openSQLite opens and pings the writer and reader pools of the file at
+// path (or of a private in-memory database). name is the database's name
+// for error messages.
+func openSQLite(ctx context.Context, path string, memory bool) (pool *sqlitePool, name string, err error) {
+	drv := &sqlite3.SQLiteDriver{}
+	if memory {
+		// Every connection to ":memory:" is a database of its own: one
+		// connection, kept forever, serves reads and writes.
+		name = ":memory:"
+		db := sql.OpenDB(&sqliteConnector{drv: drv, dsn: "file::memory:?" + sqliteWriterParams.Encode()})
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		pool = &sqlitePool{writer: db, reader: db}
+	} else {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, path, fmt.Errorf("open database %s: %w", path, err)
+		}
+		name = abs
+		dir := filepath.Dir(abs)
+		switch fi, err := os.Stat(dir); {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, name, fmt.Errorf("open database %s: directory %s does not exist", name, dir)
+		case err != nil:
+			return nil, name, fmt.Errorf("open database %s: %w", name, err)
+		case !fi.IsDir():
+			return nil, name, fmt.Errorf("open database %s: %s is not a directory", name, dir)
+		}
+		// A file: URI with the path escaped, so that '?', '#' and '%' in
+		// a file name are not read as URI syntax.
+		uri := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?"
+		reader := sql.OpenDB(&sqliteConnector{drv: drv, dsn: uri + sqliteReaderParams.Encode()})
+		// Closing the writer (what db.DB() returns) closes the readers.
+		writer := sql.OpenDB(&sqliteConnector{drv: drv, dsn: uri + sqliteWriterParams.Encode(), onClose: reader.Close})
+		writer.SetMaxOpenConns(1)
+		writer.SetMaxIdleConns(1)
+		// Reads are CPU-bound and each connection keeps its own page
+		// cache: a few per core. Idle connections are kept, since opening
+		// one costs the PRAGMAs above.
+		n := max(4, 2*runtime.GOMAXPROCS(0))
+		reader.SetMaxOpenConns(n)
+		reader.SetMaxIdleConns(n)
+		pool = &sqlitePool{writer: writer, reader: reader}
+	}
+	// The writer connects first: it creates the file and switches it to
+	// WAL before any reader looks at it.
+	if err := pool.writer.PingContext(ctx); err != nil {
+		pool.close()
+		return nil, name, fmt.Errorf("open database %s: %w", name, err)
+	}
+	if err := pool.reader.PingContext(ctx); err != nil {
+		pool.close()
+		return nil, name, fmt.Errorf("open database %s: %w", name, err)
+	}
+	return pool, name, nil
+}
+
+// sqliteConnector opens connections to one DSN. It exists for its Close:
+// database/sql calls it when the *sql.DB is closed.
+type sqliteConnector struct {
+	drv     *sqlite3.SQLiteDriver
+	dsn     string
+	onClose func() error
+}
+
+func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+func (c *sqliteConnector) Driver() driver.Driver { return c.drv }
+
+func (c *sqliteConnector) Close() error {
+	if c.onClose == nil {
+		return nil
+	}
+	return c.onClose()
+}
+
+// sqlitePool is the gorm.ConnPool that sends each statement to the writer
+// or to the readers (see OpenDB).
+type sqlitePool struct {
+	writer, reader *sql.DB
+}
+
+// pick returns the pool for query: the readers for a SELECT, the writer
+// for anything else (a WITH may end in a DELETE; INSERT ... RETURNING
+// arrives through QueryContext).
+func (p *sqlitePool) pick(query string) *sql.DB {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	if len(q) > len("select") && strings.EqualFold(q[:len("select")], "select") {
+		switch q[len("select")] {
+		case ' ', '\t', '\r', '\n', '*', '(':
+			return p.reader
+		}
+	}
+	return p.writer
+}
+
+func (p *sqlitePool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return p.pick(query).PrepareContext(ctx, query)
+}
+
+func (p *sqlitePool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return p.writer.ExecContext(ctx, query, args...)
+}
+
+func (p *sqlitePool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.pick(query).QueryContext(ctx, query, args...)
+}
+
+func (p *sqlitePool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.pick(query).QueryRowContext(ctx, query, args...)
+}
+
+// BeginTx starts a transaction on the writer (BEGIN IMMEDIATE), or on a
+// reader for a read-only one, which then reads one consistent snapshot
+// without holding up writes.
+func (p *sqlitePool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	if opts != nil && opts.ReadOnly {
+		return p.reader.BeginTx(ctx, opts)
+	}
+	return p.writer.BeginTx(ctx, opts)
+}
+
+// GetDBConn is what gorm.DB.DB returns: the writer.
+func (p *sqlitePool) GetDBConn() (*sql.DB, error) { return p.writer, nil }
+
+// Ping checks both pools; GORM calls it when opening.
+func (p *sqlitePool) Ping() error {
+	return errors.Join(p.writer.Ping(), p.reader.Ping())
+}
+
+// close closes both pools (the writer closes the readers).
+func (p *sqlitePool) close() {
+	p.writer.Close()
+	p.reader.Close()
+}
