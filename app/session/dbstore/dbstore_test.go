@@ -1,0 +1,578 @@
+package dbstore_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/app/session/sessiontest"
+	"github.com/djangosessions/gosessions/migrations"
+)
+
+const secret = "dbstore test secret key"
+
+// open opens the SQLite database at path with app.OpenDB and closes it
+// when the test ends.
+func open(t testing.TB, path string) *gorm.DB {
+	t.Helper()
+	db, err := app.OpenDB(context.Background(), path)
+	if err != nil {
+		t.Fatalf("OpenDB(%s): %v", path, err)
+	}
+	t.Cleanup(func() {
+		sqlDB, err := db.DB()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if err := sqlDB.Close(); err != nil {
+			t.Errorf("close %s: %v", path, err)
+		}
+	})
+	return db
+}
+
+// migrated returns a new migrated database file and a connection to it.
+func migrated(t testing.TB) (string, *gorm.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "db.sqlite3")
+	db := open(t, path)
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrations.Up(sqlDB, nil); err != nil {
+		t.Fatalf("migrate %s: %v", path, err)
+	}
+	return path, db
+}
+
+func manager(t testing.TB, s session.Store) *session.Manager {
+	t.Helper()
+	m, err := session.New(session.Config{
+		Store:     s,
+		SecretKey: secret,
+		Logger:    slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestConformance(t *testing.T) {
+	sessiontest.Run(t, func(t *testing.T) session.Store {
+		_, db := migrated(t)
+		return dbstore.New(db)
+	})
+}
+
+// TestConformanceInMemory runs the suite on "sqlite::memory:", where one
+// connection serves reads and writes.
+func TestConformanceInMemory(t *testing.T) {
+	sessiontest.Run(t, func(t *testing.T) session.Store {
+		db := open(t, "sqlite::memory:")
+		sqlDB, err := db.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := migrations.Up(sqlDB, nil); err != nil {
+			t.Fatal(err)
+		}
+		return dbstore.New(db)
+	})
+}
+
+// TestTwoProcessesNoLostUpdate is the multi-process case: two
+// independent connections to one file (as two server processes would
+// have), each with its own store and manager, increment one counter
+// concurrently. Every increment must survive.
+func TestTwoProcessesNoLostUpdate(t *testing.T) {
+	const n = 200
+	path, db1 := migrated(t)
+	db2 := open(t, path)
+	managers := []*session.Manager{manager(t, dbstore.New(db1)), manager(t, dbstore.New(db2))}
+	key := sessiontest.NewSession(t, managers[0], map[string]any{"seed": "x"})
+
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		m := managers[i%2]
+		wg.Go(func() {
+			sess := m.Open(t.Context(), key)
+			sess.Incr("n", 1)
+			errs <- sess.Save()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("Save: %v", err)
+		}
+	}
+	for i, m := range managers {
+		got := m.Open(t.Context(), key).GetInt("n", 0)
+		if lost := n - got; lost != 0 {
+			t.Errorf("process %d reads %d after %d increments: %d lost updates", i+1, got, n, lost)
+		}
+	}
+}
+
+// TestConcurrentRequestsKeepBothChanges: two requests load the same
+// session, each changes a different key, both save; both changes stay.
+func TestConcurrentRequestsKeepBothChanges(t *testing.T) {
+	path, db1 := migrated(t)
+	m1 := manager(t, dbstore.New(db1))
+	m2 := manager(t, dbstore.New(open(t, path)))
+	key := sessiontest.NewSession(t, m1, map[string]any{"seed": "x"})
+
+	r1, r2 := m1.Open(t.Context(), key), m2.Open(t.Context(), key)
+	r1.Len() // both load before either saves
+	r2.Len()
+	r1.Set("a", "from request 1")
+	r2.Set("b", "from request 2")
+	r2.Delete("seed")
+	if err := r1.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Save(); err != nil {
+		t.Fatal(err)
+	}
+	got := m1.Open(t.Context(), key).Items()
+	want := map[string]any{"a": "from request 1", "b": "from request 2"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("session after both saves = %v, want %v", got, want)
+	}
+}
+
+// clock is a settable clock for the store.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// expireDate returns the stored text of a row's expire_date.
+func expireDate(t *testing.T, db *gorm.DB, key string) string {
+	t.Helper()
+	var s string
+	if err := db.Raw(`SELECT CAST(expire_date AS TEXT) FROM django_session WHERE session_key = ?`, key).Row().Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestExpiry checks the expiry boundary with an injected clock, on rows
+// written by the store and rows written the way Django writes them.
+func TestExpiry(t *testing.T) {
+	_, db := migrated(t)
+	base := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	c := &clock{t: base}
+	s := dbstore.New(db, dbstore.WithClock(c.Now))
+	ctx := t.Context()
+
+	whole := session.Record{Key: session.NewKey(), Data: "whole", Expires: base.Add(time.Second)}
+	frac := session.Record{Key: session.NewKey(), Data: "frac", Expires: base.Add(500 * time.Millisecond).In(time.FixedZone("UTC-3", -3*3600))}
+	for _, rec := range []session.Record{whole, frac} {
+		if err := s.Create(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Stored in Django's form: UTC text, six fraction digits or none.
+	if got, want := expireDate(t, db, whole.Key), "2030-01-01 12:00:01"; got != want {
+		t.Errorf("stored expire_date = %q, want %q", got, want)
+	}
+	if got, want := expireDate(t, db, frac.Key), "2030-01-01 12:00:00.500000"; got != want {
+		t.Errorf("stored expire_date = %q, want %q", got, want)
+	}
+
+	// Rows as Django writes them.
+	djangoWhole, djangoFrac := session.NewKey(), session.NewKey()
+	if err := db.Exec(`INSERT INTO django_session VALUES (?, 'dw', '2030-01-01 12:00:01'), (?, 'df', '2030-01-01 12:00:00.500000')`, djangoWhole, djangoFrac).Error; err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		now        time.Time
+		live, dead []string
+	}{
+		{base, []string{whole.Key, frac.Key, djangoWhole, djangoFrac}, nil},
+		{base.Add(499_999 * time.Microsecond), []string{whole.Key, frac.Key, djangoWhole, djangoFrac}, nil},
+		// Expired at its expiry date exactly, like Django's expire_date > now.
+		{base.Add(500 * time.Millisecond), []string{whole.Key, djangoWhole}, []string{frac.Key, djangoFrac}},
+		{base.Add(999_999 * time.Microsecond), []string{whole.Key, djangoWhole}, []string{frac.Key, djangoFrac}},
+		{base.Add(time.Second), nil, []string{whole.Key, frac.Key, djangoWhole, djangoFrac}},
+		{base.Add(time.Hour), nil, []string{whole.Key, frac.Key, djangoWhole, djangoFrac}},
+	}
+	for _, tt := range tests {
+		c.Set(tt.now)
+		for _, key := range tt.live {
+			rec, err := s.Load(ctx, key)
+			if err != nil {
+				t.Errorf("at %v: Load(%s) = %v, want the record", tt.now, key, err)
+			} else if !rec.Expires.After(tt.now) {
+				t.Errorf("at %v: Load(%s) expires %v", tt.now, key, rec.Expires)
+			}
+		}
+		for _, key := range tt.dead {
+			if _, err := s.Load(ctx, key); !errors.Is(err, session.ErrNotFound) {
+				t.Errorf("at %v: Load(%s) = %v, want ErrNotFound", tt.now, key, err)
+			}
+		}
+	}
+
+	// The Django rows read back at the right instant.
+	c.Set(base)
+	for key, want := range map[string]time.Time{djangoWhole: base.Add(time.Second), djangoFrac: base.Add(500 * time.Millisecond)} {
+		rec, err := s.Load(ctx, key)
+		if err != nil || !rec.Expires.Equal(want) {
+			t.Errorf("Load(%s) = %v, %v; want expiry %v", key, rec.Expires, err, want)
+		}
+	}
+}
+
+func count(t *testing.T, db *gorm.DB) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Raw(`SELECT count(*) FROM django_session`).Row().Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestDeleteExpired(t *testing.T) {
+	_, db := migrated(t)
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	s := dbstore.New(db, dbstore.WithClock(func() time.Time { return now }))
+	ctx := t.Context()
+
+	var live []string
+	for i := range 25 {
+		rec := session.Record{Key: session.NewKey(), Data: "expired", Expires: now.Add(-time.Duration(i+1) * time.Minute)}
+		if err := s.Create(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 5 {
+		rec := session.Record{Key: session.NewKey(), Data: "live", Expires: now.Add(time.Duration(i+1) * time.Minute)}
+		if err := s.Create(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		live = append(live, rec.Key)
+	}
+	// Expiring right now: dead for Load, but Django's clearsessions keeps
+	// it until it is strictly in the past, and so does DeleteExpired.
+	edge := session.Record{Key: session.NewKey(), Data: "edge", Expires: now}
+	if err := s.Create(ctx, edge); err != nil {
+		t.Fatal(err)
+	}
+
+	// A cancelled run deletes nothing and says why.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if n, err := s.DeleteExpired(cancelled, 10, nil); n != 0 || !errors.Is(err, context.Canceled) {
+		t.Errorf("DeleteExpired(cancelled) = %d, %v; want 0, context.Canceled", n, err)
+	}
+	if got := count(t, db); got != 31 {
+		t.Fatalf("%d rows after a cancelled DeleteExpired, want 31", got)
+	}
+
+	var progress []int64
+	n, err := s.DeleteExpired(ctx, 10, func(deleted int64) { progress = append(progress, deleted) })
+	if err != nil || n != 25 {
+		t.Fatalf("DeleteExpired = %d, %v; want 25, nil", n, err)
+	}
+	if want := []int64{10, 20, 25}; !reflect.DeepEqual(progress, want) {
+		t.Errorf("progress = %v, want %v (one call per batch of 10, running total)", progress, want)
+	}
+	if got := count(t, db); got != 6 {
+		t.Errorf("%d rows left, want the 5 live ones and the one expiring now", got)
+	}
+	for _, key := range live {
+		if _, err := s.Load(ctx, key); err != nil {
+			t.Errorf("live session %s after DeleteExpired: %v", key, err)
+		}
+	}
+
+	// Nothing left to delete: 0, no progress; a batch size of 0 is the
+	// default.
+	progress = nil
+	n, err = s.DeleteExpired(ctx, 0, func(deleted int64) { progress = append(progress, deleted) })
+	if err != nil || n != 0 || progress != nil {
+		t.Errorf("second DeleteExpired = %d, %v, progress %v; want 0, nil, none", n, err, progress)
+	}
+
+	// Exactly one full batch: the run stops after the empty batch.
+	now = now.Add(time.Hour)
+	progress = nil
+	n, err = s.DeleteExpired(ctx, 3, func(deleted int64) { progress = append(progress, deleted) })
+	if err != nil || n != 6 || !reflect.DeepEqual(progress, []int64{3, 6}) {
+		t.Errorf("DeleteExpired an hour later = %d, %v, progress %v; want 6, nil, [3 6]", n, err, progress)
+	}
+}
+
+// TestTamperedDataLoadsEmpty: a row whose data was altered (or written
+// with another SECRET_KEY) opens as an empty session, without an error.
+func TestTamperedDataLoadsEmpty(t *testing.T) {
+	_, db := migrated(t)
+	m := manager(t, dbstore.New(db))
+	for _, tamper := range []string{
+		`UPDATE django_session SET session_data = 'not signed at all' WHERE session_key = ?`,
+		`UPDATE django_session SET session_data = replace(session_data, ':', 'x:') WHERE session_key = ?`,
+		`UPDATE django_session SET session_data = '' WHERE session_key = ?`,
+	} {
+		key := sessiontest.NewSession(t, m, map[string]any{"user": "harun_dev"})
+		if err := db.Exec(tamper, key).Error; err != nil {
+			t.Fatal(err)
+		}
+		sess := m.Open(t.Context(), key)
+		if got := sess.Items(); len(got) != 0 {
+			t.Errorf("after %s: session = %v, want empty", tamper, got)
+		}
+		if err := sess.Err(); err != nil {
+			t.Errorf("after %s: Err() = %v, want nil", tamper, err)
+		}
+	}
+}
+
+func TestUnmigratedDatabase(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "db.sqlite3"))
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := migrations.Status(sqlDB)
+	if err != nil || len(status) == 0 || status[0].Applied {
+		t.Errorf("Status of a new database = %+v, %v; want migrations not applied", status, err)
+	}
+
+	s := dbstore.New(db)
+	key := session.NewKey()
+	_, err = s.Load(t.Context(), key)
+	if err == nil || errors.Is(err, session.ErrNotFound) {
+		t.Errorf("Load on an unmigrated database = %v, want a fault", err)
+	}
+	if err != nil && strings.Contains(err.Error(), key) {
+		t.Errorf("error %q shows the session key", err)
+	}
+	rec := session.Record{Key: key, Data: "x", Expires: time.Now().Add(time.Hour)}
+	if err := s.Create(t.Context(), rec); err == nil || errors.Is(err, session.ErrExists) {
+		t.Errorf("Create on an unmigrated database = %v, want a fault", err)
+	}
+	sess := manager(t, s).Open(t.Context(), key)
+	sess.Len()
+	if sess.Err() == nil {
+		t.Error("a session on an unmigrated database has no error")
+	}
+
+	// Migrating afterwards makes the same store work.
+	if err := migrations.Up(sqlDB, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(t.Context(), rec); err != nil {
+		t.Fatalf("Create after migrating: %v", err)
+	}
+	if _, err := s.Load(t.Context(), key); err != nil {
+		t.Errorf("Load after migrating: %v", err)
+	}
+}
+
+func TestOpenDBErrors(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notDB, []byte(strings.Repeat("not a database\n", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		url, want string
+	}{
+		{filepath.Join(dir, "missing", "db.sqlite3"), "does not exist"},
+		{"sqlite:" + filepath.Join(dir, "missing", "db.sqlite3"), "does not exist"},
+		{notDB, "not a database"},
+		{dir, "unable to open"},
+		{"postgres://user:hunter2@localhost/db", "unsupported database URL scheme \"postgres\""},
+		{"mysql://localhost/db", "unsupported database URL scheme"},
+		{"", "empty"},
+	}
+	for _, tt := range tests {
+		db, err := app.OpenDB(t.Context(), tt.url)
+		if err == nil {
+			sqlDB, _ := db.DB()
+			sqlDB.Close()
+			t.Errorf("OpenDB(%q) succeeded, want an error", tt.url)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") || strings.Contains(msg, "hunter2") {
+			t.Errorf("OpenDB(%q) = %q, want one line with %q (and no password)", tt.url, msg, tt.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("OpenDB created the missing directory: %v", err)
+	}
+}
+
+func TestOpenDBURLForms(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	tests := []struct {
+		url, file string
+	}{
+		{"plain.sqlite3", "plain.sqlite3"},
+		{"sqlite:prefixed.sqlite3", "prefixed.sqlite3"},
+		{"sqlite3:prefixed3.sqlite3", "prefixed3.sqlite3"},
+		{"file:uri.sqlite3", "uri.sqlite3"},
+		{"sqlite:///relative.sqlite3", "relative.sqlite3"},
+		{"sqlite:///" + filepath.Join(dir, "absolute.sqlite3"), "absolute.sqlite3"},
+		{filepath.Join(dir, "odd #%3F name.sqlite3"), "odd #%3F name.sqlite3"},
+	}
+	for _, tt := range tests {
+		db := open(t, tt.url)
+		sqlDB, _ := db.DB()
+		if err := migrations.Up(sqlDB, nil); err != nil {
+			t.Errorf("migrate %s: %v", tt.url, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, tt.file)); err != nil {
+			t.Errorf("OpenDB(%q) did not create %s: %v", tt.url, tt.file, err)
+		}
+	}
+}
+
+// TestOpenDBSettings checks the connection settings OpenDB documents, on
+// the writer (what db.DB() returns) and on the readers (plain SELECTs).
+func TestOpenDBSettings(t *testing.T) {
+	_, db := migrated(t)
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal",
+		"synchronous":  "1", // NORMAL
+		"busy_timeout": "5000",
+		"foreign_keys": "1",
+		"query_only":   "0",
+	} {
+		var got string
+		if err := sqlDB.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
+			t.Errorf("writer: PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
+		}
+	}
+	if got := sqlDB.Stats().MaxOpenConnections; got != 1 {
+		t.Errorf("writer pool: %d connections, want 1", got)
+	}
+	for pragma, want := range map[string]string{"query_only": "1", "busy_timeout": "5000"} {
+		var got string
+		if err := db.Raw("SELECT * FROM pragma_" + pragma).Row().Scan(&got); err != nil || got != want {
+			t.Errorf("reader: %s = %q, %v; want %q", pragma, got, err, want)
+		}
+	}
+	// A transaction takes the write lock at BEGIN, and reads inside it
+	// see its own writes.
+	err = db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO django_session VALUES ('txkey-0000', 'd', '2030-01-01 00:00:00')`).Error; err != nil {
+			return err
+		}
+		var n int
+		if err := tx.Raw(`SELECT count(*) FROM django_session WHERE session_key = 'txkey-0000'`).Row().Scan(&n); err != nil || n != 1 {
+			t.Errorf("read in a transaction = %d, %v; want 1", n, err)
+		}
+		return errors.New("roll back")
+	})
+	if err == nil || count(t, db) != 0 {
+		t.Errorf("rolled-back transaction: %v, %d rows", err, count(t, db))
+	}
+}
+
+// TestCloseClosesReaders: closing what db.DB() returns closes every
+// connection, readers included.
+func TestCloseClosesReaders(t *testing.T) {
+	db, err := app.OpenDB(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlDB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var one int
+	if err := db.Raw("SELECT 1").Row().Scan(&one); err == nil {
+		t.Error("a SELECT works after Close: the readers were left open")
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	_, db := migrated(b)
+	s := dbstore.New(db)
+	rec := session.Record{Key: session.NewKey(), Data: strings.Repeat("x", 200), Expires: time.Now().Add(time.Hour)}
+	if err := s.Create(context.Background(), rec); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Load(ctx, rec.Key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUpdate(b *testing.B) {
+	_, db := migrated(b)
+	s := dbstore.New(db)
+	rec := session.Record{Key: session.NewKey(), Data: "v0", Expires: time.Now().Add(time.Hour)}
+	if err := s.Create(context.Background(), rec); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	data := [2]string{"v0", "v1"}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		rec.Data = data[(i+1)%2]
+		if err := s.Update(ctx, rec, data[i%2]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkCreate(b *testing.B) {
+	_, db := migrated(b)
+	s := dbstore.New(db)
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Create(ctx, session.Record{Key: session.NewKey(), Data: "data", Expires: exp}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
