@@ -49,7 +49,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func RunWith(ctx context.Context, opts Options, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	cfg, err := LoadConfig(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stdout, "Usage: gosessions [flags]\n\nServes the demo site of Django-style sessions, applying pending migrations first.\n")
+		fmt.Fprint(stdout, "Usage: gosessions [flags]\n\nServes the demo site of Django-style sessions, applying pending migrations first.\n\n")
 		PrintUsage(stdout)
 		return nil
 	}
