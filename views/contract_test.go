@@ -411,7 +411,7 @@ func TestEditor(t *testing.T) {
 		}{
 			{"120", 120, false},
 			{"0", 1209600, true},
-			{"2030-01-03T03:04:05Z", 86400, false},
+			{s.clock.Now().Add(24 * time.Hour).Format(time.RFC3339), 86400, false},
 			{"none", 1209600, false},
 		} {
 			wantStatus(t, s.post("/session", url.Values{"key": {"k"}, "value": {"v"}, "expiry": {tc.expiry}}), http.StatusSeeOther)

@@ -146,7 +146,9 @@ func newSite(t *testing.T) *site {
 
 func newSiteWith(t *testing.T, opt siteOptions) *site {
 	t.Helper()
-	clk := &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	// The clock starts now, not at a fixed date: cookie jars and browsers
+	// drop cookies whose Expires has passed by the real clock.
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fault := &faultyStore{Store: memstore.New(clk.Now)}

@@ -1,0 +1,192 @@
+package views_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is Debian's chromium, which CI installs.
+const chromiumPath = "/usr/bin/chromium"
+
+var updateScreenshot = flag.Bool("update-screenshot", false, "copy the home page screenshot of TestBrowserTour to static/screenshot-home.png")
+
+// newBrowser starts a headless chromium with a fresh profile. Without
+// chromium the test fails under CI (which installs it) and is skipped
+// elsewhere.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but %s is missing (apt-get install chromium): %v", chromiumPath, err)
+		}
+		t.Skipf("%s not found (apt-get install chromium); skipping the browser test", chromiumPath)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	t.Cleanup(cancel)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox, // tests run as root
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(cancelBrowser)
+	return bctx
+}
+
+// waitText waits until the element with data-testid id reads want. It
+// polls, because a click's navigation may still be under way: evaluating
+// in a page that is being replaced fails, and the next try reads the new
+// page.
+func waitText(t *testing.T, ctx context.Context, id, want string) {
+	t.Helper()
+	sel, _ := json.Marshal(fmt.Sprintf("[data-testid=%q]", id))
+	expr := fmt.Sprintf("document.readyState === 'complete' ? (document.querySelector(%s)?.textContent ?? '<missing>').trim() + '|' + location.pathname : ''", sel)
+	deadline := time.Now().Add(10 * time.Second)
+	var got string
+	for time.Now().Before(deadline) {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err == nil && v != "" {
+			got = v
+			if text, _, _ := strings.Cut(v, "|"); text == want {
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s to read %q: it reads %q (text|path)", id, want, got)
+}
+
+func byTestID(id string) chromedp.CSS {
+	return chromedp.CSS(fmt.Sprintf("[data-testid=%q]", id))
+}
+
+// TestBrowserTour walks the site in headless chromium as a person would:
+// set, get, three visits, log in, see the greeting, log out and see the
+// session gone. It saves a screenshot of the home page.
+func TestBrowserTour(t *testing.T) {
+	ctx := newBrowser(t)
+	s := newSite(t)
+	nav := func(path string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf(`nav a[href=%q]`, path)) }
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/")); err != nil {
+		t.Fatalf("open the home page: %v", err)
+	}
+	waitText(t, ctx, "anonymous", "Not logged in")
+	waitText(t, ctx, "inspector-empty", "The session is empty.")
+
+	// Set, by following the link, then again with the page's POST button.
+	if err := chromedp.Do(ctx, chromedp.Click(nav("/set"))); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "message", "Session data set.")
+	waitText(t, ctx, "welcome", "Welcome harun_dev")
+	if err := chromedp.Do(ctx, chromedp.Click(byTestID("action-submit"))); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "inspector-modified", "yes")
+
+	if err := chromedp.Do(ctx, chromedp.Click(nav("/get"))); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "message", "User: harun_dev, Role: admin, Logins: 2")
+
+	for i := 1; i <= 3; i++ {
+		if err := chromedp.Do(ctx, chromedp.Click(nav("/visits"))); err != nil {
+			t.Fatal(err)
+		}
+		waitText(t, ctx, "message", fmt.Sprintf("You have visited this page %d times.", i))
+	}
+
+	// Log in through the form: a real POST with the page's CSRF token.
+	if err := chromedp.Do(ctx, chromedp.Click(nav("/login"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(byTestID("username")),
+		chromedp.SendKeys(byTestID("username"), "Grace Hopper"),
+		chromedp.Click(byTestID("login-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "welcome", "Welcome Grace Hopper")
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || loc != s.srv.URL+"/" {
+		t.Errorf("after login at %q (%v), want the home page", loc, err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	saveScreenshot(t, png)
+
+	// Log out with the header's POST button.
+	if err := chromedp.Do(ctx, chromedp.Click(byTestID("header-logout"))); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "anonymous", "Not logged in")
+	waitText(t, ctx, "inspector-empty", "The session is empty.")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/api/session")); err != nil {
+		t.Fatal(err)
+	}
+	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, `"data":{}`) {
+		t.Errorf("/api/session after logout: %s", body)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/get")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "message", "User: Guest, Role: none, Logins: 0")
+	cookies, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.cookie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(cookies, "sessionid") {
+		t.Errorf("the session cookie is readable by scripts: %q", cookies)
+	}
+}
+
+// saveScreenshot keeps png in the test's artifact directory (kept with
+// go test -artifacts), and with -update-screenshot also as
+// static/screenshot-home.png for the README.
+func saveScreenshot(t *testing.T, png []byte) {
+	t.Helper()
+	if len(png) < 8 || string(png[1:4]) != "PNG" {
+		t.Fatalf("screenshot is not a PNG (%d bytes)", len(png))
+	}
+	dir := t.ArtifactDir()
+	if err := os.WriteFile(filepath.Join(dir, "home.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", filepath.Join(dir, "home.png"))
+	if *updateScreenshot {
+		if err := os.WriteFile(filepath.Join("..", "static", "screenshot-home.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
