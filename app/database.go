@@ -62,6 +62,8 @@ func OpenDB(ctx context.Context, databaseURL string) (*gorm.DB, error) {
 	if strings.TrimSpace(databaseURL) == "" {
 		return nil, errors.New("open database: the database URL is empty")
 	}
+	// One parser for the URL forms, shared with the development secret
+	// key that is kept beside the file (secret.go).
 	path, memory, ok := sqlitePath(databaseURL)
 	if !ok {
 		return nil, fmt.Errorf("open database: unsupported database URL scheme %q: only SQLite is supported for now (sqlite:PATH or a plain path)", urlScheme(databaseURL))
@@ -123,42 +125,42 @@ func urlScheme(databaseURL string) string {
 	return scheme
 }
 
-// Connection settings, as SQLite DSN parameters of mattn/go-sqlite3 (each
-// runs as a PRAGMA on every new connection).
-var (
-	sqliteWriterParams = url.Values{
-		// WAL: readers do not block the writer and the writer does not
-		// block readers, and a commit appends to the log instead of
-		// rewriting pages. The mode is stored in the file, so it holds
-		// for every process (Django included) from then on.
-		"_journal_mode": {"WAL"},
-		// In WAL mode NORMAL fsyncs at checkpoints only, not at each
-		// commit: a power cut may lose the last commits but never
-		// corrupts the database. That is the usual trade for sessions.
-		"_synchronous": {"NORMAL"},
-		// BEGIN IMMEDIATE takes the write lock when a transaction starts.
-		// A deferred transaction that reads and then writes would have to
-		// upgrade its lock, and when another process has written
-		// meanwhile SQLite refuses at once (SQLITE_BUSY, no waiting), so
-		// two such transactions can fail each other.
-		"_txlock": {"immediate"},
-		// Wait up to 5 s for another process's write lock (another server
-		// process, manage clearsessions, Django) instead of failing at
-		// once with "database is locked".
-		"_busy_timeout": {"5000"},
-		// Enforce foreign keys, which SQLite leaves off by default, so
-		// that future tables referring to others stay consistent.
-		"_foreign_keys": {"1"},
-	}
-	sqliteReaderParams = url.Values{
-		// A reader must never write: a statement routed here by mistake
+// sqliteDSN returns the DSN of a connection to the SQLite URI uri: the
+// connection settings are mattn/go-sqlite3 parameters, each run as a
+// PRAGMA on every new connection.
+func sqliteDSN(uri string, writer bool) string {
+	v := url.Values{}
+	// Wait up to 5 s for another process's write lock (another server
+	// process, manage clearsessions, Django) instead of failing at once
+	// with "database is locked".
+	v.Set("_busy_timeout", "5000")
+	// Enforce foreign keys, which SQLite leaves off by default, so that
+	// future tables referring to others stay consistent.
+	v.Set("_foreign_keys", "1")
+	if !writer {
+		// A reader must never write: a statement routed to it by mistake
 		// fails loudly ("attempt to write a readonly database") instead
 		// of competing with the writer connection.
-		"_query_only":   {"1"},
-		"_busy_timeout": {"5000"},
-		"_foreign_keys": {"1"},
+		v.Set("_query_only", "1")
+		return uri + "?" + v.Encode()
 	}
-)
+	// WAL: readers do not block the writer and the writer does not block
+	// readers, and a commit appends to the log instead of rewriting
+	// pages. The mode is stored in the file, so it holds for every
+	// process (Django included) from then on.
+	v.Set("_journal_mode", "WAL")
+	// In WAL mode NORMAL fsyncs at checkpoints only, not at each commit:
+	// a power cut may lose the last commits but never corrupts the
+	// database. That is the usual trade for sessions.
+	v.Set("_synchronous", "NORMAL")
+	// BEGIN IMMEDIATE takes the write lock when a transaction starts. A
+	// deferred transaction that reads and then writes has to upgrade its
+	// lock, and when another process has written meanwhile SQLite refuses
+	// at once (SQLITE_BUSY, without waiting), so two such transactions can
+	// fail each other.
+	v.Set("_txlock", "immediate")
+	return uri + "?" + v.Encode()
+}
 
 // openSQLite opens and pings the writer and reader pools of the file at
 // path (or of a private in-memory database). name is the database's name
@@ -169,7 +171,7 @@ func openSQLite(ctx context.Context, path string, memory bool) (pool *sqlitePool
 		// Every connection to ":memory:" is a database of its own: one
 		// connection, kept forever, serves reads and writes.
 		name = ":memory:"
-		db := sql.OpenDB(&sqliteConnector{drv: drv, dsn: "file::memory:?" + sqliteWriterParams.Encode()})
+		db := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN("file::memory:", true)})
 		db.SetMaxOpenConns(1)
 		db.SetMaxIdleConns(1)
 		pool = &sqlitePool{writer: db, reader: db}
@@ -190,10 +192,10 @@ func openSQLite(ctx context.Context, path string, memory bool) (pool *sqlitePool
 		}
 		// A file: URI with the path escaped, so that '?', '#' and '%' in
 		// a file name are not read as URI syntax.
-		uri := "file:" + (&url.URL{Path: abs}).EscapedPath() + "?"
-		reader := sql.OpenDB(&sqliteConnector{drv: drv, dsn: uri + sqliteReaderParams.Encode()})
+		uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
+		reader := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, false)})
 		// Closing the writer (what db.DB() returns) closes the readers.
-		writer := sql.OpenDB(&sqliteConnector{drv: drv, dsn: uri + sqliteWriterParams.Encode(), onClose: reader.Close})
+		writer := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, true), onClose: reader.Close})
 		writer.SetMaxOpenConns(1)
 		writer.SetMaxIdleConns(1)
 		// Reads are CPU-bound and each connection keeps its own page
