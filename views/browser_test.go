@@ -53,30 +53,39 @@ func newBrowser(t *testing.T) context.Context {
 	return bctx
 }
 
-// waitText waits until the element with data-testid id reads want. It
-// polls, because a click's navigation may still be under way: evaluating
-// in a page that is being replaced fails, and the next try reads the new
-// page.
+// waitText waits until the element with data-testid id reads want.
 func waitText(t *testing.T, ctx context.Context, id, want string) {
 	t.Helper()
 	sel, _ := json.Marshal(fmt.Sprintf("[data-testid=%q]", id))
-	expr := fmt.Sprintf("document.readyState === 'complete' ? (document.querySelector(%s)?.textContent ?? '<missing>').trim() + '|' + location.pathname : ''", sel)
+	waitJS(t, ctx, fmt.Sprintf("document.querySelector(%s)?.textContent", sel), want)
+}
+
+// waitItem waits until the inspector shows key with the JSON value want.
+func waitItem(t *testing.T, ctx context.Context, key, want string) {
+	t.Helper()
+	k, _ := json.Marshal(key)
+	waitJS(t, ctx, fmt.Sprintf(`[...document.querySelectorAll('[data-testid="inspector-item"]')]
+		.find(r => r.querySelector('[data-testid="item-key"]').textContent === %s)
+		?.querySelector('[data-testid="item-value"]').textContent`, k), want)
+}
+
+// waitJS waits until the string expression expr, evaluated in the loaded
+// page, equals want once trimmed. It polls, because a click's navigation
+// may still be under way: evaluating in a page that is being replaced
+// fails, and a later try reads the new page.
+func waitJS(t *testing.T, ctx context.Context, expr, want string) {
+	t.Helper()
+	full := fmt.Sprintf("document.readyState === 'complete' ? JSON.stringify([((%s) ?? '<missing>').trim(), location.pathname]) : ''", expr)
 	deadline := time.Now().Add(10 * time.Second)
-	var got string
-	for time.Now().Before(deadline) {
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err == nil && v != "" {
-			got = v
-			if text, _, _ := strings.Cut(v, "|"); text == want {
-				return
-			}
-		}
-		if ctx.Err() != nil {
-			break
+	got := []string{"", ""}
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](full))
+		if err == nil && v != "" && json.Unmarshal([]byte(v), &got) == nil && got[0] == want {
+			return
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatalf("waiting for %s to read %q: it reads %q (text|path)", id, want, got)
+	t.Fatalf("waiting for %q: the page at %s shows %q", want, got[1], got[0])
 }
 
 func byTestID(id string) chromedp.CSS {
@@ -106,7 +115,7 @@ func TestBrowserTour(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(byTestID("action-submit"))); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, "inspector-modified", "yes")
+	waitItem(t, ctx, "login_count", "2")
 
 	if err := chromedp.Do(ctx, chromedp.Click(nav("/get"))); err != nil {
 		t.Fatal(err)
