@@ -465,7 +465,7 @@ func TestDjangoInterop(t *testing.T) {
 	db := openDB(t, dbPath)
 	schema := func() string {
 		var sqls []string
-		if err := db.Raw(`SELECT sql FROM sqlite_master WHERE tbl_name = 'django_session' ORDER BY name`).Scan(&sqls).Error; err != nil {
+		if err := db.Raw(`SELECT sql FROM sqlite_master WHERE tbl_name = 'django_session' AND sql IS NOT NULL ORDER BY name`).Scan(&sqls).Error; err != nil {
 			t.Fatal(err)
 		}
 		return strings.Join(sqls, ";\n")
