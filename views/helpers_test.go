@@ -3,26 +3,24 @@ package views_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/session"
-	"github.com/djangosessions/gosessions/app/session/memstore"
-	"github.com/djangosessions/gosessions/static"
-	"github.com/djangosessions/gosessions/views"
-	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/migrations"
+	"gorm.io/gorm"
 )
 
 // clock is a settable clock for the session manager.
@@ -70,59 +68,22 @@ type site struct {
 	clock  *clock
 	logs   *logBuffer
 	log    *slog.Logger
-	store  session.Store
-	fault  *faultyStore
+	store  session.Store // a second store on the site's database, to look at rows
+	db     *gorm.DB
 }
 
-// faultyStore fails every call once broken.
-type faultyStore struct {
-	session.Store
-	broken atomic.Bool
-}
-
-var errInjected = errors.New("injected fault: disk on fire at /var/lib/secret.db")
-
-func (f *faultyStore) err() error {
-	if f.broken.Load() {
-		return errInjected
+// breakStore makes every later store call fail for real: the sessions
+// table is dropped, as a botched migration or a wrong database would.
+func (s *site) breakStore() {
+	s.t.Helper()
+	if err := s.db.Exec("DROP TABLE django_session").Error; err != nil {
+		s.t.Fatal(err)
 	}
-	return nil
 }
 
-func (f *faultyStore) Load(ctx context.Context, key string) (session.Record, error) {
-	if err := f.err(); err != nil {
-		return session.Record{}, err
-	}
-	return f.Store.Load(ctx, key)
-}
-
-func (f *faultyStore) Create(ctx context.Context, rec session.Record) error {
-	if err := f.err(); err != nil {
-		return err
-	}
-	return f.Store.Create(ctx, rec)
-}
-
-func (f *faultyStore) Update(ctx context.Context, rec session.Record, old string) error {
-	if err := f.err(); err != nil {
-		return err
-	}
-	return f.Store.Update(ctx, rec, old)
-}
-
-func (f *faultyStore) Delete(ctx context.Context, key, old string) error {
-	if err := f.err(); err != nil {
-		return err
-	}
-	return f.Store.Delete(ctx, key, old)
-}
-
-// breakStore makes every later store call fail.
-func (s *site) breakStore() { s.fault.broken.Store(true) }
-
-// faultText is what the broken store's errors say: it must reach the log
-// and never a page.
-func (s *site) faultText() string { return errInjected.Error() }
+// faultText is what SQLite says once the table is gone: it must reach the
+// log and never a page.
+func (s *site) faultText() string { return "no such table: django_session" }
 
 func (s *site) logger() *slog.Logger { return s.log }
 
@@ -151,29 +112,37 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	fault := &faultyStore{Store: memstore.New(clk.Now)}
-	var store session.Store = fault
-	cfg := session.DefaultConfig()
-	cfg.Store = store
+	cfg := app.DefaultConfig()
 	cfg.SecretKey = "test-secret-key-for-the-views-tests"
-	cfg.Logger = log
-	cfg.Now = clk.Now
-	cfg.SaveEveryRequest = opt.saveEveryRequest
-	m, err := session.New(cfg)
+	cfg.Session.Now = clk.Now
+	cfg.Session.SaveEveryRequest = opt.saveEveryRequest
+	db := migratedDB(t)
+	e, err := app.New(cfg, db, log)
 	if err != nil {
-		t.Fatal(err)
-	}
-	e := echo.New()
-	h := &views.Handlers{Sessions: m, Log: log}
-	e.HTTPErrorHandler = h.ErrorHandler
-	e.Use(middleware.Recover())
-	static.Register(e)
-	if err := h.Register(e); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &site{t: t, srv: srv, client: newClient(t), clock: clk, logs: logs, log: log, store: store, fault: fault}
+	return &site{t: t, srv: srv, client: newClient(t), clock: clk, logs: logs, log: log, store: dbstore.New(db), db: db}
+}
+
+// migratedDB opens a migrated SQLite database in a temporary directory,
+// closed when the test ends.
+func migratedDB(t *testing.T) *gorm.DB {
+	t.Helper()
+	db, err := app.OpenDB(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sqlDB.Close() })
+	if err := migrations.Up(sqlDB, nil); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 func newClient(t *testing.T) *http.Client {
