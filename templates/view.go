@@ -104,6 +104,9 @@ type EditorForm struct {
 	// Key, Value and Expiry are what was entered, shown again after an
 	// error.
 	Key, Value, Expiry string
+	// SetDefault asks for setdefault (keep a value already there) instead
+	// of an assignment.
+	SetDefault bool
 	// Error is the validation error, or "".
 	Error string
 	// MaxKeyLen bounds a key's length.

@@ -403,6 +403,21 @@ func TestEditor(t *testing.T) {
 		t.Errorf("inspector type of k %q, want string", typ)
 	}
 
+	t.Run("setdefault", func(t *testing.T) {
+		for _, tc := range []struct {
+			value, setdefault, want string
+		}{
+			{"first", "1", "first"},  // absent: stored
+			{"second", "1", "first"}, // present: kept
+			{"third", "", "third"},   // plain assignment replaces
+		} {
+			wantStatus(t, s.post("/session", url.Values{"key": {"sd"}, "value": {tc.value}, "setdefault": {tc.setdefault}}), http.StatusSeeOther)
+			if data, _, _ := s.apiSession(); data["sd"] != tc.want {
+				t.Errorf("after %q (setdefault=%q): %v, want %q", tc.value, tc.setdefault, data["sd"], tc.want)
+			}
+		}
+	})
+
 	t.Run("expiry", func(t *testing.T) {
 		for _, tc := range []struct {
 			expiry  string

@@ -27,20 +27,25 @@ func (h *Handlers) editor(c echo.Context) error {
 	return h.editorPage(c, http.StatusOK, templates.EditorForm{})
 }
 
-// editorSave mirrors Django's request.session[key] = value for any key: the
-// value is read as JSON when it parses and kept as a string otherwise, and
-// an optional expiry is applied (seconds, a date-time, or "none" for the
-// default). Keys starting with "_" are Django's own; a bad field re-shows
-// the form with a 400 and changes nothing.
+// editorSave mirrors Django's request.session[key] = value for any key (or
+// setdefault, which keeps a value already there): the value is read as JSON
+// when it parses and kept as a string otherwise, and an optional expiry is
+// applied (seconds, a date-time, or "none" for the default). Keys starting
+// with "_" are Django's own; a bad field re-shows the form with a 400 and
+// changes nothing.
 func (h *Handlers) editorSave(c echo.Context) error {
-	form := templates.EditorForm{Key: c.FormValue("key"), Value: c.FormValue("value"), Expiry: c.FormValue("expiry")}
+	form := templates.EditorForm{Key: c.FormValue("key"), Value: c.FormValue("value"), Expiry: c.FormValue("expiry"), SetDefault: c.FormValue("setdefault") != ""}
 	value, expiry, problem := h.parseEntry(form)
 	if problem != "" {
 		form.Error = problem
 		return h.editorPage(c, http.StatusBadRequest, form)
 	}
 	s := session.From(c)
-	s.Set(form.Key, value)
+	if form.SetDefault {
+		s.SetDefault(form.Key, value) // only when the key is absent
+	} else {
+		s.Set(form.Key, value)
+	}
 	expiry.apply(s)
 	return c.Redirect(http.StatusSeeOther, "/")
 }

@@ -15,7 +15,7 @@ func learnSections() []templates.LearnSection {
 			{Django: `del request.session[key]`, Go: `s.Delete(key)  // a missing key is not an error`, Demo: "/delete"},
 			{Django: `request.session.pop(key, default)`, Go: `s.Pop(key, def)`, Demo: "/pop"},
 			{Django: `request.session.setdefault(key, value)`, Go: `s.SetDefault(key, value)`, Demo: "/session"},
-			{Django: `request.session.update(d)`, Go: `s.Update(d)`, Demo: "/session"},
+			{Django: `request.session.update(d)`, Go: `s.Update(d)  // s.Set for each pair`, Demo: "/set"},
 			{Django: `request.session.keys(), .items(), len(request.session)`, Go: `s.Keys(), s.Items(), s.Len()`, Demo: "/"},
 			{Django: `request.session["n"] = request.session.get("n", 0) + 1`, Go: `s.Incr("n", 1)  // never loses a concurrent increment`, Demo: "/visits"},
 			{Django: `request.session.clear()`, Go: `s.Clear()`, Demo: "/clear"},

@@ -122,7 +122,10 @@ def session_editor(request):
         value = json.loads(raw)
     except ValueError:
         value = raw
-    request.session[key] = value
+    if request.POST.get("setdefault"):
+        request.session.setdefault(key, value)  # keeps a value already there
+    else:
+        request.session[key] = value
     expiry = request.POST.get("expiry", "").strip()
     if expiry == "none":
         request.session.set_expiry(None)  # back to SESSION_COOKIE_AGE
