@@ -98,7 +98,11 @@ func (h *Handlers) Register(e *echo.Echo) error {
 		"/clear": h.clear, "/flush": h.flush, "/visits": h.visits,
 	}
 	for _, d := range demos() {
-		route(e, d.methods, d.path, handlers[d.path], page...)
+		hf, ok := handlers[d.path]
+		if !ok {
+			return fmt.Errorf("views: demo %s has no handler", d.path)
+		}
+		route(e, d.methods, d.path, hf, page...)
 	}
 	getOnly, postOnly := []string{http.MethodGet}, []string{http.MethodPost}
 	route(e, getOnly, "/login", h.loginForm, page...)
