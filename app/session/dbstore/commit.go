@@ -1,0 +1,240 @@
+package dbstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/models"
+)
+
+type opKind uint8
+
+const (
+	opCreate opKind = iota
+	opUpdate
+	opDelete
+)
+
+// writeOp is one queued write and, once done, its result.
+type writeOp struct {
+	ctx   context.Context
+	kind  opKind
+	rec   session.Record // for opDelete only rec.Key
+	old   string         // compare-and-swap token ("" for an unconditional delete)
+	err   error
+	wrote bool
+	// turn receives true when this op's goroutine must lead the next
+	// batch, false when the op is done.
+	turn chan bool
+}
+
+func (op *writeOp) key() string { return op.rec.Key }
+
+// maxBatch bounds one transaction, so that a burst cannot hold SQLite's
+// write lock for long.
+const maxBatch = 256
+
+// committer applies writes in groups: concurrent writers queue their
+// operations, and one of them, the leader, runs every queued operation in a
+// single transaction. SQLite then pays its per-transaction costs (taking
+// the write lock, appending the commit record to the WAL, and with
+// synchronous=FULL an fsync) once per group instead of once per session.
+// Each writer returns only after the transaction holding its write has
+// committed, with its own result: one operation's compare-and-swap
+// conflict does not fail the others.
+//
+// There is no background goroutine: the first writer to find no leader
+// leads; when its batch is done, it hands the lead to the oldest waiting
+// writer, if any.
+type committer struct {
+	db    *sql.DB // the writer connection
+	stmts statements
+	cache *cache // nil without a cache
+
+	mu      sync.Mutex
+	queue   []*writeOp
+	leading bool
+
+	commits, writes atomic.Int64
+}
+
+// do queues op and returns its result once committed.
+func (c *committer) do(op *writeOp) error {
+	if err := op.ctx.Err(); err != nil {
+		return err
+	}
+	op.turn = make(chan bool, 1)
+	c.mu.Lock()
+	c.queue = append(c.queue, op)
+	if c.leading {
+		c.mu.Unlock()
+		if lead := <-op.turn; !lead {
+			return op.err
+		}
+		c.mu.Lock()
+	} else {
+		c.leading = true
+	}
+	// Lead: op is first in the queue.
+	n := min(len(c.queue), maxBatch)
+	batch := c.queue[:n:n]
+	c.queue = c.queue[n:]
+	c.mu.Unlock()
+
+	c.run(batch)
+	for _, o := range batch[1:] {
+		o.turn <- false
+	}
+
+	c.mu.Lock()
+	if len(c.queue) > 0 {
+		c.queue[0].turn <- true
+	} else {
+		c.leading = false
+		c.queue = nil
+	}
+	c.mu.Unlock()
+	return op.err
+}
+
+// run executes batch in one transaction and sets each op's result.
+func (c *committer) run(batch []*writeOp) {
+	// The transaction serves many requests: one client going away must
+	// not roll back the others' writes.
+	ctx := context.WithoutCancel(batch[0].ctx)
+	live := batch[:0:0]
+	for _, op := range batch {
+		if err := op.ctx.Err(); err != nil {
+			op.err = err
+			continue
+		}
+		live = append(live, op)
+	}
+	if len(live) == 0 {
+		return
+	}
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(live, fmt.Errorf("begin: %w", err))
+		return
+	}
+	wrote := false
+	for _, op := range live {
+		op.err = c.apply(ctx, tx, op)
+		wrote = wrote || op.wrote
+	}
+	var before walVersion
+	var beforeOK bool
+	if c.cache != nil {
+		before, beforeOK = c.cache.beginCommit()
+	}
+	err = tx.Commit()
+	c.commits.Add(1)
+	c.writes.Add(int64(len(live)))
+	if c.cache != nil {
+		c.cache.endCommit(before, beforeOK, err == nil, wrote, live)
+	}
+	if err != nil {
+		failAll(live, fmt.Errorf("commit: %w", err))
+	}
+}
+
+// statements are the committer's statements, prepared once on the writer.
+type statements struct {
+	create, update, delete, deleteIf, exists *sql.Stmt
+}
+
+func prepare(ctx context.Context, db *sql.DB) (statements, error) {
+	var st statements
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&st.create, createSQL},
+		{&st.update, updateSQL},
+		{&st.delete, deleteSQL},
+		{&st.deleteIf, deleteIfSQL},
+		{&st.exists, existsSQL},
+	} {
+		stmt, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			st.close()
+			return statements{}, fmt.Errorf("prepare %q: %w", p.query, err)
+		}
+		*p.stmt = stmt
+	}
+	return st, nil
+}
+
+func (st statements) close() {
+	for _, s := range []*sql.Stmt{st.create, st.update, st.delete, st.deleteIf, st.exists} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+func failAll(ops []*writeOp, err error) {
+	for _, op := range ops {
+		op.err = err
+		op.wrote = false
+	}
+}
+
+// apply runs one operation inside the batch's transaction.
+func (c *committer) apply(ctx context.Context, tx *sql.Tx, op *writeOp) error {
+	var (
+		res sql.Result
+		err error
+	)
+	switch op.kind {
+	case opCreate:
+		res, err = tx.StmtContext(ctx, c.stmts.create).ExecContext(ctx, op.rec.Key, op.rec.Data, models.DateTime{Time: op.rec.Expires})
+	case opUpdate:
+		res, err = tx.StmtContext(ctx, c.stmts.update).ExecContext(ctx, op.rec.Data, models.DateTime{Time: op.rec.Expires}, op.rec.Key, op.old)
+	case opDelete:
+		if op.old == "" {
+			res, err = tx.StmtContext(ctx, c.stmts.delete).ExecContext(ctx, op.rec.Key)
+		} else {
+			res, err = tx.StmtContext(ctx, c.stmts.deleteIf).ExecContext(ctx, op.rec.Key, op.old)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		op.wrote = true
+		return nil
+	}
+	switch op.kind {
+	case opCreate:
+		return session.ErrExists
+	case opDelete:
+		if op.old == "" {
+			return nil
+		}
+	}
+	// Nothing changed: a missing record, or one whose data moved on. The
+	// transaction holds the write lock, so the answer is exact.
+	var one int
+	err = tx.StmtContext(ctx, c.stmts.exists).QueryRowContext(ctx, op.rec.Key).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if op.kind == opDelete {
+			return nil
+		}
+		return session.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return session.ErrConflict
+}
