@@ -39,8 +39,14 @@ type Config struct {
 	// (SECRET_KEY_FALLBACKS, comma-separated).
 	SecretKeyFallbacks []string
 	// SessionEngine names the session backend (SESSION_ENGINE), as Django's
-	// last dotted component: only "db" is supported for now. Default "db".
+	// last dotted component: "db" and "cached_db" (both the database, with
+	// the in-process cache of SessionCacheSize sessions, which is never
+	// stale) or "cache" (process memory only, lost on restart). Default
+	// "db".
 	SessionEngine string
+	// SessionCacheSize bounds how many sessions the database engines keep
+	// in memory (SESSION_CACHE_SIZE); 0 turns the cache off. Default 10000.
+	SessionCacheSize int
 	// Debug turns on debug logging and Echo's debug mode (DEBUG). Default
 	// false.
 	Debug bool
@@ -50,7 +56,7 @@ type Config struct {
 }
 
 // supportedEngines lists the values of SESSION_ENGINE this build supports.
-const supportedEngines = "db"
+const supportedEngines = "db cached_db cache"
 
 // djangoEngines are the SESSION_ENGINE values Django knows; they are
 // recognised, so that the error can say "not supported yet" rather than
@@ -108,6 +114,14 @@ func settings() []setting {
 			}
 			return fmt.Errorf("unknown engine (supported: %s)", supportedEngines)
 		}},
+		{env: "SESSION_CACHE_SIZE", flag: "session-cache-size", usage: "`sessions` kept in memory by the db engines (0: no cache)", set: func(cfg *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return errors.New("want a whole number of sessions, 0 or more")
+			}
+			cfg.SessionCacheSize = n
+			return nil
+		}},
 		{env: "DEBUG", flag: "debug", isBool: true, usage: "debug logging and Echo's debug mode", set: boolSetter(func(cfg *Config) *bool { return &cfg.Debug })},
 		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: func(cfg *Config, v string) error {
 			if !validCookieName(v) {
@@ -164,10 +178,11 @@ func settings() []setting {
 // default, Django's where Django has one.
 func DefaultConfig() Config {
 	return Config{
-		Addr:          "127.0.0.1:8000",
-		DatabaseURL:   "sqlite:db.sqlite3",
-		SessionEngine: "db",
-		Session:       session.DefaultConfig(),
+		Addr:             "127.0.0.1:8000",
+		DatabaseURL:      "sqlite:db.sqlite3",
+		SessionEngine:    "db",
+		SessionCacheSize: 10000,
+		Session:          session.DefaultConfig(),
 	}
 }
 
@@ -206,6 +221,7 @@ func PrintUsage(w io.Writer) {
 		"ADDR":                            def.Addr,
 		"DATABASE_URL":                    def.DatabaseURL,
 		"SESSION_ENGINE":                  def.SessionEngine,
+		"SESSION_CACHE_SIZE":              strconv.Itoa(def.SessionCacheSize),
 		"DEBUG":                           "False",
 		"SESSION_COOKIE_NAME":             def.Session.CookieName,
 		"SESSION_COOKIE_AGE":              strconv.Itoa(int(def.Session.CookieAge / time.Second)),

@@ -69,7 +69,11 @@ func OpenDB(ctx context.Context, databaseURL string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("open database: unsupported database URL scheme %q: only SQLite is supported for now (sqlite:PATH or a plain path)", urlScheme(databaseURL))
 	}
 
-	pool, name, err := openSQLite(ctx, path, memory)
+	synchronous, err := synchronousMode(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	pool, name, err := openSQLite(ctx, path, memory, synchronous)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +100,30 @@ func OpenDB(ctx context.Context, databaseURL string) (*gorm.DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
 	return db, nil
+}
+
+// synchronousMode reads the durability mode from the URL's query
+// ("sqlite:db.sqlite3?synchronous=full"): NORMAL (the default) survives a
+// crash of the process, FULL also a power cut, at the price of an fsync per
+// commit (the session store's group commit shares it between concurrent
+// writes).
+func synchronousMode(databaseURL string) (string, error) {
+	_, query, ok := strings.Cut(databaseURL, "?")
+	if !ok {
+		return "NORMAL", nil
+	}
+	values, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("open database: bad query string in the database URL: %w", err)
+	}
+	switch v := strings.ToUpper(values.Get("synchronous")); v {
+	case "":
+		return "NORMAL", nil
+	case "NORMAL", "FULL":
+		return v, nil
+	default:
+		return "", fmt.Errorf("open database: synchronous=%q in the database URL: want normal or full", values.Get("synchronous"))
+	}
 }
 
 // quietLogger is a GORM logger that leaves failed statements to the
@@ -128,7 +156,7 @@ func urlScheme(databaseURL string) string {
 // sqliteDSN returns the DSN of a connection to the SQLite URI uri: the
 // connection settings are mattn/go-sqlite3 parameters, each run as a
 // PRAGMA on every new connection.
-func sqliteDSN(uri string, writer bool) string {
+func sqliteDSN(uri string, writer bool, synchronous string) string {
 	v := url.Values{}
 	// Wait up to 5 s for another process's write lock (another server
 	// process, manage clearsessions, Django) instead of failing at once
@@ -151,8 +179,9 @@ func sqliteDSN(uri string, writer bool) string {
 	v.Set("_journal_mode", "WAL")
 	// In WAL mode NORMAL fsyncs at checkpoints only, not at each commit:
 	// a power cut may lose the last commits but never corrupts the
-	// database. That is the usual trade for sessions.
-	v.Set("_synchronous", "NORMAL")
+	// database. That is the usual trade for sessions; FULL, on request,
+	// fsyncs every commit.
+	v.Set("_synchronous", synchronous)
 	// BEGIN IMMEDIATE takes the write lock when a transaction starts. A
 	// deferred transaction that reads and then writes has to upgrade its
 	// lock, and when another process has written meanwhile SQLite refuses
@@ -165,13 +194,13 @@ func sqliteDSN(uri string, writer bool) string {
 // openSQLite opens and pings the writer and reader pools of the file at
 // path (or of a private in-memory database). name is the database's name
 // for error messages.
-func openSQLite(ctx context.Context, path string, memory bool) (pool *sqlitePool, name string, err error) {
+func openSQLite(ctx context.Context, path string, memory bool, synchronous string) (pool *sqlitePool, name string, err error) {
 	drv := &sqlite3.SQLiteDriver{}
 	if memory {
 		// Every connection to ":memory:" is a database of its own: one
 		// connection, kept forever, serves reads and writes.
 		name = ":memory:"
-		db := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN("file::memory:", true)})
+		db := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN("file::memory:", true, synchronous)})
 		db.SetMaxOpenConns(1)
 		db.SetMaxIdleConns(1)
 		pool = &sqlitePool{writer: db, reader: db}
@@ -193,9 +222,9 @@ func openSQLite(ctx context.Context, path string, memory bool) (pool *sqlitePool
 		// A file: URI with the path escaped, so that '?', '#' and '%' in
 		// a file name are not read as URI syntax.
 		uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
-		reader := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, false)})
+		reader := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, false, synchronous)})
 		// Closing the writer (what db.DB() returns) closes the readers.
-		writer := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, true), onClose: reader.Close})
+		writer := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, true, synchronous), onClose: reader.Close})
 		writer.SetMaxOpenConns(1)
 		writer.SetMaxIdleConns(1)
 		// Reads are CPU-bound and each connection keeps its own page

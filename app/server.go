@@ -9,6 +9,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/app/session/memstore"
 	"github.com/djangosessions/gosessions/static"
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
@@ -27,14 +28,22 @@ func New(cfg Config, db *gorm.DB, log *slog.Logger) (*echo.Echo, error) {
 	if db == nil {
 		return nil, errors.New("app: New needs a database")
 	}
-	if cfg.SessionEngine != "" && cfg.SessionEngine != "db" {
+	sc := cfg.Session
+	switch cfg.SessionEngine {
+	case "", "db", "cached_db":
+		var opts []dbstore.Option
+		if cfg.SessionCacheSize > 0 {
+			opts = append(opts, dbstore.WithCache(cfg.SessionCacheSize))
+		}
+		sc.Store = dbstore.New(db, opts...)
+	case "cache":
+		sc.Store = memstore.New(nil)
+	default:
 		return nil, fmt.Errorf("app: session engine %q is not supported (supported: %s)", cfg.SessionEngine, supportedEngines)
 	}
 	if cfg.SecretKey == "" {
 		return nil, errors.New("app: SECRET_KEY is not set")
 	}
-	sc := cfg.Session
-	sc.Store = dbstore.New(db)
 	sc.SecretKey = cfg.SecretKey
 	sc.SecretKeyFallbacks = cfg.SecretKeyFallbacks
 	if sc.Logger == nil {

@@ -122,7 +122,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		want   string
 	}{
 		{"no secret key", func(c *Config) { c.SecretKey = "" }, "SECRET_KEY"},
-		{"unsupported engine", func(c *Config) { c.SessionEngine = "cache" }, `"cache"`},
+		{"unsupported engine", func(c *Config) { c.SessionEngine = "signed_cookies" }, `"signed_cookies"`},
 		{"bad session setting", func(c *Config) { c.Session.CookieName = "a;b" }, "cookie name"},
 	}
 	for _, tt := range tests {

@@ -508,6 +508,26 @@ func TestOpenDBSettings(t *testing.T) {
 	}
 }
 
+// TestOpenDBSynchronous: the durability mode comes from the URL.
+func TestOpenDBSynchronous(t *testing.T) {
+	dir := t.TempDir()
+	for url, want := range map[string]string{
+		"sqlite:" + filepath.Join(dir, "a.db"):                       "1",
+		"sqlite:" + filepath.Join(dir, "b.db") + "?synchronous=full": "2",
+		filepath.Join(dir, "c.db") + "?synchronous=NORMAL":           "1",
+	} {
+		db := open(t, url)
+		sqlDB, _ := db.DB()
+		var got string
+		if err := sqlDB.QueryRow("PRAGMA synchronous").Scan(&got); err != nil || got != want {
+			t.Errorf("%s: synchronous = %q, %v; want %q", url, got, err, want)
+		}
+	}
+	if _, err := app.OpenDB(t.Context(), filepath.Join(dir, "d.db")+"?synchronous=sometimes"); err == nil || !strings.Contains(err.Error(), "synchronous") {
+		t.Errorf("bad synchronous: %v", err)
+	}
+}
+
 // TestCloseClosesReaders: closing what db.DB() returns closes every
 // connection, readers included.
 func TestCloseClosesReaders(t *testing.T) {
