@@ -106,6 +106,10 @@ func TestEmptyInspector(t *testing.T) {
 	if text(doc, "inspector-empty") == "" || text(doc, "inspector-key") != "none stored" {
 		t.Error("empty session not shown as empty")
 	}
+	doc, _ = renderDoc(t, templates.Inspector(templates.SessionView{Items: []templates.Item{{Key: "a", Value: "1", Type: "number"}}}))
+	if got := text(doc, "inspector-key"); got != "new: chosen as this page is sent" {
+		t.Errorf("a new session's key reads %q", got)
+	}
 }
 
 func TestFormsKeepInputEscaped(t *testing.T) {
