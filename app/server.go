@@ -34,6 +34,7 @@ func New(cfg Config, db *gorm.DB, log *slog.Logger) (*echo.Echo, error) {
 		var opts []dbstore.Option
 		if cfg.SessionCacheSize > 0 {
 			opts = append(opts, dbstore.WithCache(cfg.SessionCacheSize))
+			sc.DecodedCacheSize = cfg.SessionCacheSize
 		}
 		sc.Store = dbstore.New(db, opts...)
 	case "cache":

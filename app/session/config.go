@@ -50,6 +50,13 @@ type Config struct {
 	// on each request, sliding its expiry (SESSION_SAVE_EVERY_REQUEST).
 	SaveEveryRequest bool
 
+	// DecodedCacheSize is how many sessions keep their decoded data in
+	// memory, so that loading a record whose data has not changed skips
+	// verifying the signature and parsing the JSON again. It is keyed by
+	// the stored data itself, so it can never serve anything stale. 0 (the
+	// default) keeps none.
+	DecodedCacheSize int
+
 	// Skipper, when it returns true, bypasses the middleware for a request:
 	// no session is attached. Default: skip nothing.
 	Skipper func(c echo.Context) bool

@@ -23,6 +23,8 @@ type Manager struct {
 	// many concurrent saves of one session would each retry against all
 	// the others.
 	saving [64]sync.Mutex
+
+	decoded decodedCache
 }
 
 // New validates cfg, fills its defaults and returns a Manager.
@@ -31,7 +33,9 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{cfg: cfg, signer: NewSigner(cfg.SecretKey, cfg.SecretKeyFallbacks, SessionSalt)}, nil
+	m := &Manager{cfg: cfg, signer: NewSigner(cfg.SecretKey, cfg.SecretKeyFallbacks, SessionSalt)}
+	m.decoded.max = cfg.DecodedCacheSize
+	return m, nil
 }
 
 // ToMiddleware validates cfg and returns the session middleware.
@@ -90,11 +94,15 @@ func (m *Manager) fetch(ctx context.Context, key string) (Record, error) {
 // decode turns a record into data; tampered or corrupt data gives an
 // empty session and a warning (Django: "Session data corrupted").
 func (m *Manager) decode(rec Record) map[string]any {
+	if data, ok := m.decoded.get(rec.Key, rec.Data); ok {
+		return data
+	}
 	data, err := m.signer.Loads(rec.Data)
 	if err != nil {
 		m.cfg.Logger.Warn("session data corrupted", "key_hash", KeyHash(rec.Key), "error", err)
 		return map[string]any{}
 	}
+	m.decoded.put(rec.Key, rec.Data, data)
 	return data
 }
 
@@ -242,6 +250,7 @@ func (s *Session) persist(ctx context.Context, force bool) error {
 			}
 		}
 		s.rowKey, s.raw = s.key, data
+		m.decoded.put(s.key, data, s.data)
 		s.cycle, s.ops, s.dirty = false, s.ops[:0], false
 		return nil
 	}

@@ -554,3 +554,34 @@ func TestConfigValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDecodedCacheIsolatesRequests(t *testing.T) {
+	v := newEnv(t, func(c *session.Config) { c.DecodedCacheSize = 10 })
+	key := v.newStored(map[string]any{"prefs": map[string]any{"theme": "dark", "tags": []any{"a"}}})
+	for range 2 {
+		s := v.m.Open(context.Background(), key)
+		prefs := s.Get("prefs", nil).(map[string]any)
+		if prefs["theme"] != "dark" || len(prefs["tags"].([]any)) != 1 {
+			t.Fatalf("prefs = %v: a request saw another request's unsaved change", prefs)
+		}
+		prefs["theme"] = "light" // changed in place, never saved
+		prefs["tags"].([]any)[0] = "z"
+	}
+	// A changed record is decoded again, not served from memory.
+	s := v.m.Open(context.Background(), key)
+	s.Set("prefs", "replaced")
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	rec := mustLoad(t, v, key)
+	other := v.m.Open(context.Background(), key)
+	if got := other.GetString("prefs", ""); got != "replaced" {
+		t.Fatalf("after a save: prefs = %q", got)
+	}
+	if err := v.mem.Update(context.Background(), session.Record{Key: key, Data: "tampered", Expires: rec.Expires}, rec.Data); err != nil {
+		t.Fatal(err)
+	}
+	if n := v.m.Open(context.Background(), key).Len(); n != 0 {
+		t.Fatalf("tampered record served from the decoded cache: %d keys", n)
+	}
+}
