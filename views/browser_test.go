@@ -76,7 +76,7 @@ func waitItem(t *testing.T, ctx context.Context, key, want string) {
 func waitJS(t *testing.T, ctx context.Context, expr, want string) {
 	t.Helper()
 	full := fmt.Sprintf("document.readyState === 'complete' ? JSON.stringify([((%s) ?? '<missing>').trim(), location.pathname]) : ''", expr)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second) // generous: CI runs packages in parallel on 2 cores
 	got := []string{"", ""}
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](full))
