@@ -25,7 +25,7 @@ deps: ## install the Debian packages the tests need, if missing
 check: ## gofmt, go vet, templ generator and go.mod are clean
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) tool templ generate >/dev/null
+	$(GO) generate ./templates
 	@git diff --exit-code -- '*_templ.go' || { echo "templ generate changed files: commit the regenerated _templ.go"; exit 1; }
 	$(GO) mod tidy -diff
 
@@ -41,7 +41,7 @@ fuzz: ## each fuzz target for FUZZTIME
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
 
 generate: ## regenerate templ components
-	$(GO) tool templ generate
+	$(GO) generate ./templates
 
 bench: ## micro-benchmarks of the session middleware (ratios against a no-session baseline)
 	$(GO) test ./app/session/... -run '^$$' -bench . -benchmem
