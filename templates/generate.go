@@ -8,4 +8,7 @@
 // through templ's escaping; nothing is rendered as raw HTML.
 package templates
 
-//go:generate go tool templ generate
+// The generator runs from the module root (-path ..), as make generate and
+// make check do, so the file names inside the generated code match.
+//
+//go:generate go tool templ generate -path ..
