@@ -50,6 +50,9 @@ type Config struct {
 	// Debug turns on debug logging and Echo's debug mode (DEBUG). Default
 	// false.
 	Debug bool
+	// BenchRoutes adds the load benchmark's baseline routes, /baseline/*
+	// (BENCH_ROUTES; see app/loadtest). Default false.
+	BenchRoutes bool
 	// Session holds the SESSION_* settings. Its Store, SecretKey,
 	// SecretKeyFallbacks and Logger are filled in by [New].
 	Session session.Config
@@ -123,6 +126,7 @@ func settings() []setting {
 			return nil
 		}},
 		{env: "DEBUG", flag: "debug", isBool: true, usage: "debug logging and Echo's debug mode", set: boolSetter(func(cfg *Config) *bool { return &cfg.Debug })},
+		{env: "BENCH_ROUTES", isBool: true, usage: "add the load benchmark's /baseline/ routes (app/loadtest); never on a real site", set: boolSetter(func(cfg *Config) *bool { return &cfg.BenchRoutes })},
 		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: func(cfg *Config, v string) error {
 			if !validCookieName(v) {
 				return errors.New("want a cookie name: printable ASCII without spaces, '=', ';' or ','")

@@ -73,6 +73,11 @@ func New(cfg Config, db *gorm.DB, log *slog.Logger) (*echo.Echo, error) {
 	if err := h.Register(e); err != nil {
 		return nil, fmt.Errorf("app: register views: %w", err)
 	}
+	if cfg.BenchRoutes {
+		if err := h.RegisterBaseline(e); err != nil {
+			return nil, fmt.Errorf("app: register baseline routes: %w", err)
+		}
+	}
 	return e, nil
 }
 

@@ -1,0 +1,123 @@
+package views_test
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/djangosessions/gosessions/app"
+)
+
+// newBenchSite starts the site with BENCH_ROUTES on, as the load
+// benchmark does.
+func newBenchSite(t *testing.T) *site {
+	t.Helper()
+	cfg := app.DefaultConfig()
+	cfg.SecretKey = "test-secret-key-for-the-baseline-tests"
+	cfg.BenchRoutes = true
+	db := migratedDB(t)
+	e, err := app.New(cfg, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &site{t: t, srv: srv, client: newClient(t), db: db}
+}
+
+// varying matches what differs between a real page and its baseline and
+// is no part of the page's shape: the CSRF token, the start of the session
+// key and the expiry date.
+var varying = regexp.MustCompile(`name="csrfmiddlewaretoken" value="[^"]*"|<code>[^<]*…</code>|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC`)
+
+// samePage fails unless real and baseline are the same page but for
+// varying.
+func samePage(t *testing.T, what, real, baseline string) {
+	t.Helper()
+	a, b := varying.ReplaceAllString(real, "X"), varying.ReplaceAllString(baseline, "X")
+	if a == b {
+		return
+	}
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(0, i-80)
+	t.Errorf("%s: the baseline page differs from the real one at byte %d:\nreal:     %q\nbaseline: %q",
+		what, i, a[from:min(len(a), i+80)], b[from:min(len(b), i+80)])
+}
+
+// TestBaselinePagesMatchTheRealOnes checks that the baseline routes render
+// the very pages of /get and /visits for a benchmark client's session, so
+// that the benchmark's ratios measure the session and nothing else.
+func TestBaselinePagesMatchTheRealOnes(t *testing.T) {
+	s := newBenchSite(t)
+	// A benchmark client: /set, then one visit, as the warm-up does.
+	wantStatus(t, s.get("/set"), http.StatusOK)
+	wantStatus(t, s.get("/visits"), http.StatusOK)
+
+	real, base := s.get("/get"), s.get("/baseline/get")
+	wantStatus(t, real, http.StatusOK)
+	wantStatus(t, base, http.StatusOK)
+	if got, want := base.message(), "User: harun_dev, Role: admin, Logins: 1"; got != want {
+		t.Errorf("/baseline/get message %q, want %q", got, want)
+	}
+	samePage(t, "/get", real.body, base.body)
+
+	for range 40 {
+		wantStatus(t, s.get("/visits"), http.StatusOK)
+	}
+	real, base = s.get("/visits"), s.get("/baseline/visits")
+	if got, want := real.message(), "You have visited this page 42 times."; got != want {
+		t.Fatalf("/visits message %q, want %q", got, want)
+	}
+	wantStatus(t, base, http.StatusOK)
+	samePage(t, "/visits", real.body, base.body)
+}
+
+// TestBaselineRoutesUseNoSession checks that the baseline routes neither
+// read nor create a session, nor set the CSRF cookie.
+func TestBaselineRoutesUseNoSession(t *testing.T) {
+	s := newBenchSite(t)
+	for _, path := range []string{"/baseline/get", "/baseline/visits", "/baseline/raw"} {
+		r := s.get(path)
+		wantStatus(t, r, http.StatusOK)
+		if cs := r.Cookies(); len(cs) > 0 {
+			t.Errorf("%s set cookies: %v", path, cs)
+		}
+	}
+	if got := s.get("/baseline/raw").body; got != "Hello, World!" {
+		t.Errorf("/baseline/raw body %q", got)
+	}
+	var n int64
+	if err := s.db.Table("django_session").Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("the baseline routes stored %d sessions, want 0", n)
+	}
+}
+
+// TestBaselineRoutesOffByDefault checks that the default site has no
+// baseline routes.
+func TestBaselineRoutesOffByDefault(t *testing.T) {
+	s := newSite(t)
+	for _, path := range []string{"/baseline/get", "/baseline/visits", "/baseline/raw"} {
+		res, err := s.client.Get(s.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s on the default site: %d, want 404", path, res.StatusCode)
+		}
+	}
+	if strings.Contains(s.get("/").body, "/baseline/") {
+		t.Errorf("the home page links a baseline route")
+	}
+}
