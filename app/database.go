@@ -12,10 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/mattn/go-sqlite3"
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -23,18 +27,24 @@ import (
 
 // OpenDB opens the database that databaseURL names, configured for a web
 // server, and checks that it can be used. This is the only place that
-// knows the SQL driver. SQLite is the one engine for now: "sqlite:PATH",
-// "sqlite3:PATH", dj-database-url's "sqlite:///relative" and
-// "sqlite:////absolute", "file:PATH" and a plain path are accepted (any
-// query string is ignored), and "sqlite::memory:" gives a private
-// in-memory database; any other scheme is an error.
+// knows the SQL drivers. Two engines are supported:
 //
-// A missing database file in an existing directory is created empty, as
+//   - PostgreSQL: "postgres://user:password@host:port/dbname?options" (or
+//     "postgresql://"), opened with pgx. See openPostgres for the settings.
+//   - SQLite: "sqlite:PATH", "sqlite3:PATH", dj-database-url's
+//     "sqlite:///relative" and "sqlite:////absolute", "file:PATH" and a
+//     plain path are accepted (any query string other than synchronous= is
+//     ignored), and "sqlite::memory:" gives a private in-memory database.
+//
+// Any other scheme is an error. Errors never show the URL's password.
+//
+// A missing SQLite file in an existing directory is created empty, as
 // SQLite does; a missing directory or a file that is not a database is an
 // error. An empty or out-of-date database opens fine: ask
 // migrations.Status, or apply migrations.Up.
 //
-// Two connection pools share the file, behind the one *gorm.DB returned:
+// On SQLite two connection pools share the file, behind the one *gorm.DB
+// returned:
 //
 //   - one writer connection, on which every write and every transaction
 //     runs, one at a time. SQLite allows a single writer per database; a
@@ -52,8 +62,9 @@ import (
 // *gorm.DB whose transactions read (app/session/dbstore enables it only for
 // its own single statements).
 //
-// db.DB() returns the writer's *sql.DB, which is what migrations need;
-// closing it closes both pools, so callers close the database with
+// db.DB() returns the writer's *sql.DB (on PostgreSQL, the one pool),
+// which is what migrations need; closing it closes everything, so callers
+// close the database with
 //
 //	sqlDB, err := db.DB()
 //	...
@@ -62,11 +73,14 @@ func OpenDB(ctx context.Context, databaseURL string) (*gorm.DB, error) {
 	if strings.TrimSpace(databaseURL) == "" {
 		return nil, errors.New("open database: the database URL is empty")
 	}
+	if isPostgresURL(databaseURL) {
+		return openPostgres(ctx, databaseURL)
+	}
 	// One parser for the URL forms, shared with the development secret
 	// key that is kept beside the file (secret.go).
 	path, memory, ok := sqlitePath(databaseURL)
 	if !ok {
-		return nil, fmt.Errorf("open database: unsupported database URL scheme %q: only SQLite is supported for now (sqlite:PATH or a plain path)", urlScheme(databaseURL))
+		return nil, fmt.Errorf("open database: unsupported database URL scheme %q: supported are PostgreSQL (postgres://user:password@host:port/dbname) and SQLite (sqlite:PATH or a plain path)", urlScheme(databaseURL))
 	}
 
 	synchronous, err := synchronousMode(databaseURL)
@@ -77,7 +91,17 @@ func OpenDB(ctx context.Context, databaseURL string) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := gorm.Open(&sqlite.Dialector{Conn: pool}, &gorm.Config{
+	db, err := gorm.Open(&sqlite.Dialector{Conn: pool}, gormConfig())
+	if err != nil {
+		pool.close()
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	return db, nil
+}
+
+// gormConfig is GORM's configuration, the same on every engine.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
 		// Every statement the session store runs is a single atomic
 		// statement; GORM's default transaction around each Create/Update/
 		// Delete would only add a BEGIN and a COMMIT round trip.
@@ -94,12 +118,7 @@ func OpenDB(ctx context.Context, databaseURL string) (*gorm.DB, error) {
 		// gorm.ErrForeignKeyViolated, which callers can test for without
 		// knowing the driver.
 		TranslateError: true,
-	})
-	if err != nil {
-		pool.close()
-		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
-	return db, nil
 }
 
 // synchronousMode reads the durability mode from the URL's query
@@ -326,3 +345,140 @@ func (p *sqlitePool) close() {
 	p.writer.Close()
 	p.reader.Close()
 }
+
+// isPostgresURL reports whether databaseURL names a PostgreSQL database
+// ("postgres:" or "postgresql:", in any case).
+func isPostgresURL(databaseURL string) bool {
+	switch strings.ToLower(urlScheme(databaseURL)) {
+	case "postgres", "postgresql":
+		return true
+	}
+	return false
+}
+
+// Settings of the PostgreSQL connection pool (see openPostgres).
+const (
+	// postgresConnectTimeout bounds connecting (TCP, TLS, authentication)
+	// when the URL sets no connect_timeout: an unreachable host fails the
+	// start in seconds instead of hanging it.
+	postgresConnectTimeout = "10"
+	// postgresMaxIdleTime closes connections unused for that long, so that
+	// a quiet site gives its connections back to the server.
+	postgresMaxIdleTime = 5 * time.Minute
+	// postgresMaxLifetime renews connections after that long, so that the
+	// pool follows a failover or a change of address.
+	postgresMaxLifetime = time.Hour
+)
+
+// openPostgres opens the PostgreSQL database at databaseURL with pgx, in
+// one pool (PostgreSQL runs reads and writes in parallel, each on its
+// connection: no writer/reader split as on SQLite):
+//
+//   - every connection has TimeZone UTC, as Django's connections do with
+//     USE_TZ on: a timestamptz is an instant whatever the zone, but text
+//     compared with one (models.DateTime's value) is read in that zone.
+//   - up to pool_max_conns connections (a URL option, pgxpool's name;
+//     default max(10, 4×GOMAXPROCS)), idle ones kept for
+//     postgresMaxIdleTime. The server's max_connections (100 by default)
+//     bounds the sum over every process.
+//   - connect_timeout (seconds) defaults to 10.
+//
+// Every other URL option is passed to pgx, which takes libpq's (sslmode,
+// application_name, ...) and sends unknown ones to the server as settings.
+func openPostgres(ctx context.Context, databaseURL string) (*gorm.DB, error) {
+	cfg, maxConns, name, secrets, err := postgresConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	pool := stdlib.OpenDB(*cfg)
+	pool.SetMaxOpenConns(maxConns)
+	pool.SetMaxIdleConns(maxConns)
+	pool.SetConnMaxIdleTime(postgresMaxIdleTime)
+	pool.SetConnMaxLifetime(postgresMaxLifetime)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database %s: %w", name, redact(err, secrets))
+	}
+	db, err := gorm.Open(postgres.New(postgres.Config{Conn: pool}), gormConfig())
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database %s: %w", name, redact(err, secrets))
+	}
+	return db, nil
+}
+
+// postgresConfig parses a PostgreSQL URL into pgx's configuration, the
+// pool size, the database's name for messages (the URL without password
+// or options) and the secrets that error messages must not show.
+func postgresConfig(databaseURL string) (cfg *pgx.ConnConfig, maxConns int, name string, secrets []string, err error) {
+	u, err := url.Parse(strings.TrimSpace(databaseURL))
+	if err != nil {
+		// url.Error quotes the whole URL, password included: keep only
+		// the reason.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, 0, "", nil, fmt.Errorf("open database: bad PostgreSQL URL: %v", err)
+	}
+	q := u.Query()
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		secrets = append(secrets, pw)
+	}
+	if pw := q.Get("password"); pw != "" {
+		secrets = append(secrets, pw)
+	}
+	shown := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	if u.User != nil {
+		shown.User = url.User(u.User.Username())
+	}
+	name = shown.String()
+	if u.Opaque != "" || u.Host == "" && u.Path == "" {
+		return nil, 0, "", nil, fmt.Errorf("open database %s: bad PostgreSQL URL: want postgres://user:password@host:port/dbname", u.Scheme+":...")
+	}
+
+	maxConns = max(10, 4*runtime.GOMAXPROCS(0))
+	if v := q.Get("pool_max_conns"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, 0, "", nil, fmt.Errorf("open database %s: pool_max_conns=%q: want a whole number, 1 or more", name, v)
+		}
+		maxConns = n
+		q.Del("pool_max_conns")
+	}
+	if !q.Has("connect_timeout") {
+		q.Set("connect_timeout", postgresConnectTimeout)
+	}
+	u.RawQuery = q.Encode()
+	cfg, err = pgx.ParseConfig(u.String())
+	if err != nil {
+		return nil, 0, "", nil, fmt.Errorf("open database %s: %w", name, redact(err, secrets))
+	}
+	for k := range cfg.RuntimeParams {
+		if strings.EqualFold(k, "timezone") {
+			delete(cfg.RuntimeParams, k)
+		}
+	}
+	cfg.RuntimeParams["timezone"] = "UTC"
+	return cfg, maxConns, name, secrets, nil
+}
+
+// redact returns err with every secret masked and on one line (pgx lists
+// the addresses it tried on lines of their own). It still wraps err, for
+// errors.Is and errors.As.
+func redact(err error, secrets []string) error {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	for _, s := range secrets {
+		msg = strings.ReplaceAll(msg, s, "xxxxx")
+	}
+	return redactedError{msg: msg, err: err}
+}
+
+// redactedError is an error with a message safe to log.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }

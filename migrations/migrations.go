@@ -2,29 +2,73 @@
 // in the binary and applied with golang-migrate, like Django's migrate and
 // showmigrations. GORM's AutoMigrate is not used; the schema has one owner.
 //
+// Each engine has its own files, because Django writes a different DDL for
+// each: SQLite's are in this directory, PostgreSQL's in postgres/. Both
+// sets have the same versions and names; the engine is chosen by the
+// driver of the *sql.DB (mattn/go-sqlite3 or pgx).
+//
 // Migrations are plain SQL in *.up.sql / *.down.sql pairs, without
-// BEGIN/COMMIT: the SQLite driver runs each file in a transaction, so a
-// failing migration leaves the schema as it was. The applied version is
-// kept in the table schema_migrations.
+// BEGIN/COMMIT: the SQLite driver runs each file in a transaction, and
+// PostgreSQL runs a file sent as one query in one, so a failing migration
+// leaves the schema as it was. The applied version is kept in the table
+// schema_migrations; on PostgreSQL an advisory lock keeps two processes
+// from migrating at once.
 package migrations
 
 import (
 	"cmp"
+	"context"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
 
 	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
+	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/database/sqlite3"
 	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	sqlite3driver "github.com/mattn/go-sqlite3"
 )
 
-//go:embed *.sql
-var files embed.FS
+// The migrations of each engine.
+var (
+	//go:embed *.sql
+	sqliteFiles embed.FS
+	//go:embed postgres/*.sql
+	postgresFiles embed.FS
+)
+
+// engine is what differs between database engines.
+type engine struct {
+	files fs.FS // the engine's migrations
+	// open returns a migrate instance on db and a function that releases
+	// what the instance holds.
+	open func(db *sql.DB, src source.Driver) (*migrate.Migrate, func(), error)
+	// sqlFalse is the SQL for false in schema_migrations.dirty.
+	sqlFalse string
+}
+
+// engineOf returns the engine of db, by its driver.
+func engineOf(db *sql.DB) (engine, error) {
+	switch db.Driver().(type) {
+	case *sqlite3driver.SQLiteDriver:
+		return engine{files: sqliteFiles, open: openSQLite, sqlFalse: "0"}, nil
+	case *stdlib.Driver:
+		files, err := fs.Sub(postgresFiles, "postgres")
+		if err != nil {
+			return engine{}, fmt.Errorf("migrations: read embedded files: %w", err)
+		}
+		return engine{files: files, open: openPostgres, sqlFalse: "false"}, nil
+	}
+	return engine{}, fmt.Errorf("migrations: unsupported database driver %T (want SQLite or PostgreSQL through pgx)", db.Driver())
+}
 
 // Info describes one embedded migration.
 type Info struct {
@@ -48,14 +92,19 @@ var ErrDirty = errors.New("migrations: database is dirty")
 // migration shown as not applied) together with an error wrapping
 // ErrDirty.
 func Status(db *sql.DB) ([]Info, error) {
-	all, err := embedded()
+	e, err := engineOf(db)
 	if err != nil {
 		return nil, err
 	}
-	m, err := open(db)
+	all, err := embedded(e.files)
 	if err != nil {
 		return nil, err
 	}
+	m, done, err := open(e, db)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	cur, dirty, err := version(m)
 	if err != nil {
 		return nil, err
@@ -64,7 +113,7 @@ func Status(db *sql.DB) ([]Info, error) {
 		all[i].Applied = all[i].Version < cur || (all[i].Version == cur && !dirty)
 	}
 	if dirty {
-		return all, dirtyError(all, cur)
+		return all, dirtyError(e, all, cur)
 	}
 	return all, nil
 }
@@ -72,44 +121,55 @@ func Status(db *sql.DB) ([]Info, error) {
 // Up applies every pending migration in order, calling report (when not
 // nil) after each one. Nothing pending is success.
 func Up(db *sql.DB, report func(Info)) error {
-	all, err := embedded()
+	e, err := engineOf(db)
+	if err != nil {
+		return err
+	}
+	all, err := embedded(e.files)
 	if err != nil {
 		return err
 	}
 	if len(all) == 0 {
 		return nil
 	}
-	return migrateTo(db, all, all[len(all)-1].Version, report)
+	return migrateTo(e, db, all, all[len(all)-1].Version, report)
 }
 
 // To migrates up or down to version, calling report (when not nil) after
 // each migration applied (Applied true) or reverted (Applied false).
 // Version 0 reverts every migration.
 func To(db *sql.DB, version uint, report func(Info)) error {
-	all, err := embedded()
+	e, err := engineOf(db)
+	if err != nil {
+		return err
+	}
+	all, err := embedded(e.files)
 	if err != nil {
 		return err
 	}
 	if version != 0 && index(all, version) < 0 {
 		return fmt.Errorf("migrations: no migration has version %d (known: %s)", version, versions(all))
 	}
-	return migrateTo(db, all, version, report)
+	return migrateTo(e, db, all, version, report)
 }
 
 // migrateTo moves one migration at a time so that each step can be
-// reported as it completes.
-func migrateTo(db *sql.DB, all []Info, target uint, report func(Info)) error {
-	m, err := open(db)
+// reported as it completes. Several processes may run it at once: each
+// step is taken under golang-migrate's lock (an advisory lock on
+// PostgreSQL), from the version found then.
+func migrateTo(e engine, db *sql.DB, all []Info, target uint, report func(Info)) error {
+	m, done, err := open(e, db)
 	if err != nil {
 		return err
 	}
+	defer done()
 	for {
 		cur, dirty, err := version(m)
 		if err != nil {
 			return err
 		}
 		if dirty {
-			return dirtyError(all, cur)
+			return dirtyError(e, all, cur)
 		}
 		i := index(all, cur)
 		if cur != 0 && i < 0 {
@@ -127,6 +187,14 @@ func migrateTo(db *sql.DB, all []Info, target uint, report func(Info)) error {
 			step = all[i]
 			err = m.Steps(-1)
 		}
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, migrate.ErrNoChange) {
+			// No step to take from the version golang-migrate found under
+			// its lock: another process (a second server starting at the
+			// same time) migrated after the version was read. Look again.
+			if now, _, verr := version(m); verr == nil && now != cur {
+				continue
+			}
+		}
 		if err != nil {
 			verb := "apply"
 			if !step.Applied {
@@ -140,25 +208,71 @@ func migrateTo(db *sql.DB, all []Info, target uint, report func(Info)) error {
 	}
 }
 
-// open returns a migrate instance on db. It must never be closed:
-// migrate's Close closes the database driver, and the SQLite driver then
-// closes db, which belongs to the caller. Dropping the instance leaks
-// nothing (no goroutine outlives a migration), and the embedded source has
-// nothing to close.
-func open(db *sql.DB) (*migrate.Migrate, error) {
-	src, err := iofs.New(files, ".")
+// open returns a migrate instance on db with e's migrations, and a
+// function to call when done with it.
+func open(e engine, db *sql.DB) (*migrate.Migrate, func(), error) {
+	src, err := iofs.New(e.files, ".")
 	if err != nil {
-		return nil, fmt.Errorf("migrations: read embedded files: %w", err)
+		return nil, nil, fmt.Errorf("migrations: read embedded files: %w", err)
 	}
+	return e.open(db, src)
+}
+
+// openSQLite returns a migrate instance on a SQLite db. It is never
+// closed: migrate's Close closes the database driver, and the SQLite
+// driver then closes db, which belongs to the caller. Dropping the
+// instance leaks nothing (no goroutine outlives a migration, and the
+// driver holds no connection), and the embedded source has nothing to
+// close.
+func openSQLite(db *sql.DB, src source.Driver) (*migrate.Migrate, func(), error) {
 	drv, err := sqlite3.WithInstance(db, &sqlite3.Config{})
 	if err != nil {
-		return nil, fmt.Errorf("migrations: open database: %w", err)
+		return nil, nil, fmt.Errorf("migrations: open database: %w", err)
 	}
-	m, err := migrate.NewWithInstance("iofs", src, "sqlite3", drv)
+	return newMigrate(src, "sqlite3", drv, func() {})
+}
+
+// openPostgres returns a migrate instance on a PostgreSQL db. The pgx
+// driver of golang-migrate keeps a connection for itself until it is
+// closed, and closing it closes its *sql.DB; so it gets a pool of its own,
+// opened with db's connection settings, and done closes that pool.
+func openPostgres(db *sql.DB, src source.Driver) (*migrate.Migrate, func(), error) {
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("migrations: %w", err)
+		return nil, nil, fmt.Errorf("migrations: open database: %w", err)
 	}
-	return m, nil
+	var cfg *pgx.ConnConfig
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected connection type %T", dc)
+		}
+		cfg = c.Conn().Config()
+		return nil
+	})
+	conn.Close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("migrations: open database: %w", err)
+	}
+	own := stdlib.OpenDB(*cfg)
+	drv, err := pgxmigrate.WithInstance(own, &pgxmigrate.Config{})
+	if err != nil {
+		own.Close()
+		return nil, nil, fmt.Errorf("migrations: open database: %w", err)
+	}
+	return newMigrate(src, "pgx5", drv, func() { drv.Close() })
+}
+
+// newMigrate returns a migrate instance on src and drv; closeDriver
+// releases drv when it is not wanted.
+func newMigrate(src source.Driver, name string, drv database.Driver, closeDriver func()) (*migrate.Migrate, func(), error) {
+	m, err := migrate.NewWithInstance("iofs", src, name, drv)
+	if err != nil {
+		closeDriver()
+		return nil, nil, fmt.Errorf("migrations: %w", err)
+	}
+	return m, closeDriver, nil
 }
 
 // version returns the applied version, 0 when none.
@@ -173,16 +287,16 @@ func version(m *migrate.Migrate) (uint, bool, error) {
 	return v, dirty, nil
 }
 
-// dirtyError explains what to do about a dirty database. SQLite runs each
-// migration in a transaction, so the schema is as it was before version
-// cur and the record only needs to say so again.
-func dirtyError(all []Info, cur uint) error {
+// dirtyError explains what to do about a dirty database. Each migration
+// runs in a transaction, so the schema is as it was before version cur
+// and the record only needs to say so again.
+func dirtyError(e engine, all []Info, cur uint) error {
 	name := "unknown"
 	fix := "DELETE FROM schema_migrations"
 	if i := index(all, cur); i >= 0 {
 		name = all[i].Name
 		if i > 0 {
-			fix = fmt.Sprintf("UPDATE schema_migrations SET version = %d, dirty = 0", all[i-1].Version)
+			fix = fmt.Sprintf("UPDATE schema_migrations SET version = %d, dirty = %s", all[i-1].Version, e.sqlFalse)
 		}
 	}
 	return fmt.Errorf("%w: migration %d_%s failed part-way and was rolled back; "+
@@ -190,8 +304,8 @@ func dirtyError(all []Info, cur uint) error {
 		ErrDirty, cur, name, fix)
 }
 
-// embedded lists the embedded migrations, oldest first.
-func embedded() ([]Info, error) {
+// embedded lists the migrations in files, oldest first.
+func embedded(files fs.FS) ([]Info, error) {
 	entries, err := fs.ReadDir(files, ".")
 	if err != nil {
 		return nil, fmt.Errorf("migrations: read embedded files: %w", err)

@@ -414,7 +414,7 @@ func TestOpenDBErrors(t *testing.T) {
 		{"sqlite:" + filepath.Join(dir, "missing", "db.sqlite3"), "does not exist"},
 		{notDB, "not a database"},
 		{dir, "unable to open"},
-		{"postgres://user:hunter2@localhost/db", "unsupported database URL scheme \"postgres\""},
+		{"postgres://user:hunter2@localhost:notaport/db", "bad PostgreSQL URL"},
 		{"mysql://localhost/db", "unsupported database URL scheme"},
 		{"", "empty"},
 	}

@@ -1,0 +1,3 @@
+DROP INDEX IF EXISTS "django_session_session_key_c0390e0f_like";
+DROP INDEX IF EXISTS "django_session_expire_date_a5c62663";
+DROP TABLE IF EXISTS "django_session";
