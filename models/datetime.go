@@ -17,6 +17,13 @@ import (
 // ("2006-01-02 15:04:05.999999999-07:00") would sort wrongly against
 // Django's rows. Times are kept to the microsecond, like Python's datetime;
 // finer digits are dropped.
+//
+// On PostgreSQL the column is a timestamp with time zone, an instant.
+// The same text value is read there in the connection's TimeZone, which
+// must be UTC, as on Django's connections and app.OpenDB's (code that
+// cannot be sure of it, like dbstore, passes a time.Time instead); pgx
+// hands back a time.Time, which Scan takes, as it takes PostgreSQL's text
+// form ("2030-01-01 00:00:00+00").
 type DateTime struct {
 	time.Time
 }
@@ -41,20 +48,24 @@ func (d DateTime) Value() (driver.Value, error) {
 }
 
 // dateTimeLayouts are the text forms Scan accepts: Django's, the ISO 8601
-// variants other writers use, and the same with a UTC offset. A time
-// without an offset is UTC.
+// variants other writers use, and the same with a UTC offset, in hours
+// only as PostgreSQL writes a whole-hour offset. A time without an offset
+// is UTC.
 var dateTimeLayouts = [...]string{
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04:05.999999999",
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999Z07",
 	"2006-01-02 15:04",
 	"2006-01-02",
 }
 
 // Scan implements sql.Scanner. It accepts what SQLite hands back for a
 // datetime column: a time.Time (the driver parses TEXT of a column
-// declared datetime) or the text itself, with or without a fraction.
+// declared datetime) or the text itself, with or without a fraction; and
+// what PostgreSQL's drivers hand back for a timestamptz: a time.Time in
+// any zone, or its text.
 func (d *DateTime) Scan(src any) error {
 	switch v := src.(type) {
 	case time.Time:

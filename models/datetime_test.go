@@ -61,6 +61,11 @@ func TestDateTimeScan(t *testing.T) {
 		{"2030-01-02T03:04:05.123456Z", wantFrac},
 		{"2030-01-02 03:04:05+00:00", want},
 		{"2030-01-02 05:04:05.123456+02:00", wantFrac},
+		// PostgreSQL's text of a timestamptz.
+		{"2030-01-02 03:04:05+00", want},
+		{"2030-01-02 03:04:05.123456+00", wantFrac},
+		{"2030-01-02 00:04:05-03", want},
+		{"2030-01-02 08:34:05+05:30", want},
 		{"2030-01-02 03:04", want.Add(-5 * time.Second)},
 		{"2030-01-02", time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)},
 		{wantFrac, wantFrac},

@@ -4,7 +4,7 @@
 package models
 
 // Session is one row of Django's session table, django_session, column for
-// column, so that a Go site and a Django site can share it:
+// column, so that a Go site and a Django site can share it. On SQLite:
 //
 //	CREATE TABLE "django_session" (
 //	    "session_key" varchar(40) NOT NULL PRIMARY KEY,
@@ -12,6 +12,11 @@ package models
 //	    "expire_date" datetime NOT NULL);
 //	CREATE INDEX "django_session_expire_date_a5c62663"
 //	    ON "django_session" ("expire_date");
+//
+// On PostgreSQL expire_date is "timestamp with time zone", and Django adds
+// the index "django_session_session_key_c0390e0f_like" on session_key
+// (varchar_pattern_ops). The tags describe the SQLite table; the schema
+// itself is the migrations'.
 type Session struct {
 	// SessionKey is the session key, the cookie value.
 	SessionKey string `gorm:"column:session_key;type:varchar(40);primaryKey;not null"`
@@ -19,7 +24,8 @@ type Session struct {
 	SessionData string `gorm:"column:session_data;type:text;not null"`
 	// ExpireDate is when the session stops loading. It is stored in
 	// Django's SQLite text form (see DateTime) so that Django's string
-	// comparisons work on rows written by Go and the other way round.
+	// comparisons work on rows written by Go and the other way round; on
+	// PostgreSQL it is an instant.
 	ExpireDate DateTime `gorm:"column:expire_date;type:datetime;not null;index:django_session_expire_date_a5c62663"`
 }
 
