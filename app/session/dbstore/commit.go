@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/djangosessions/gosessions/app/session"
-	"github.com/djangosessions/gosessions/models"
 )
 
 type opKind uint8
@@ -51,16 +53,28 @@ const maxBatch = 256
 // There is no background goroutine: the first writer to find no leader
 // leads; when its batch is done, it hands the lead to the oldest waiting
 // writer, if any.
+//
+// On PostgreSQL (abortsOnError) two things differ. A statement that fails
+// aborts the whole transaction, so a batch where one fails is rolled back
+// and each of its operations runs again in a transaction of its own: one
+// bad write (a key longer than the column, say) fails alone. And rows are
+// locked as they are written, so every batch writes its sessions in key
+// order: two processes' batches then always lock in the same order and
+// cannot deadlock.
 type committer struct {
-	db    *sql.DB // the writer connection
-	stmts statements
-	cache *cache // nil without a cache
+	db      *sql.DB  // the writer connection
+	sql     *queries // the statements to prepare
+	timeArg func(time.Time) any
+	stmts   statements
+	cache   *cache // nil without a cache
+
+	abortsOnError bool
 
 	mu      sync.Mutex
 	queue   []*writeOp
 	leading bool
 
-	commits, writes atomic.Int64
+	commits, writes, rollbacks atomic.Int64
 }
 
 // do queues op and returns its result once committed.
@@ -118,14 +132,43 @@ func (c *committer) run(batch []*writeOp) {
 	if len(live) == 0 {
 		return
 	}
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		failAll(live, fmt.Errorf("begin: %w", err))
+	if c.abortsOnError {
+		slices.SortStableFunc(live, func(a, b *writeOp) int { return strings.Compare(a.key(), b.key()) })
+	}
+	if c.runTx(ctx, live) {
 		return
 	}
-	wrote := false
+	c.rollbacks.Add(1)
 	for _, op := range live {
+		c.runTx(ctx, []*writeOp{op})
+	}
+}
+
+// runTx executes ops in one transaction and sets each op's result. It
+// returns false when it rolled back a transaction of several ops because
+// one failed (abortsOnError): then no op took effect and the results are
+// meaningless.
+func (c *committer) runTx(ctx context.Context, ops []*writeOp) bool {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(ops, fmt.Errorf("begin: %w", err))
+		return true
+	}
+	wrote := false
+	for _, op := range ops {
+		op.wrote = false
 		op.err = c.apply(ctx, tx, op)
+		if c.abortsOnError && failed(op.err) {
+			// The transaction is aborted: COMMIT would only roll it back.
+			tx.Rollback()
+			c.commits.Add(1)
+			c.writes.Add(int64(len(ops)))
+			if len(ops) > 1 {
+				return false
+			}
+			op.wrote = false
+			return true
+		}
 		wrote = wrote || op.wrote
 	}
 	var before walVersion
@@ -135,13 +178,21 @@ func (c *committer) run(batch []*writeOp) {
 	}
 	err = tx.Commit()
 	c.commits.Add(1)
-	c.writes.Add(int64(len(live)))
+	c.writes.Add(int64(len(ops)))
 	if c.cache != nil {
-		c.cache.endCommit(before, beforeOK, err == nil, wrote, live)
+		c.cache.endCommit(before, beforeOK, err == nil, wrote, ops)
 	}
 	if err != nil {
-		failAll(live, fmt.Errorf("commit: %w", err))
+		failAll(ops, fmt.Errorf("commit: %w", err))
 	}
+	return true
+}
+
+// failed reports whether err is a failure of the database, rather than one
+// of the results a write may have (nil, ErrExists, ErrNotFound,
+// ErrConflict).
+func failed(err error) bool {
+	return err != nil && !errors.Is(err, session.ErrExists) && !errors.Is(err, session.ErrNotFound) && !errors.Is(err, session.ErrConflict)
 }
 
 // statements are the committer's statements, prepared once on the writer.
@@ -149,17 +200,17 @@ type statements struct {
 	create, update, delete, deleteIf, exists *sql.Stmt
 }
 
-func prepare(ctx context.Context, db *sql.DB) (statements, error) {
+func prepare(ctx context.Context, db *sql.DB, q *queries) (statements, error) {
 	var st statements
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
 	}{
-		{&st.create, createSQL},
-		{&st.update, updateSQL},
-		{&st.delete, deleteSQL},
-		{&st.deleteIf, deleteIfSQL},
-		{&st.exists, existsSQL},
+		{&st.create, q.create},
+		{&st.update, q.update},
+		{&st.delete, q.delete},
+		{&st.deleteIf, q.deleteIf},
+		{&st.exists, q.exists},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -194,9 +245,9 @@ func (c *committer) apply(ctx context.Context, tx *sql.Tx, op *writeOp) error {
 	)
 	switch op.kind {
 	case opCreate:
-		res, err = tx.StmtContext(ctx, c.stmts.create).ExecContext(ctx, op.rec.Key, op.rec.Data, models.DateTime{Time: op.rec.Expires})
+		res, err = tx.StmtContext(ctx, c.stmts.create).ExecContext(ctx, op.rec.Key, op.rec.Data, c.timeArg(op.rec.Expires))
 	case opUpdate:
-		res, err = tx.StmtContext(ctx, c.stmts.update).ExecContext(ctx, op.rec.Data, models.DateTime{Time: op.rec.Expires}, op.rec.Key, op.old)
+		res, err = tx.StmtContext(ctx, c.stmts.update).ExecContext(ctx, op.rec.Data, c.timeArg(op.rec.Expires), op.rec.Key, op.old)
 	case opDelete:
 		if op.old == "" {
 			res, err = tx.StmtContext(ctx, c.stmts.delete).ExecContext(ctx, op.rec.Key)
@@ -223,8 +274,11 @@ func (c *committer) apply(ctx context.Context, tx *sql.Tx, op *writeOp) error {
 			return nil
 		}
 	}
-	// Nothing changed: a missing record, or one whose data moved on. The
-	// transaction holds the write lock, so the answer is exact.
+	// Nothing changed: a missing record, or one whose data moved on. On
+	// SQLite the transaction holds the write lock, so the answer is exact;
+	// on PostgreSQL the UPDATE waited for any transaction writing the row
+	// and this SELECT sees what it committed: the answer is the row's
+	// state now, which is as good.
 	var one int
 	err = tx.StmtContext(ctx, c.stmts.exists).QueryRowContext(ctx, op.rec.Key).Scan(&one)
 	switch {

@@ -1,6 +1,7 @@
 // Package dbstore keeps sessions in Django's django_session table through
 // GORM: Django's "db" session engine. A Go site and a Django site that
-// share the database (and SECRET_KEY) share their sessions.
+// share the database (and SECRET_KEY) share their sessions, on SQLite
+// (expire_date as Django's UTC text) and on PostgreSQL (timestamptz).
 //
 // Every operation is one SQL statement:
 //
@@ -23,15 +24,17 @@
 // committed (see committer). With WithCache, loads of sessions this
 // process has recently seen are answered from memory, checked against
 // SQLite's WAL index so that a write by any other process (another server,
-// Django, manage clearsessions) is never missed (see cache).
+// Django, manage clearsessions) is never missed (see cache). PostgreSQL
+// has no such index to watch: there the cache stays off.
 //
 // # Durability
 //
 // A write is reported only after its transaction committed. How much a
-// commit survives is the database's synchronous setting: app.OpenDB uses
+// commit survives is the database's setting: on SQLite app.OpenDB uses
 // WAL with synchronous=NORMAL by default, which survives a crash of the
 // process but may lose the last commits on power loss; FULL (an fsync per
-// commit, amortised over each group) survives power loss too.
+// commit, amortised over each group) survives power loss too. PostgreSQL's
+// default (synchronous_commit on) survives both.
 //
 // The package needs a migrated database (see package migrations) and does
 // not open it: the application owns the connection.
@@ -40,8 +43,10 @@ package dbstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +74,9 @@ type Store struct {
 	now       func() time.Time
 	cacheSize int
 
+	sql      queries // in the database's dialect
+	postgres bool
+
 	writer *sql.DB
 	commit committer
 	cache  *cache
@@ -93,24 +101,32 @@ func WithClock(now func() time.Time) Option {
 
 // WithCache keeps up to size recently used sessions in memory, so that a
 // session this process has just seen loads without a query. It needs a
-// SQLite file in WAL mode (what app.OpenDB opens); elsewhere the store
-// works without a cache. Entries are dropped when any other process
+// SQLite file in WAL mode (what app.OpenDB opens); elsewhere (PostgreSQL,
+// an in-memory database) the store works without a cache. Entries are dropped when any other process
 // commits to the database, so the cache never serves stale data.
 func WithCache(size int) Option {
 	return func(s *Store) { s.cacheSize = size }
 }
 
 // New returns a store on db, which must hold a migrated django_session
-// table. Statements are prepared once, on first use.
+// table, on SQLite or PostgreSQL (GORM's dialect decides). Statements are
+// prepared once, on first use.
 func New(db *gorm.DB, opts ...Option) *Store {
 	db = db.Session(&gorm.Session{PrepareStmt: true})
-	s := &Store{db: db, pool: db.Statement.ConnPool, now: time.Now}
+	s := &Store{db: db, pool: db.Statement.ConnPool, now: time.Now, sql: sqliteQueries}
+	if db.Dialector != nil && db.Dialector.Name() == "postgres" {
+		s.sql, s.postgres = sqliteQueries.rebind(), true
+	}
 	for _, o := range opts {
 		o(s)
 	}
 	s.writer, _ = db.DB()
 	s.commit.db = s.writer
-	if s.cacheSize > 0 && s.writer != nil {
+	s.commit.sql = &s.sql
+	s.commit.timeArg = s.timeArg
+	// On PostgreSQL a failed statement aborts its whole transaction.
+	s.commit.abortsOnError = s.postgres
+	if s.cacheSize > 0 && s.writer != nil && !s.postgres {
 		if w := s.watchWAL(); w != nil {
 			s.cache = newCache(s.cacheSize, w)
 			s.commit.cache = s.cache
@@ -154,6 +170,7 @@ func (s *Store) watchWAL() *walWatch {
 type Stats struct {
 	Commits     int64 // write transactions
 	Writes      int64 // writes (creates, updates, deletes) in them
+	Rollbacks   int64 // PostgreSQL: groups rolled back because a write failed, then run one by one
 	CacheHits   int64 // loads answered from memory
 	CacheMisses int64 // loads that queried the database (with a cache)
 	CacheLen    int   // sessions in the cache now
@@ -162,7 +179,7 @@ type Stats struct {
 // Stats returns the store's counters. Writes/Commits is the average group
 // size of the group commit.
 func (s *Store) Stats() Stats {
-	st := Stats{Commits: s.commit.commits.Load(), Writes: s.commit.writes.Load()}
+	st := Stats{Commits: s.commit.commits.Load(), Writes: s.commit.writes.Load(), Rollbacks: s.commit.rollbacks.Load()}
 	if s.cache != nil {
 		st.CacheHits, st.CacheMisses, st.CacheLen = s.cache.hits.Load(), s.cache.misses.Load(), s.cache.size()
 	}
@@ -184,15 +201,71 @@ func (s *Store) Close() error {
 	return nil
 }
 
-const (
-	loadSQL         = `SELECT session_data, expire_date FROM django_session WHERE session_key = ? AND expire_date > ?`
-	existsSQL       = `SELECT 1 FROM django_session WHERE session_key = ?`
-	createSQL       = `INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
-	updateSQL       = `UPDATE django_session SET session_data = ?, expire_date = ? WHERE session_key = ? AND session_data = ?`
-	deleteSQL       = `DELETE FROM django_session WHERE session_key = ?`
-	deleteIfSQL     = `DELETE FROM django_session WHERE session_key = ? AND session_data = ?`
-	deleteExpirySQL = `DELETE FROM django_session WHERE session_key IN (SELECT session_key FROM django_session WHERE expire_date < ? LIMIT ?)`
-)
+// queries are the store's statements. They are plain SQL that both
+// engines run as they are, but for the placeholders.
+type queries struct {
+	load, exists, create, update, delete, deleteIf, deleteExpired string
+}
+
+// sqliteQueries are the statements with SQLite's ? placeholders.
+var sqliteQueries = queries{
+	load:          `SELECT session_data, expire_date FROM django_session WHERE session_key = ? AND expire_date > ?`,
+	exists:        `SELECT 1 FROM django_session WHERE session_key = ?`,
+	create:        `INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+	update:        `UPDATE django_session SET session_data = ?, expire_date = ? WHERE session_key = ? AND session_data = ?`,
+	delete:        `DELETE FROM django_session WHERE session_key = ?`,
+	deleteIf:      `DELETE FROM django_session WHERE session_key = ? AND session_data = ?`,
+	deleteExpired: `DELETE FROM django_session WHERE session_key IN (SELECT session_key FROM django_session WHERE expire_date < ? LIMIT ?)`,
+}
+
+// rebind returns the statements with PostgreSQL's numbered placeholders
+// ($1, $2, ...) instead of ?.
+func (q queries) rebind() queries {
+	for _, p := range []*string{&q.load, &q.exists, &q.create, &q.update, &q.delete, &q.deleteIf, &q.deleteExpired} {
+		*p = rebind(*p)
+	}
+	return q
+}
+
+// rebind numbers the ? placeholders of query. The store's statements have
+// no ? in literals or identifiers, so every ? is a placeholder.
+func rebind(query string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// timeArg is the argument for an expire_date: Django's text on SQLite
+// (models.DateTime), and on PostgreSQL a time that pgx sends as an
+// instant, right whatever the connection's time zone.
+func (s *Store) timeArg(t time.Time) any {
+	if s.postgres {
+		return instant{t}
+	}
+	return models.DateTime{Time: t}
+}
+
+// instant is an expire_date argument for PostgreSQL's timestamptz: the
+// time to the microsecond, as Python keeps it. Like models.DateTime it
+// refuses times outside Django's years 1 to 9999, which Django could not
+// read back.
+type instant struct{ time.Time }
+
+// Value implements driver.Valuer.
+func (i instant) Value() (driver.Value, error) {
+	if _, err := (models.DateTime{Time: i.Time}).Value(); err != nil {
+		return nil, err
+	}
+	return i.UTC().Truncate(time.Microsecond), nil
+}
 
 // Load implements session.Store: the record, if it exists and has not
 // expired by the store's clock.
@@ -213,7 +286,7 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 		data    string
 		expires models.DateTime
 	)
-	found, err := s.queryRow(ctx, loadSQL, []any{key, models.DateTime{Time: now}}, &data, &expires)
+	found, err := s.queryRow(ctx, s.sql.load, []any{key, s.timeArg(now)}, &data, &expires)
 	if err != nil {
 		return session.Record{}, fmt.Errorf("dbstore: load session %s: %w", session.KeyHash(key), err)
 	}
@@ -235,7 +308,7 @@ func (s *Store) write(ctx context.Context, op *writeOp) error {
 			s.prepMu.Unlock()
 			return errors.New("no database connection")
 		}
-		st, err := prepare(ctx, s.writer)
+		st, err := prepare(ctx, s.writer, &s.sql)
 		if err != nil {
 			s.prepMu.Unlock()
 			return err
@@ -321,13 +394,13 @@ func (s *Store) DeleteExpired(ctx context.Context, batchSize int, progress func(
 	}
 	// One cut-off for the whole run: sessions expiring meanwhile wait for
 	// the next run, and the loop ends.
-	now := models.DateTime{Time: s.now()}
+	now := s.timeArg(s.now())
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, fmt.Errorf("dbstore: delete expired sessions: %w", err)
 		}
-		n, err := s.exec(ctx, deleteExpirySQL, now, batchSize)
+		n, err := s.exec(ctx, s.sql.deleteExpired, now, batchSize)
 		if err != nil {
 			return total, fmt.Errorf("dbstore: delete expired sessions: %w", err)
 		}
