@@ -1,0 +1,349 @@
+package migrations_test
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"gorm.io/gorm/schema"
+
+	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
+	"github.com/djangosessions/gosessions/migrations"
+	"github.com/djangosessions/gosessions/models"
+)
+
+// Django's DDL for the table and its indexes on PostgreSQL (sqlmigrate
+// sessions 0001 with the postgresql backend).
+var djangoPostgres = []string{
+	`CREATE TABLE "django_session" ("session_key" varchar(40) NOT NULL PRIMARY KEY, "session_data" text NOT NULL, "expire_date" timestamp with time zone NOT NULL)`,
+	`CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_date")`,
+	`CREATE INDEX "django_session_session_key_c0390e0f_like" ON "django_session" ("session_key" varchar_pattern_ops)`,
+}
+
+// openPostgres opens a new database on the test server with database/sql
+// and pgx, as any program would, and closes it when the test ends.
+func openPostgres(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func exec(t *testing.T, db *sql.DB, statements ...string) {
+	t.Helper()
+	for _, s := range statements {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func postgresTableExists(t *testing.T, db *sql.DB) bool {
+	t.Helper()
+	var ok bool
+	if err := db.QueryRow(`SELECT to_regclass('django_session') IS NOT NULL`).Scan(&ok); err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// postgresSchema describes django_session as the catalog has it: its
+// columns, then every index with its full definition (constraints
+// included, as their indexes).
+func postgresSchema(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	var out []string
+	rows, err := db.Query(`SELECT column_name, data_type, coalesce(character_maximum_length, 0), is_nullable
+		FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'django_session' ORDER BY ordinal_position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, typ, nullable string
+		var length int
+		if err := rows.Scan(&name, &typ, &length, &nullable); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("column %s %s(%d) nullable=%s", name, typ, length, nullable))
+	}
+	rows, err = db.Query(`SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'django_session' ORDER BY indexname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var def string
+		if err := rows.Scan(&def); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, def)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// djangoSchema is the schema Django's own DDL gives, on a database of its
+// own.
+func djangoSchema(t *testing.T) []string {
+	t.Helper()
+	db := openPostgres(t)
+	exec(t, db, djangoPostgres...)
+	return postgresSchema(t, db)
+}
+
+// checkPostgresSchema compares the table with the one Django's DDL makes,
+// and with models.Session's columns.
+func checkPostgresSchema(t *testing.T, db *sql.DB, django []string) {
+	t.Helper()
+	got := postgresSchema(t, db)
+	if !reflect.DeepEqual(got, django) {
+		t.Errorf("schema:\n  %s\nDjango's:\n  %s", strings.Join(got, "\n  "), strings.Join(django, "\n  "))
+	}
+	for _, want := range []string{
+		"column expire_date timestamp with time zone(0) nullable=NO",
+		"CREATE INDEX django_session_session_key_c0390e0f_like ON public.django_session USING btree (session_key varchar_pattern_ops)",
+	} {
+		if !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("schema lacks %q", want)
+		}
+	}
+
+	s, err := schema.Parse(&models.Session{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for _, f := range s.Fields {
+		cols = append(cols, fmt.Sprintf("%s pk=%v notnull=%v", f.DBName, f.PrimaryKey, f.NotNull))
+	}
+	var table []string
+	rows, err := db.Query(`SELECT a.attname, coalesce(i.indisprimary, false), a.attnotnull
+		FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey)
+		WHERE a.attrelid = 'django_session'::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var pk, notNull bool
+		if err := rows.Scan(&name, &pk, &notNull); err != nil {
+			t.Fatal(err)
+		}
+		table = append(table, fmt.Sprintf("%s pk=%v notnull=%v", name, pk, notNull))
+	}
+	if !reflect.DeepEqual(table, cols) {
+		t.Errorf("table columns %q, model columns %q", table, cols)
+	}
+}
+
+func TestPostgresUpDownUp(t *testing.T) {
+	django := djangoSchema(t)
+	db := openPostgres(t)
+
+	wantInfos(t, "Status of a new database", status(t, db), applied(first, false))
+	var steps []migrations.Info
+	if err := migrations.Up(db, record(&steps)); err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	wantInfos(t, "Up reported", steps, applied(first, true))
+	wantInfos(t, "Status after Up", status(t, db), applied(first, true))
+	checkPostgresSchema(t, db, django)
+
+	steps = nil
+	if err := migrations.Up(db, record(&steps)); err != nil {
+		t.Fatalf("second Up: %v", err)
+	}
+	wantInfos(t, "second Up reported", steps)
+
+	if err := migrations.To(db, 0, record(&steps)); err != nil {
+		t.Fatalf("To(0): %v", err)
+	}
+	wantInfos(t, "To(0) reported", steps, applied(first, false))
+	wantInfos(t, "Status after To(0)", status(t, db), applied(first, false))
+	if postgresTableExists(t, db) {
+		t.Error("django_session still exists after To(0)")
+	}
+	var indexes int
+	if err := db.QueryRow(`SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'django_session%'`).Scan(&indexes); err != nil || indexes != 0 {
+		t.Errorf("%d django_session indexes left after To(0), %v", indexes, err)
+	}
+
+	steps = nil
+	if err := migrations.To(db, 1, record(&steps)); err != nil {
+		t.Fatalf("To(1): %v", err)
+	}
+	wantInfos(t, "To(1) reported", steps, applied(first, true))
+	checkPostgresSchema(t, db, django)
+
+	if err := migrations.To(db, 7, nil); err == nil || !strings.Contains(err.Error(), "no migration has version 7") {
+		t.Errorf("To(7) = %v", err)
+	}
+
+	// The caller's pool is the caller's: still open, and nothing of it is
+	// held (golang-migrate's driver works on a pool of its own, closed).
+	if err := db.Ping(); err != nil {
+		t.Errorf("the caller's *sql.DB was closed: %v", err)
+	}
+	if inUse := db.Stats().InUse; inUse != 0 {
+		t.Errorf("%d of the caller's connections still in use", inUse)
+	}
+	// Only this pool's connections remain on the server.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var others int
+		open := db.Stats().OpenConnections
+		if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()`).Scan(&others); err != nil {
+			t.Fatal(err)
+		}
+		if others <= open {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d connections to the database, the pool has %d: the migrations left theirs open", others, open)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPostgresAdoptDjangoTable runs the migrations on a database where
+// Django created the table already: the table and its rows are kept.
+func TestPostgresAdoptDjangoTable(t *testing.T) {
+	django := djangoSchema(t)
+	db := openPostgres(t)
+	exec(t, db, djangoPostgres...)
+	exec(t, db, `INSERT INTO django_session VALUES ('k2mvlfalnvfy7e8pe66k4ac8xzjwr4jt', 'eyJmb28iOiJiYXIifQ:1xWemM:sig', '2030-01-01 01:00:00+01')`)
+
+	wantInfos(t, "Status of Django's database", status(t, db), applied(first, false))
+	var steps []migrations.Info
+	if err := migrations.Up(db, record(&steps)); err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	wantInfos(t, "Up reported", steps, applied(first, true))
+	checkPostgresSchema(t, db, django)
+
+	var data string
+	var expire time.Time
+	err := db.QueryRow(`SELECT session_data, expire_date FROM django_session WHERE session_key = 'k2mvlfalnvfy7e8pe66k4ac8xzjwr4jt'`).Scan(&data, &expire)
+	if err != nil {
+		t.Fatalf("Django's row after Up: %v", err)
+	}
+	if want := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC); data != "eyJmb28iOiJiYXIifQ:1xWemM:sig" || !expire.Equal(want) {
+		t.Errorf("Django's row after Up = %q, %v; want the same data, %v", data, expire, want)
+	}
+}
+
+func TestPostgresDirty(t *testing.T) {
+	db := openPostgres(t)
+	if err := migrations.Up(db, nil); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, `DROP TABLE django_session`, `UPDATE schema_migrations SET dirty = true`)
+
+	err := migrations.Up(db, nil)
+	if !errors.Is(err, migrations.ErrDirty) {
+		t.Fatalf("Up on a dirty database = %v, want ErrDirty", err)
+	}
+	const fix = "DELETE FROM schema_migrations"
+	if !strings.Contains(err.Error(), fix) {
+		t.Errorf("error %q does not give the fix %q", err, fix)
+	}
+	if _, err := migrations.Status(db); !errors.Is(err, migrations.ErrDirty) {
+		t.Errorf("Status on a dirty database: %v, want ErrDirty", err)
+	}
+	exec(t, db, fix)
+	if err := migrations.Up(db, nil); err != nil {
+		t.Fatalf("Up after the fix: %v", err)
+	}
+	if !postgresTableExists(t, db) {
+		t.Error("no table after the fix and Up")
+	}
+}
+
+// TestPostgresFailedMigrationRollsBack: a migration file runs in one
+// transaction, so one that fails half-way leaves nothing behind.
+func TestPostgresFailedMigrationRollsBack(t *testing.T) {
+	db := openPostgres(t)
+	// A table of that name without the columns the index needs: the
+	// CREATE TABLE IF NOT EXISTS keeps it, and the first CREATE INDEX fails.
+	exec(t, db, `CREATE TABLE django_session (session_key varchar(40) PRIMARY KEY)`)
+	err := migrations.Up(db, nil)
+	if err == nil || !strings.Contains(err.Error(), "expire_date") {
+		t.Fatalf("Up = %v, want the failure naming the column", err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM pg_indexes WHERE indexname = 'django_session_session_key_c0390e0f_like'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d like indexes after the failed migration (%v): not rolled back", n, err)
+	}
+	if _, err := migrations.Status(db); !errors.Is(err, migrations.ErrDirty) {
+		t.Errorf("Status after a failed migration: %v, want ErrDirty", err)
+	}
+}
+
+// TestPostgresConcurrentUp: two processes starting at once both migrate;
+// the advisory lock makes one wait for the other.
+func TestPostgresConcurrentUp(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			db, err := sql.Open("pgx", url)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer db.Close()
+			errs[i] = migrations.Up(db, nil)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Up %d: %v", i, err)
+		}
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	wantInfos(t, "Status", status(t, db), applied(first, true))
+}
+
+// TestEnginesHaveTheSameMigrations: every SQLite migration has its
+// PostgreSQL twin, same version and name, and the other way round.
+func TestEnginesHaveTheSameMigrations(t *testing.T) {
+	list := func(dir string) []string {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			if !e.IsDir() && filepath.Ext(e.Name()) == ".sql" {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
+	sqlite, postgres := list("."), list("postgres")
+	if len(sqlite) == 0 || !reflect.DeepEqual(sqlite, postgres) {
+		t.Errorf("SQLite migrations %q, PostgreSQL migrations %q: want the same files", sqlite, postgres)
+	}
+}
