@@ -452,7 +452,7 @@ func postgresConfig(databaseURL string) (cfg *pgx.ConnConfig, maxConns int, name
 	u.RawQuery = q.Encode()
 	cfg, err = pgx.ParseConfig(u.String())
 	if err != nil {
-		return nil, 0, "", nil, fmt.Errorf("open database %s: %w", name, redact(err, secrets))
+		return nil, 0, "", nil, fmt.Errorf("open database %s: bad PostgreSQL URL: %w", name, redact(err, secrets))
 	}
 	for k := range cfg.RuntimeParams {
 		if strings.EqualFold(k, "timezone") {
