@@ -48,9 +48,9 @@ var (
 // engine is what differs between database engines.
 type engine struct {
 	files fs.FS // the engine's migrations
-	// open returns a migrate instance on db and a function that releases
-	// what the instance holds.
-	open func(db *sql.DB, src source.Driver) (*migrate.Migrate, func(), error)
+	// open returns a migrate instance on db, its database driver and a
+	// function that releases what they hold.
+	open func(db *sql.DB, src source.Driver) (*migrate.Migrate, database.Driver, func(), error)
 	// sqlFalse is the SQL for false in schema_migrations.dirty.
 	sqlFalse string
 }
@@ -100,12 +100,12 @@ func Status(db *sql.DB) ([]Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, done, err := open(e, db)
+	_, drv, done, err := open(e, db)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	cur, dirty, err := version(m)
+	cur, dirty, err := version(drv)
 	if err != nil {
 		return nil, err
 	}
@@ -158,13 +158,13 @@ func To(db *sql.DB, version uint, report func(Info)) error {
 // step is taken under golang-migrate's lock (an advisory lock on
 // PostgreSQL), from the version found then.
 func migrateTo(e engine, db *sql.DB, all []Info, target uint, report func(Info)) error {
-	m, done, err := open(e, db)
+	m, drv, done, err := open(e, db)
 	if err != nil {
 		return err
 	}
 	defer done()
 	for {
-		cur, dirty, err := version(m)
+		cur, dirty, err := version(drv)
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func migrateTo(e engine, db *sql.DB, all []Info, target uint, report func(Info))
 			// No step to take from the version golang-migrate found under
 			// its lock: another process (a second server starting at the
 			// same time) migrated after the version was read. Look again.
-			if now, _, verr := version(m); verr == nil && now != cur {
+			if now, _, verr := version(drv); verr == nil && now != cur {
 				continue
 			}
 		}
@@ -208,12 +208,12 @@ func migrateTo(e engine, db *sql.DB, all []Info, target uint, report func(Info))
 	}
 }
 
-// open returns a migrate instance on db with e's migrations, and a
-// function to call when done with it.
-func open(e engine, db *sql.DB) (*migrate.Migrate, func(), error) {
+// open returns a migrate instance on db with e's migrations, its database
+// driver, and a function to call when done with them.
+func open(e engine, db *sql.DB) (*migrate.Migrate, database.Driver, func(), error) {
 	src, err := iofs.New(e.files, ".")
 	if err != nil {
-		return nil, nil, fmt.Errorf("migrations: read embedded files: %w", err)
+		return nil, nil, nil, fmt.Errorf("migrations: read embedded files: %w", err)
 	}
 	return e.open(db, src)
 }
@@ -224,10 +224,10 @@ func open(e engine, db *sql.DB) (*migrate.Migrate, func(), error) {
 // instance leaks nothing (no goroutine outlives a migration, and the
 // driver holds no connection), and the embedded source has nothing to
 // close.
-func openSQLite(db *sql.DB, src source.Driver) (*migrate.Migrate, func(), error) {
+func openSQLite(db *sql.DB, src source.Driver) (*migrate.Migrate, database.Driver, func(), error) {
 	drv, err := sqlite3.WithInstance(db, &sqlite3.Config{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("migrations: open database: %w", err)
+		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
 	}
 	return newMigrate(src, "sqlite3", drv, func() {})
 }
@@ -236,11 +236,11 @@ func openSQLite(db *sql.DB, src source.Driver) (*migrate.Migrate, func(), error)
 // driver of golang-migrate keeps a connection for itself until it is
 // closed, and closing it closes its *sql.DB; so it gets a pool of its own,
 // opened with db's connection settings, and done closes that pool.
-func openPostgres(db *sql.DB, src source.Driver) (*migrate.Migrate, func(), error) {
+func openPostgres(db *sql.DB, src source.Driver) (*migrate.Migrate, database.Driver, func(), error) {
 	ctx := context.Background()
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("migrations: open database: %w", err)
+		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
 	}
 	var cfg *pgx.ConnConfig
 	err = conn.Raw(func(dc any) error {
@@ -253,38 +253,47 @@ func openPostgres(db *sql.DB, src source.Driver) (*migrate.Migrate, func(), erro
 	})
 	conn.Close()
 	if err != nil {
-		return nil, nil, fmt.Errorf("migrations: open database: %w", err)
+		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
 	}
 	own := stdlib.OpenDB(*cfg)
 	drv, err := pgxmigrate.WithInstance(own, &pgxmigrate.Config{})
 	if err != nil {
 		own.Close()
-		return nil, nil, fmt.Errorf("migrations: open database: %w", err)
+		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
 	}
 	return newMigrate(src, "pgx5", drv, func() { drv.Close() })
 }
 
 // newMigrate returns a migrate instance on src and drv; closeDriver
 // releases drv when it is not wanted.
-func newMigrate(src source.Driver, name string, drv database.Driver, closeDriver func()) (*migrate.Migrate, func(), error) {
+func newMigrate(src source.Driver, name string, drv database.Driver, closeDriver func()) (*migrate.Migrate, database.Driver, func(), error) {
 	m, err := migrate.NewWithInstance("iofs", src, name, drv)
 	if err != nil {
 		closeDriver()
-		return nil, nil, fmt.Errorf("migrations: %w", err)
+		return nil, nil, nil, fmt.Errorf("migrations: %w", err)
 	}
-	return m, closeDriver, nil
+	return m, drv, closeDriver, nil
 }
 
-// version returns the applied version, 0 when none.
-func version(m *migrate.Migrate) (uint, bool, error) {
-	v, dirty, err := m.Version()
-	if errors.Is(err, migrate.ErrNilVersion) {
-		return 0, false, nil
+// version returns the applied version, 0 when none. It reads it under
+// the migration lock, which a migrating process holds from marking its
+// migration dirty to marking it done: another process's migration in
+// flight is waited for, not mistaken for a failed one.
+func version(drv database.Driver) (uint, bool, error) {
+	if err := drv.Lock(); err != nil {
+		return 0, false, fmt.Errorf("migrations: lock: %w", err)
+	}
+	v, dirty, err := drv.Version()
+	if uerr := drv.Unlock(); err == nil && uerr != nil {
+		err = uerr
 	}
 	if err != nil {
 		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
 	}
-	return v, dirty, nil
+	if v == database.NilVersion {
+		return 0, false, nil
+	}
+	return uint(v), dirty, nil
 }
 
 // dirtyError explains what to do about a dirty database. Each migration
