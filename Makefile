@@ -1,10 +1,21 @@
 # Every target is a command you can also type by hand. `make help` lists them.
 GO        ?= go
 FUZZTIME  ?= 10s
-# Debian packages the tests need: a real headless browser and real Django.
-DEB_PKGS  := chromium python3-django
+# Debian packages the tests need: a real headless browser, real Django and
+# a real PostgreSQL.
+DEB_PKGS  := chromium python3-django postgresql
+# The tests' private PostgreSQL (make services): its binaries (Debian's
+# newest, else initdb on the PATH), its directory (one per checkout) and the
+# first port it tries on 127.0.0.1.
+PG_BIN    ?= $(or $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1),$(patsubst %/,%,$(dir $(shell command -v initdb))))
+PG_DIR    ?= /tmp/gosessions-pg-$(shell printf %s "$(CURDIR)" | cksum | cut -d' ' -f1)
+PG_PORT   ?= 55432
+# initdb and postgres refuse to run as root: as root they run as postgres.
+PG_AS      = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
+# go test gets the server's URL, unless TEST_POSTGRES_URL names another one.
+PG_ENV     = TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(cat $(PG_DIR)/url 2>/dev/null)}"
 
-.PHONY: help run test deps check race unit fuzz generate bench
+.PHONY: help run test deps services services-stop check race unit fuzz generate bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -12,7 +23,9 @@ help: ## list the targets
 run: ## serve the demo site on 127.0.0.1:8000 (SQLite file db.sqlite3, migrated at start)
 	$(GO) run .
 
-test: deps check race unit fuzz ## everything CI runs: install test deps, static checks, all tests, short fuzzing
+test: deps check ## everything CI runs: install test deps, static checks, all tests (PostgreSQL started and stopped around them), short fuzzing
+	@trap 'exit 130' INT TERM; trap '$(MAKE) --no-print-directory services-stop' EXIT; \
+	$(MAKE) --no-print-directory services && $(MAKE) --no-print-directory race unit fuzz
 
 deps: ## install the Debian packages the tests need, if missing
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -22,6 +35,23 @@ deps: ## install the Debian packages the tests need, if missing
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+services: ## start a private PostgreSQL for the tests on 127.0.0.1 (if installed); stop it with services-stop
+	@if [ ! -x "$(PG_BIN)/initdb" ]; then echo "services: PostgreSQL is not installed (make deps): its tests will be skipped, or fail when CI is set"; exit 0; fi; \
+	set -e; $(MAKE) --no-print-directory services-stop; \
+	mkdir -p $(PG_DIR); chmod 700 $(PG_DIR); [ -z "$(PG_AS)" ] || chown postgres: $(PG_DIR); \
+	$(PG_AS) $(PG_BIN)/initdb -D $(PG_DIR)/data -U postgres -A trust -E UTF8 --locale=C --no-sync >$(PG_DIR)/initdb.log 2>&1 || { cat $(PG_DIR)/initdb.log; exit 1; }; \
+	port=$(PG_PORT); \
+	until $(PG_AS) $(PG_BIN)/pg_ctl -D $(PG_DIR)/data -l $(PG_DIR)/server.log -w -t 30 start -o "-p $$port -c listen_addresses=127.0.0.1 -k $(PG_DIR) -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null 2>&1; do \
+		if [ $$port -ge $$(($(PG_PORT) + 20)) ]; then cat $(PG_DIR)/server.log; exit 1; fi; \
+		port=$$((port + 1)); \
+	done; \
+	echo "postgres://postgres@127.0.0.1:$$port/postgres?sslmode=disable" >$(PG_DIR)/url; \
+	echo "services: $$($(PG_BIN)/postgres --version) on 127.0.0.1:$$port, data in $(PG_DIR)"
+
+services-stop: ## stop the tests' PostgreSQL and delete its data
+	@if [ -f $(PG_DIR)/data/postmaster.pid ]; then $(PG_AS) $(PG_BIN)/pg_ctl -D $(PG_DIR)/data -m immediate -w stop >/dev/null || true; fi; \
+	rm -rf $(PG_DIR)/data; rm -f $(PG_DIR)/url $(PG_DIR)/initdb.log $(PG_DIR)/server.log; rmdir $(PG_DIR) 2>/dev/null || true
+
 check: ## gofmt, go vet, templ generator and go.mod are clean
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -30,10 +60,10 @@ check: ## gofmt, go vet, templ generator and go.mod are clean
 	$(GO) mod tidy -diff
 
 race: ## the session framework and its stores under the race detector
-	$(GO) test -race -count=1 ./app/session/...
+	$(PG_ENV) $(GO) test -race -count=1 ./app/session/...
 
 unit: ## every package's tests (site, browser walk, Django interop, manage)
-	$(GO) test -count=1 ./...
+	$(PG_ENV) $(GO) test -count=1 ./...
 
 fuzz: ## each fuzz target for FUZZTIME
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzLoads$$' -fuzztime $(FUZZTIME)
