@@ -464,12 +464,16 @@ func postgresConfig(databaseURL string) (cfg *pgx.ConnConfig, maxConns int, name
 }
 
 // redact returns err with every secret masked and on one line (pgx lists
-// the addresses it tried on lines of their own). It still wraps err, for
-// errors.Is and errors.As.
+// the addresses it tried on lines of their own). pgx never quotes a
+// password; this is a second guard, for secrets long enough that masking
+// them cannot garble the message. It still wraps err, for errors.Is and
+// errors.As.
 func redact(err error, secrets []string) error {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	for _, s := range secrets {
-		msg = strings.ReplaceAll(msg, s, "xxxxx")
+		if len(s) >= 4 {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+		}
 	}
 	return redactedError{msg: msg, err: err}
 }
