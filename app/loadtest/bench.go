@@ -1,0 +1,492 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// bench is one run of the benchmark.
+type bench struct {
+	o        options
+	dir      string // temporary directory: databases, site logs
+	getenv   func(string) string
+	progress io.Writer // progress lines; the report goes elsewhere
+	started  time.Time
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.progress, "loadtest: "+format+"\n", args...)
+}
+
+// cookieName is the site's session cookie name.
+func (b *bench) cookieName() string {
+	if n := b.getenv("SESSION_COOKIE_NAME"); n != "" {
+		return n
+	}
+	return "sessionid"
+}
+
+// memoryOnly reports whether the environment selects the process-memory
+// engine, which never reads the database the benchmark fills.
+func (b *bench) memoryOnly() bool {
+	e := strings.TrimPrefix(strings.TrimSpace(b.getenv("SESSION_ENGINE")), "django.contrib.sessions.backends.")
+	return e == "cache"
+}
+
+// The routes of the default mode, in the order of each round: every
+// session route right after its baseline, so that both see the same
+// machine.
+const (
+	pathRaw            = "/baseline/raw"
+	pathBaselineGet    = "/baseline/get"
+	pathGet            = "/get"
+	pathBaselineVisits = "/baseline/visits"
+	pathVisits         = "/visits"
+)
+
+var roundOrder = []string{pathRaw, pathBaselineGet, pathGet, pathBaselineVisits, pathVisits}
+
+// baselineOf maps a session route to its baseline.
+var baselineOf = map[string]string{pathGet: pathBaselineGet, pathVisits: pathBaselineVisits}
+
+// pageSentences are what each page must say for the benchmark's clients,
+// checked once before the load.
+var pageSentences = map[string]string{
+	pathRaw:            "Hello, World!",
+	pathBaselineGet:    "User: harun_dev, Role: admin, Logins: 1",
+	pathGet:            "User: harun_dev, Role: admin, Logins: 1",
+	pathBaselineVisits: "You have visited this page 42 times.",
+	pathVisits:         "You have visited this page ",
+}
+
+// routes is the default mode: the route pairs, the lost-update check and
+// the memory phase. It returns false when requests failed or updates were
+// lost.
+func (b *bench) routes(ctx context.Context, out io.Writer) (bool, error) {
+	b.started = time.Now()
+	o := b.o
+	env := siteEnv(os.Environ(), filepath.Join(b.dir, "routes.sqlite3"), newSecret())
+	s, err := startSite(ctx, o.site, env, filepath.Join(b.dir, "routes-site.log"))
+	if err != nil {
+		return false, err
+	}
+	defer s.stop()
+	l := newLoader(s.url, o.conns, o.reqTimeout)
+	defer l.close()
+	b.logf("site at %s; warming up %s sessions (one /set and one /visits each)", s.url, thousands(int64(o.sessions)))
+
+	if l.cookies, err = b.newSessions(ctx, l, o.sessions); err != nil {
+		return false, err
+	}
+	visits := make([]atomic.Int64, o.sessions) // successful /visits per client
+	for i := range visits {
+		visits[i].Store(1) // the warm-up's
+	}
+	countVisit := func(i int) { visits[i].Add(1) }
+	rssWarm, err := s.rss()
+	if err != nil {
+		return false, err
+	}
+
+	sizes := map[string]int64{}
+	for _, p := range roundOrder {
+		var body bytes.Buffer
+		_, n, err := l.fetch(ctx, s.url+p, l.cookies[0], &body)
+		if err != nil {
+			return false, err
+		}
+		if !strings.Contains(body.String(), pageSentences[p]) {
+			return false, fmt.Errorf("%s does not say %q: is the site built from this tree?", p, pageSentences[p])
+		}
+		if p == pathVisits {
+			visits[0].Add(1)
+		}
+		sizes[p] = n
+	}
+
+	phaseOf := func(path string, d time.Duration) phase {
+		ph := phase{path: path, duration: d, maxRequests: o.maxRequests}
+		if path == pathVisits {
+			ph.success = countVisit
+		}
+		return ph
+	}
+	if o.warmup > 0 {
+		b.logf("warm-up: %v on each route", o.warmup)
+		for _, p := range roundOrder {
+			if r := l.run(ctx, phaseOf(p, o.warmup)); r.errs > 0 {
+				return false, fmt.Errorf("warm-up of %s: %d errors, the first: %s", p, r.errs, r.firstErr)
+			}
+		}
+	}
+
+	all := map[string][]phaseResult{}
+	for round := 1; round <= o.rounds; round++ {
+		for _, p := range roundOrder {
+			if err := ctx.Err(); err != nil {
+				return false, fmt.Errorf("stopped: %w", context.Cause(ctx))
+			}
+			r, err := measure(ctx, s, l, phaseOf(p, o.duration))
+			if err != nil {
+				return false, err
+			}
+			all[p] = append(all[p], r)
+			b.logf("round %d/%d %-17s %6.0f req/s  p50 %s  p99 %s  site CPU %s/req  errors %d",
+				round, o.rounds, p, r.rps(), ms(r.percentile(0.5)), ms(r.percentile(0.99)), us(r.cpuPerRequest()), r.errs)
+		}
+	}
+
+	b.logf("checking the stored visit counts of %s sessions", thousands(int64(o.sessions)))
+	lost, err := b.checkVisits(ctx, l, visits)
+	if err != nil {
+		return false, err
+	}
+	l.close()
+	if err := s.stop(); err != nil {
+		b.logf("stopping the site: %v", err)
+	}
+
+	var mem *memoryResult
+	switch {
+	case o.memSessions == 0:
+	case b.memoryOnly():
+		b.logf("memory phase skipped: SESSION_ENGINE=cache does not read the database it fills")
+	default:
+		if mem, err = b.memory(ctx); err != nil {
+			return false, err
+		}
+	}
+
+	rep := routesReport{
+		machine: describeMachine(b.getenv), started: b.started, o: o,
+		results: all, sizes: sizes, lost: lost, rssWarm: rssWarm, mem: mem,
+	}
+	rep.write(out)
+	ok := lost.lost == 0 && lost.extra == 0
+	for _, rs := range all {
+		for _, r := range rs {
+			ok = ok && r.errs == 0
+		}
+	}
+	return ok, nil
+}
+
+// measure runs p on l and records the CPU time site s used meanwhile.
+func measure(ctx context.Context, s *site, l *loader, p phase) (phaseResult, error) {
+	cpu0, err := s.cpuTime()
+	if err != nil {
+		return phaseResult{}, err
+	}
+	r := l.run(ctx, p)
+	cpu1, err := s.cpuTime()
+	if err != nil {
+		return phaseResult{}, err
+	}
+	r.siteCPU = cpu1 - cpu0
+	return r, nil
+}
+
+// newSessions gives each of n clients a session: a csrftoken cookie, a
+// /set that returns the session cookie, and one /visits. It returns each
+// client's Cookie header.
+func (b *bench) newSessions(ctx context.Context, l *loader, n int) ([]string, error) {
+	cookies := make([]string, n)
+	name := b.cookieName()
+	err := l.each(ctx, n, func(ctx context.Context, i int) error {
+		csrf := csrfCookie()
+		set, _, err := l.fetch(ctx, l.base+"/set", csrf, nil)
+		if err != nil {
+			return err
+		}
+		for _, c := range set {
+			if c.Name == name && c.Value != "" {
+				cookies[i] = csrf + "; " + name + "=" + c.Value
+			}
+		}
+		if cookies[i] == "" {
+			return fmt.Errorf("/set sent no %s cookie", name)
+		}
+		_, _, err = l.fetch(ctx, l.base+pathVisits, cookies[i], nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	return cookies, nil
+}
+
+// visitCheck compares the stored visit counts with the successful /visits.
+type visitCheck struct {
+	counted, stored int64
+	lost            int64 // visits answered with a 2xx but not stored
+	extra           int64 // stored visits beyond those answered (a failed request that still saved)
+	sessions        int   // sessions with a mismatch
+}
+
+// checkVisits reads every client's session through /api/session, which
+// only reads it, and compares its visits with the count of successful
+// /visits of that client.
+func (b *bench) checkVisits(ctx context.Context, l *loader, counted []atomic.Int64) (visitCheck, error) {
+	stored := make([]int64, len(counted))
+	err := l.each(ctx, len(counted), func(ctx context.Context, i int) error {
+		var body bytes.Buffer
+		if _, _, err := l.fetch(ctx, l.base+"/api/session", l.cookies[i], &body); err != nil {
+			return err
+		}
+		v, err := storedVisits(body.Bytes())
+		if err != nil {
+			return fmt.Errorf("client %d: %w", i, err)
+		}
+		stored[i] = v
+		return nil
+	})
+	if err != nil {
+		return visitCheck{}, fmt.Errorf("reading back the visits: %w", err)
+	}
+	var c visitCheck
+	for i := range counted {
+		want, got := counted[i].Load(), stored[i]
+		c.counted += want
+		c.stored += got
+		if got != want {
+			c.sessions++
+		}
+		if got < want {
+			c.lost += want - got
+		} else {
+			c.extra += got - want
+		}
+	}
+	return c, nil
+}
+
+// storedVisits reads data.visits from an /api/session body; a session
+// without visits has 0.
+func storedVisits(body []byte) (int64, error) {
+	var doc struct {
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return 0, fmt.Errorf("/api/session: %w", err)
+	}
+	if doc.Data == nil {
+		return 0, errors.New("/api/session: no data")
+	}
+	raw, ok := doc.Data["visits"]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("/api/session: visits is %s, not a whole number", raw)
+	}
+	return n, nil
+}
+
+// memoryResult is the memory phase's measure: the site's RSS after
+// reading the first 1,000 and then all sessions, with the cache holding
+// them all and with no cache.
+type memoryResult struct {
+	sessions, cacheSize int
+	first               int // sessions read for the first measure
+	cached, uncached    [2]int64
+}
+
+// perSession is the growth of RSS per session read beyond the first
+// ones that the cache causes (the growth without a cache subtracted).
+func (m memoryResult) perSession() float64 {
+	grow := float64(m.cached[1]-m.cached[0]) - float64(m.uncached[1]-m.uncached[0])
+	return grow / float64(m.sessions-m.first)
+}
+
+// memory fills a fresh database with o.memSessions sessions and, with a
+// site caching them all and then with a site caching none, reads the
+// first 1,000 and then all of them once, measuring RSS after each.
+func (b *bench) memory(ctx context.Context) (*memoryResult, error) {
+	n := b.o.memSessions
+	m := &memoryResult{sessions: n, cacheSize: n, first: min(1000, n)}
+	if m.first == n {
+		return nil, fmt.Errorf("-mem-sessions %d: want more than 1,000", n)
+	}
+	secret := newSecret()
+	for i, size := range []int{n, 0} {
+		b.logf("memory phase: %d sessions, SESSION_CACHE_SIZE=%d", n, size)
+		db := filepath.Join(b.dir, fmt.Sprintf("memory-%d.sqlite3", i))
+		keys, err := fillDB(ctx, db, fillSpec{live: n, secret: secret, now: time.Now(), seed: 2})
+		if err != nil {
+			return nil, err
+		}
+		env := siteEnv(os.Environ(), db, secret, "SESSION_CACHE_SIZE="+strconv.Itoa(size), "SESSION_ENGINE=db")
+		s, err := startSite(ctx, b.o.site, env, filepath.Join(b.dir, fmt.Sprintf("memory-%d-site.log", i)))
+		if err != nil {
+			return nil, err
+		}
+		rss, err := b.readSessions(ctx, s, keys, m.first)
+		if stopErr := s.stop(); stopErr != nil {
+			b.logf("stopping the site: %v", stopErr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if size > 0 {
+			m.cached = rss
+		} else {
+			m.uncached = rss
+		}
+	}
+	return m, nil
+}
+
+// readSessions reads the sessions of keys through /api/session (the
+// cheapest page that loads a session the way every page does), the first
+// first and then the rest, and returns the site's RSS after each step.
+func (b *bench) readSessions(ctx context.Context, s *site, keys []string, first int) ([2]int64, error) {
+	var rss [2]int64
+	l := newLoader(s.url, b.o.conns, b.o.reqTimeout)
+	defer l.close()
+	csrf := csrfCookie()
+	name := b.cookieName()
+	read := func(from, to int) error {
+		return l.each(ctx, to-from, func(ctx context.Context, i int) error {
+			var body bytes.Buffer
+			if _, _, err := l.fetch(ctx, s.url+"/api/session", csrf+"; "+name+"="+keys[from+i], &body); err != nil {
+				return err
+			}
+			if !strings.Contains(body.String(), `"harun_dev"`) {
+				return errors.New("/api/session did not find a filled session")
+			}
+			return nil
+		})
+	}
+	for step, to := range []int{first, len(keys)} {
+		from := 0
+		if step > 0 {
+			from = first
+		}
+		if err := read(from, to); err != nil {
+			return rss, fmt.Errorf("memory phase: %w", err)
+		}
+		var err error
+		if rss[step], err = s.rss(); err != nil {
+			return rss, err
+		}
+	}
+	return rss, nil
+}
+
+// clearResult is what the clearsessions mode measured.
+type clearResult struct {
+	fill            time.Duration
+	before, during  phaseResult
+	took            time.Duration
+	output          string
+	deleted         int64 // from manage's output; -1 when it said no count
+	remaining       int64
+	loadEndedEarly  bool
+	manageSucceeded bool
+}
+
+// deletedLine is manage clearsessions' last line.
+var deletedLine = regexp.MustCompile(`Deleted (\d+) expired sessions?\.`)
+
+// clearSessions is the -clearsessions mode. It returns false when requests
+// failed or the wrong rows were deleted.
+func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) {
+	b.started = time.Now()
+	o := b.o
+	if b.memoryOnly() {
+		return false, errors.New("-clearsessions needs a database engine, not SESSION_ENGINE=cache")
+	}
+	secret := newSecret()
+	db := filepath.Join(b.dir, "clear.sqlite3")
+	var r clearResult
+	b.logf("filling %d expired and %d live sessions", o.expired, o.live)
+	t0 := time.Now()
+	keys, err := fillDB(ctx, db, fillSpec{live: o.live, expired: o.expired, secret: secret, now: time.Now(), seed: 1})
+	if err != nil {
+		return false, err
+	}
+	r.fill = time.Since(t0)
+	b.logf("filled in %v", r.fill.Round(time.Millisecond))
+
+	env := siteEnv(os.Environ(), db, secret)
+	s, err := startSite(ctx, o.site, env, filepath.Join(b.dir, "clear-site.log"))
+	if err != nil {
+		return false, err
+	}
+	defer s.stop()
+	l := newLoader(s.url, o.conns, o.reqTimeout)
+	defer l.close()
+	csrf, name := csrfCookie(), b.cookieName()
+	l.cookies = make([]string, o.sessions)
+	for i := range l.cookies { // spread over the live sessions, hence over the table
+		l.cookies[i] = csrf + "; " + name + "=" + keys[i*len(keys)/o.sessions]
+	}
+	var body bytes.Buffer
+	if _, _, err := l.fetch(ctx, s.url+pathGet, l.cookies[0], &body); err != nil {
+		return false, err
+	}
+	if !strings.Contains(body.String(), pageSentences[pathGet]) {
+		return false, errors.New("/get did not find a filled session")
+	}
+	if o.warmup > 0 {
+		l.run(ctx, phase{path: pathGet, duration: o.warmup, maxRequests: o.maxRequests})
+	}
+	if r.before, err = measure(ctx, s, l, phase{path: pathGet, duration: o.before, maxRequests: o.maxRequests}); err != nil {
+		return false, err
+	}
+	b.logf("before: %8.0f req/s  p50 %s  p99 %s  max %s", r.before.rps(), ms(r.before.percentile(0.5)), ms(r.before.percentile(0.99)), ms(r.before.max()))
+
+	b.logf("running manage clearsessions under load")
+	stop := make(chan struct{})
+	during := make(chan phaseResult, 1)
+	go func() {
+		r, err := measure(ctx, s, l, phase{path: pathGet, duration: o.timeout, maxRequests: o.maxRequests, stop: stop})
+		if err != nil {
+			b.logf("%v", err)
+		}
+		during <- r
+	}()
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(ctx, o.manage, "clearsessions")
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = &stdout, &stdout
+	t1 := time.Now()
+	runErr := cmd.Run()
+	r.took = time.Since(t1)
+	close(stop)
+	r.during = <-during
+	r.loadEndedEarly = r.during.limited
+	r.output = strings.TrimSpace(stdout.String())
+	r.manageSucceeded = runErr == nil
+	r.deleted = -1
+	if m := deletedLine.FindStringSubmatch(r.output); m != nil {
+		r.deleted, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	b.logf("during: %8.0f req/s  p50 %s  p99 %s  max %s; clearsessions took %v", r.during.rps(), ms(r.during.percentile(0.5)), ms(r.during.percentile(0.99)), ms(r.during.max()), r.took.Round(time.Millisecond))
+	l.close()
+	if err := s.stop(); err != nil {
+		b.logf("stopping the site: %v", err)
+	}
+	if r.remaining, err = countSessions(ctx, db); err != nil {
+		return false, err
+	}
+
+	rep := clearReport{machine: describeMachine(b.getenv), started: b.started, o: o, r: r}
+	rep.write(out)
+	ok := r.manageSucceeded && r.before.errs == 0 && r.during.errs == 0 &&
+		r.deleted == int64(o.expired) && r.remaining == int64(o.live) && !r.loadEndedEarly
+	return ok, nil
+}
