@@ -322,7 +322,7 @@ func (b *bench) memory(ctx context.Context) (*memoryResult, error) {
 	}
 	secret := newSecret()
 	for i, size := range []int{n, 0} {
-		b.logf("memory phase: %d sessions, SESSION_CACHE_SIZE=%d", n, size)
+		b.logf("memory phase: %s sessions, SESSION_CACHE_SIZE=%d", thousands(int64(n)), size)
 		db := filepath.Join(b.dir, fmt.Sprintf("memory-%d.sqlite3", i))
 		keys, err := fillDB(ctx, db, fillSpec{live: n, secret: secret, now: time.Now(), seed: 2})
 		if err != nil {
@@ -412,7 +412,7 @@ func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) 
 	secret := newSecret()
 	db := filepath.Join(b.dir, "clear.sqlite3")
 	var r clearResult
-	b.logf("filling %d expired and %d live sessions", o.expired, o.live)
+	b.logf("filling %s expired and %s live sessions", thousands(int64(o.expired)), thousands(int64(o.live)))
 	t0 := time.Now()
 	keys, err := fillDB(ctx, db, fillSpec{live: o.live, expired: o.expired, secret: secret, now: time.Now(), seed: 1})
 	if err != nil {

@@ -207,8 +207,8 @@ func (c clearReport) write(w io.Writer) {
 	r := c.r
 	fmt.Fprintf(w, "\n## clearsessions under load\n\n")
 	c.machine.header(w, c.started)
-	fmt.Fprintf(w, "A fresh database of %s expired and %s live sessions (filled in %v); %d connections read `/get` on %d of the live sessions before and during `manage clearsessions`.\n\n",
-		thousands(int64(c.o.expired)), thousands(int64(c.o.live)), r.fill.Round(100*time.Millisecond), c.o.conns, c.o.sessions)
+	fmt.Fprintf(w, "A fresh database of %s expired and %s live sessions (filled in %v); %d connections read `/get` on %s of the live sessions before and during `manage clearsessions`.\n\n",
+		thousands(int64(c.o.expired)), thousands(int64(c.o.live)), r.fill.Round(100*time.Millisecond), c.o.conns, thousands(int64(c.o.sessions)))
 	fmt.Fprintln(w, "| `/get` | req/s | p50 | p99 | max | errors |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")
 	for _, row := range []struct {
@@ -232,7 +232,7 @@ func (c clearReport) write(w io.Writer) {
 	fmt.Fprintf(w, "\nTargets (issue 5):\n\n")
 	target(w, fmt.Sprintf("clearsessions of %s expired rows ≤ %v", thousands(int64(c.o.expired)), targetClearTime), fmt.Sprintf("%.1f s", r.took.Seconds()), r.manageSucceeded && r.took <= targetClearTime)
 	target(w, fmt.Sprintf("site p99 during it ≤ %v", targetClearSiteP99), ms(r.during.percentile(0.99)), r.during.percentile(0.99) <= targetClearSiteP99)
-	target(w, "every expired row deleted, every live one kept", fmt.Sprintf("%d deleted, %s left", r.deleted, thousands(r.remaining)),
+	target(w, "every expired row deleted, every live one kept", fmt.Sprintf("%s deleted, %s left", thousands(r.deleted), thousands(r.remaining)),
 		r.deleted == int64(c.o.expired) && r.remaining == int64(c.o.live))
 }
 
