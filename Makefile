@@ -1,6 +1,7 @@
 # Every target is a command you can also type by hand. `make help` lists them.
 GO        ?= go
 FUZZTIME  ?= 10s
+BENCHFLAGS ?=
 # Debian packages the tests need: a real headless browser, real Django and
 # a real PostgreSQL.
 DEB_PKGS  := chromium python3-django postgresql
@@ -15,7 +16,7 @@ PG_AS      = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 # go test gets the server's URL, unless TEST_POSTGRES_URL names another one.
 PG_ENV     = TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(cat $(PG_DIR)/url 2>/dev/null)}"
 
-.PHONY: help run test deps services services-stop check race unit fuzz generate bench
+.PHONY: help run test deps services services-stop check race unit fuzz generate bench bench-clearsessions bench-micro
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -73,5 +74,15 @@ fuzz: ## each fuzz target for FUZZTIME
 generate: ## regenerate templ components
 	$(GO) generate ./templates
 
-bench: ## micro-benchmarks of the session middleware (ratios against a no-session baseline)
+bench: ## load benchmark: /get and /visits against no-session baselines in one run, ratios printed (about 2 minutes)
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(GO) build -o "$$dir/site" . && \
+	$(GO) run ./app/loadtest -site "$$dir/site" $(BENCHFLAGS)
+
+bench-clearsessions: ## manage clearsessions on 1,000,000 expired rows while the site is under load
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(GO) build -o "$$dir/site" . && $(GO) build -o "$$dir/manage" ./manage && \
+	$(GO) run ./app/loadtest -clearsessions -site "$$dir/site" -manage "$$dir/manage" $(BENCHFLAGS)
+
+bench-micro: ## go test micro-benchmarks of the session middleware and stores (-benchmem)
 	$(GO) test ./app/session/... -run '^$$' -bench . -benchmem
