@@ -60,29 +60,7 @@ func TestPostgresTwoProcessesNoLostUpdate(t *testing.T) {
 	managers := []*session.Manager{manager(t, dbstore.New(db1)), manager(t, dbstore.New(db2))}
 	key := sessiontest.NewSession(t, managers[0], map[string]any{"seed": "x"})
 
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		m := managers[i%2]
-		wg.Go(func() {
-			sess := m.Open(t.Context(), key)
-			sess.Incr("n", 1)
-			errs <- sess.Save()
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Errorf("Save: %v", err)
-		}
-	}
-	for i, m := range managers {
-		got := m.Open(t.Context(), key).GetInt("n", 0)
-		if lost := n - got; lost != 0 {
-			t.Errorf("process %d reads %d after %d increments: %d lost updates", i+1, got, n, lost)
-		}
-	}
+	sessiontest.Increment(t, managers, key, n)
 }
 
 // TestPostgresCrossedBatches: two processes update the same sessions at
