@@ -86,9 +86,9 @@ func settings() []setting {
 			cfg.Addr = v
 			return nil
 		}},
-		{env: "DATABASE_URL", flag: "database-url", usage: "database `URL`: sqlite:PATH or a plain path", set: func(cfg *Config, v string) error {
+		{env: "DATABASE_URL", flag: "database-url", usage: "database `URL`: sqlite:PATH, a plain path, or postgres://user:password@host:port/dbname", set: func(cfg *Config, v string) error {
 			if strings.TrimSpace(v) == "" {
-				return errors.New("want sqlite:PATH or a path")
+				return errors.New("want sqlite:PATH, a path, or a postgres:// URL")
 			}
 			cfg.DatabaseURL = v
 			return nil
