@@ -208,19 +208,7 @@ func TestExpiry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c.Set(tt.now)
-		for _, key := range tt.live {
-			rec, err := s.Load(ctx, key)
-			if err != nil {
-				t.Errorf("at %v: Load(%s) = %v, want the record", tt.now, key, err)
-			} else if !rec.Expires.After(tt.now) {
-				t.Errorf("at %v: Load(%s) expires %v", tt.now, key, rec.Expires)
-			}
-		}
-		for _, key := range tt.dead {
-			if _, err := s.Load(ctx, key); !errors.Is(err, session.ErrNotFound) {
-				t.Errorf("at %v: Load(%s) = %v, want ErrNotFound", tt.now, key, err)
-			}
-		}
+		checkLiveDead(t, s, tt.now, tt.live, tt.dead)
 	}
 
 	// The Django rows read back at the right instant.
@@ -571,6 +559,25 @@ func BenchmarkCreate(b *testing.B) {
 	for b.Loop() {
 		if err := s.Create(ctx, session.Record{Key: session.NewKey(), Data: "data", Expires: exp}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// checkLiveDead asserts that, with the store's clock at now, every key of
+// live loads (expiring after now) and every key of dead is not found.
+func checkLiveDead(t *testing.T, s *dbstore.Store, now time.Time, live, dead []string) {
+	t.Helper()
+	for _, key := range live {
+		rec, err := s.Load(t.Context(), key)
+		if err != nil {
+			t.Errorf("at %v: Load(%s) = %v, want the record", now, key, err)
+		} else if !rec.Expires.After(now) {
+			t.Errorf("at %v: Load(%s) expires %v", now, key, rec.Expires)
+		}
+	}
+	for _, key := range dead {
+		if _, err := s.Load(t.Context(), key); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("at %v: Load(%s) = %v, want ErrNotFound", now, key, err)
 		}
 	}
 }

@@ -245,19 +245,7 @@ func TestPostgresExpireDate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c.Set(tt.now)
-		for _, key := range tt.live {
-			rec, err := s.Load(ctx, key)
-			if err != nil {
-				t.Errorf("at %v: Load(%s) = %v, want the record", tt.now, key, err)
-			} else if !rec.Expires.After(tt.now) {
-				t.Errorf("at %v: Load(%s) expires %v", tt.now, key, rec.Expires)
-			}
-		}
-		for _, key := range tt.dead {
-			if _, err := s.Load(ctx, key); !errors.Is(err, session.ErrNotFound) {
-				t.Errorf("at %v: Load(%s) = %v, want ErrNotFound", tt.now, key, err)
-			}
-		}
+		checkLiveDead(t, s, tt.now, tt.live, tt.dead)
 	}
 	c.Set(base)
 	for key, want := range map[string]time.Time{
