@@ -409,3 +409,32 @@ func (s *Session) Save() error {
 	s.load()
 	return s.persist(s.ctx, false)
 }
+
+// Django's test-cookie keys: set_test_cookie stores "worked" under
+// "testcookie".
+const (
+	testCookieKey   = "testcookie"
+	testCookieValue = "worked"
+)
+
+// SetTestCookie stores a marker in the session (set_test_cookie()), so
+// that a later request can tell, with [Session.TestCookieWorked], whether
+// the browser sent the session cookie back: a login page sets it on GET and
+// checks it on POST to say "please enable cookies" instead of failing
+// silently.
+func (s *Session) SetTestCookie() {
+	s.Set(testCookieKey, testCookieValue)
+}
+
+// TestCookieWorked reports whether the marker set by SetTestCookie came back
+// (test_cookie_worked()).
+func (s *Session) TestCookieWorked() bool {
+	v, ok := s.Lookup(testCookieKey)
+	return ok && v == testCookieValue
+}
+
+// DeleteTestCookie removes the marker (delete_test_cookie()). Unlike
+// Django's, it is not an error when the marker is absent.
+func (s *Session) DeleteTestCookie() {
+	s.Delete(testCookieKey)
+}

@@ -585,3 +585,28 @@ func TestDecodedCacheIsolatesRequests(t *testing.T) {
 		t.Fatalf("tampered record served from the decoded cache: %d keys", n)
 	}
 }
+
+// Django's test_test_cookie: absent, set, worked, deleted.
+func TestTestCookie(t *testing.T) {
+	v := newEnv(t)
+	s := v.m.Open(context.Background(), "")
+	if s.TestCookieWorked() {
+		t.Fatal("TestCookieWorked on a fresh session")
+	}
+	s.SetTestCookie()
+	if !s.TestCookieWorked() {
+		t.Fatal("TestCookieWorked after SetTestCookie = false")
+	}
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	again := v.m.Open(context.Background(), s.Key())
+	if !again.TestCookieWorked() {
+		t.Fatal("the test cookie did not survive a save and load")
+	}
+	again.DeleteTestCookie()
+	if again.TestCookieWorked() || again.Has("testcookie") {
+		t.Fatal("the test cookie is still there after DeleteTestCookie")
+	}
+	again.DeleteTestCookie() // absent: no panic, no error
+}
