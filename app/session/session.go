@@ -372,6 +372,13 @@ func (s *Session) ExpireAtBrowserClose() bool {
 	return s.m.expireAtBrowserClose(s.data)
 }
 
+// CookieAge returns the default session lifetime in seconds, the
+// manager's CookieAge (get_session_cookie_age()): the expiry age of a
+// session without an expiry of its own.
+func (s *Session) CookieAge() int {
+	return s.m.cookieAge()
+}
+
 // IsEmpty reports whether the session has neither a key nor data. It does
 // not load the session.
 func (s *Session) IsEmpty() bool {

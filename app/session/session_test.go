@@ -610,3 +610,15 @@ func TestTestCookie(t *testing.T) {
 	}
 	again.DeleteTestCookie() // absent: no panic, no error
 }
+
+func TestCookieAge(t *testing.T) {
+	v := newEnv(t, func(c *session.Config) { c.CookieAge = 86400 * time.Second })
+	s := v.m.Open(context.Background(), "")
+	if got := s.CookieAge(); got != 86400 {
+		t.Fatalf("CookieAge() = %d, want 86400", got)
+	}
+	s.SetExpiry(60)
+	if got := s.CookieAge(); got != 86400 {
+		t.Fatalf("CookieAge() after SetExpiry(60) = %d, want 86400 (the setting, not the session's expiry)", got)
+	}
+}
