@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 )
 
@@ -28,9 +29,10 @@ type Config struct {
 	// Addr is the listen address (ADDR). Default "127.0.0.1:8000"; a port of
 	// 0 picks a free one.
 	Addr string
-	// DatabaseURL says where the sessions are kept (DATABASE_URL):
-	// "sqlite:PATH" or a plain path. Default "sqlite:db.sqlite3".
-	DatabaseURL string
+	// Database says where the sessions are kept (DATABASE_URL), parsed:
+	// "sqlite:PATH", a plain path, or "postgres://...". Default
+	// "sqlite:db.sqlite3".
+	Database database.URL
 	// SecretKey signs session data (SECRET_KEY). When it is empty the site
 	// makes a development key once and keeps it beside the SQLite database
 	// (see Run); the manage commands do not need it.
@@ -73,6 +75,9 @@ type setting struct {
 	flag   string // flag name; empty: environment only (secrets)
 	usage  string
 	isBool bool
+	// secret: the value may hold a password, and an error must not
+	// repeat it (set's error says what is wrong without it).
+	secret bool
 	set    func(cfg *Config, v string) error
 }
 
@@ -86,11 +91,12 @@ func settings() []setting {
 			cfg.Addr = v
 			return nil
 		}},
-		{env: "DATABASE_URL", flag: "database-url", usage: "database `URL`: sqlite:PATH, a plain path, or postgres://user:password@host:port/dbname", set: func(cfg *Config, v string) error {
-			if strings.TrimSpace(v) == "" {
-				return errors.New("want sqlite:PATH, a path, or a postgres:// URL")
+		{env: "DATABASE_URL", flag: "database-url", secret: true, usage: "database `URL`: sqlite:PATH, a plain path, or postgres://user:password@host:port/dbname; ?timeout=SECONDS bounds lock waits", set: func(cfg *Config, v string) error {
+			u, err := database.ParseURL(v)
+			if err != nil {
+				return errors.New(strings.TrimPrefix(err.Error(), "database: "))
 			}
-			cfg.DatabaseURL = v
+			cfg.Database = u
 			return nil
 		}},
 		{env: "SECRET_KEY", usage: "signing key; unset: a development key kept beside the SQLite database", set: func(cfg *Config, v string) error {
@@ -183,11 +189,20 @@ func settings() []setting {
 func DefaultConfig() Config {
 	return Config{
 		Addr:             "127.0.0.1:8000",
-		DatabaseURL:      "sqlite:db.sqlite3",
+		Database:         defaultDatabase(),
 		SessionEngine:    "db",
 		SessionCacheSize: 10000,
 		Session:          session.DefaultConfig(),
 	}
+}
+
+// defaultDatabase is DATABASE_URL's default, sqlite:db.sqlite3.
+func defaultDatabase() database.URL {
+	u, err := database.ParseURL("sqlite:db.sqlite3")
+	if err != nil {
+		panic("app: the default DATABASE_URL does not parse: " + err.Error()) // a constant: unreachable
+	}
+	return u
 }
 
 // LoadConfig returns the configuration given by the environment (read
@@ -203,12 +218,19 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			continue
 		}
 		if err := s.set(&cfg, v); err != nil {
+			if s.secret {
+				return Config{}, fmt.Errorf("invalid %s: %w", s.env, err)
+			}
 			return Config{}, fmt.Errorf("invalid %s %q: %w", s.env, v, err)
 		}
 	}
-	fs := newFlagSet(&cfg)
+	var secretErr error
+	fs := newFlagSet(&cfg, &secretErr)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
+	}
+	if secretErr != nil {
+		return Config{}, secretErr
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q (settings are flags such as -addr=127.0.0.1:8000, or environment variables)", fs.Arg(0))
@@ -223,7 +245,7 @@ func PrintUsage(w io.Writer) {
 	def := DefaultConfig()
 	defaults := map[string]string{
 		"ADDR":                            def.Addr,
-		"DATABASE_URL":                    def.DatabaseURL,
+		"DATABASE_URL":                    def.Database.String(),
 		"SESSION_ENGINE":                  def.SessionEngine,
 		"SESSION_CACHE_SIZE":              strconv.Itoa(def.SessionCacheSize),
 		"DEBUG":                           "False",
@@ -251,30 +273,38 @@ func PrintUsage(w io.Writer) {
 }
 
 // newFlagSet returns the flags of every setting that has one, writing into
-// cfg.
-func newFlagSet(cfg *Config) *flag.FlagSet {
+// cfg. A bad value of a secret setting is kept in *secretErr instead of
+// going back to the flag package, whose message would quote the value.
+func newFlagSet(cfg *Config, secretErr *error) *flag.FlagSet {
 	fs := flag.NewFlagSet("gosessions", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned; PrintUsage documents the flags
 	for _, s := range settings() {
 		if s.flag == "" {
 			continue
 		}
-		fs.Var(&flagValue{cfg: cfg, s: s}, s.flag, s.usage)
+		fs.Var(&flagValue{cfg: cfg, s: s, secretErr: secretErr}, s.flag, s.usage)
 	}
 	return fs
 }
 
 // flagValue adapts a setting to flag.Value.
 type flagValue struct {
-	cfg *Config
-	s   setting
-	v   string
+	cfg       *Config
+	s         setting
+	v         string
+	secretErr *error
 }
 
 func (f *flagValue) String() string   { return f.v }
 func (f *flagValue) IsBoolFlag() bool { return f.s.isBool }
 func (f *flagValue) Set(v string) error {
 	if err := f.s.set(f.cfg, v); err != nil {
+		if f.s.secret {
+			if *f.secretErr == nil {
+				*f.secretErr = fmt.Errorf("invalid -%s: %w", f.s.flag, err)
+			}
+			return nil
+		}
 		return err
 	}
 	f.v = v

@@ -26,7 +26,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"Addr", cfg.Addr, "127.0.0.1:8000"},
-		{"DatabaseURL", cfg.DatabaseURL, "sqlite:db.sqlite3"},
+		{"Database", cfg.Database.String(), "sqlite:db.sqlite3"},
+		{"Database.Timeout", cfg.Database.Timeout, 5 * time.Second},
 		{"SecretKey", cfg.SecretKey, ""},
 		{"SecretKeyFallbacks", len(cfg.SecretKeyFallbacks), 0},
 		{"SessionEngine", cfg.SessionEngine, "db"},
@@ -62,9 +63,11 @@ func TestLoadConfig(t *testing.T) {
 		{"double-dash flag", nil, []string{"--addr=:8080"},
 			func(c Config) bool { return c.Addr == ":8080" }},
 		{"database url env", map[string]string{"DATABASE_URL": "sqlite:/tmp/x.db"}, nil,
-			func(c Config) bool { return c.DatabaseURL == "sqlite:/tmp/x.db" }},
+			func(c Config) bool { return c.Database.Path == "/tmp/x.db" }},
 		{"database url flag", nil, []string{"-database-url", "x.db"},
-			func(c Config) bool { return c.DatabaseURL == "x.db" }},
+			func(c Config) bool { return c.Database.Path == "x.db" }},
+		{"database timeout", map[string]string{"DATABASE_URL": "sqlite:x.db?timeout=2.5"}, nil,
+			func(c Config) bool { return c.Database.Timeout == 2500*time.Millisecond }},
 		{"secret key", map[string]string{"SECRET_KEY": "s3cret"}, nil,
 			func(c Config) bool { return c.SecretKey == "s3cret" }},
 		{"fallbacks split and trimmed", map[string]string{"SECRET_KEY_FALLBACKS": " old1 ,old2,, "}, nil,
@@ -149,7 +152,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{"bad addr", map[string]string{"ADDR": "localhost"}, nil, []string{"ADDR", `"localhost"`}},
-		{"blank database url", map[string]string{"DATABASE_URL": "  "}, nil, []string{"DATABASE_URL", `"  "`}},
+		{"blank database url", map[string]string{"DATABASE_URL": "  "}, nil, []string{"DATABASE_URL", "empty"}},
+		{"bad database option", map[string]string{"DATABASE_URL": "sqlite:x.db?timeout=never"}, nil, []string{"DATABASE_URL", "timeout"}},
+		{"bad database url flag", nil, []string{"-database-url=mysql://h/d"}, []string{"-database-url", `"mysql"`}},
 		{"unsupported engine", map[string]string{"SESSION_ENGINE": "signed_cookies"}, nil, []string{"SESSION_ENGINE", `"signed_cookies"`, "not supported yet", "supported: db"}},
 		{"negative cache size", map[string]string{"SESSION_CACHE_SIZE": "-1"}, nil, []string{"SESSION_CACHE_SIZE", `"-1"`}},
 		{"text cache size", map[string]string{"SESSION_CACHE_SIZE": "lots"}, nil, []string{"SESSION_CACHE_SIZE", `"lots"`}},
@@ -175,6 +180,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"unknown flag", nil, []string{"-port=80"}, []string{"-port"}},
 		{"positional argument", nil, []string{"runserver"}, []string{`"runserver"`}},
 		{"secret key is not a flag", nil, []string{"-secret-key=x"}, []string{"-secret-key"}},
+		{"database password never shown (env)", map[string]string{"DATABASE_URL": "postgres://u:hunter2@h:1:2/d"}, nil, []string{"DATABASE_URL", "postgres://u@"}},
+		{"database password never shown (flag)", nil, []string{"-database-url=postgres://u:hunter2@h/d?pool_max_conns=0"}, []string{"-database-url", "pool_max_conns"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,6 +192,9 @@ func TestLoadConfigErrors(t *testing.T) {
 			msg := err.Error()
 			if strings.Contains(msg, "\n") {
 				t.Errorf("error has several lines: %q", msg)
+			}
+			if strings.Contains(msg, "hunter2") {
+				t.Errorf("error shows the password: %q", msg)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(msg, w) {

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"github.com/djangosessions/gosessions/app/database"
+
 	"fmt"
 	"io"
 	"net"
@@ -63,14 +65,14 @@ func TestRunPostgres(t *testing.T) {
 
 	// The session is a row of the PostgreSQL database, expiring in two
 	// weeks (SESSION_COOKIE_AGE's default).
-	db, err := OpenDB(t.Context(), url)
+	db, err := database.OpenURL(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeDB(db)
+	defer db.Close()
 	var rows int
 	var expires time.Time
-	if err := db.Raw(`SELECT count(*), max(expire_date) FROM django_session`).Row().Scan(&rows, &expires); err != nil {
+	if err := db.Gorm.Raw(`SELECT count(*), max(expire_date) FROM django_session`).Row().Scan(&rows, &expires); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Until(expires); rows != 1 || d < 13*24*time.Hour || d > 14*24*time.Hour+time.Minute {

@@ -9,11 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/migrations"
-	"gorm.io/gorm"
 )
 
 // DefaultShutdownTimeout is how long a shutdown waits, by default, for the
@@ -62,27 +61,28 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	db, err := OpenDB(ctx, cfg.DatabaseURL)
+	db, err := database.Open(ctx, cfg.Database, database.WithLogger(log))
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if cerr := closeDB(db); cerr != nil && err == nil {
+		if cerr := db.Close(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
 	if cfg.SecretKey == "" {
-		if cfg.SecretKey, err = devSecretKey(cfg.DatabaseURL, log); err != nil {
+		if cfg.SecretKey, err = devSecretKey(cfg.Database, log); err != nil {
 			return err
 		}
 	}
 	if err := migrate(db, log); err != nil {
 		return err
 	}
-	e, err := New(cfg, db, log)
+	e, closeSite, err := New(cfg, db, log)
 	if err != nil {
 		return err
 	}
+	defer closeSite()
 
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
@@ -95,7 +95,7 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
-	log.Info("listening", "url", "http://"+addr+"/", "database", redactURL(cfg.DatabaseURL))
+	log.Info("listening", "url", "http://"+addr+"/", "database", cfg.Database.String())
 	fmt.Fprintf(stdout, "Starting development server at http://%s/\nQuit the server with CONTROL-C.\n", addr)
 	if opts.Ready != nil {
 		opts.Ready(addr)
@@ -129,37 +129,12 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 }
 
 // migrate applies the pending migrations, logging each one.
-func migrate(db *gorm.DB, log *slog.Logger) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	err = migrations.Up(sqlDB, func(m migrations.Info) {
+func migrate(db *database.DB, log *slog.Logger) error {
+	err := migrations.Up(db, func(m migrations.Info) {
 		log.Info("applied migration", "migration", fmt.Sprintf("%04d_%s", m.Version, m.Name))
 	})
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
-}
-
-// closeDB closes the connection pool under db.
-func closeDB(db *gorm.DB) error {
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("close database: %w", err)
-	}
-	if err := sqlDB.Close(); err != nil {
-		return fmt.Errorf("close database: %w", err)
-	}
-	return nil
-}
-
-// redactURL hides a password in a database URL, for logs.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }

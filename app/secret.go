@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/djangosessions/gosessions/app/database"
 )
 
 // secretKeyChars is the alphabet of Django's get_random_secret_key.
@@ -22,12 +24,12 @@ const secretKeyChars = "abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)"
 // warning. A database that is not a SQLite file has no "beside": there
 // SECRET_KEY is required, and an in-memory database gets a key that lives
 // as long as the process.
-func devSecretKey(databaseURL string, log *slog.Logger) (string, error) {
-	path, memory, ok := sqlitePath(databaseURL)
-	if !ok {
+func devSecretKey(db database.URL, log *slog.Logger) (string, error) {
+	if db.Engine != database.SQLite {
 		return "", errors.New("SECRET_KEY is not set: it is required when DATABASE_URL is not a SQLite file")
 	}
-	if memory {
+	path := db.Path
+	if db.Memory {
 		log.Warn("SECRET_KEY is not set: using a random key for this in-memory database; set SECRET_KEY in production")
 		return newSecretKey()
 	}
@@ -133,34 +135,4 @@ func newSecretKey() (string, error) {
 		b.WriteByte(secretKeyChars[n.Int64()])
 	}
 	return b.String(), nil
-}
-
-// sqlitePath finds the SQLite file a database URL names. ok is false when
-// the URL is not SQLite; memory is true for an in-memory database. The
-// forms are those OpenDB accepts: "sqlite:PATH", "sqlite3:PATH",
-// dj-database-url's "sqlite:///relative" and "sqlite:////absolute",
-// "file:PATH?query" and a plain path.
-func sqlitePath(databaseURL string) (path string, memory, ok bool) {
-	u := strings.TrimSpace(databaseURL)
-	lower := strings.ToLower(u)
-	switch {
-	case strings.HasPrefix(lower, "sqlite3:"):
-		u = u[len("sqlite3:"):]
-	case strings.HasPrefix(lower, "sqlite:"):
-		u = u[len("sqlite:"):]
-	case strings.HasPrefix(lower, "file:"):
-		u = u[len("file:"):]
-	case strings.Contains(u, "://"):
-		return "", false, false // postgres://, mysql://, ...
-	}
-	if strings.HasPrefix(u, "///") {
-		u = u[3:] // sqlite:///db.sqlite3 is relative, sqlite:////abs absolute
-	} else if strings.HasPrefix(u, "//") {
-		u = u[2:]
-	}
-	path, query, _ := strings.Cut(u, "?")
-	if path == "" || path == ":memory:" || strings.Contains(query, "mode=memory") {
-		return "", true, true
-	}
-	return path, false, true
 }

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"github.com/djangosessions/gosessions/app/database"
+
 	"bytes"
 	"log/slog"
 	"os"
@@ -15,7 +17,7 @@ func TestDevSecretKeyMadeOnceAndKept(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 
-	key, err := devSecretKey("sqlite:"+db, log)
+	key, err := devSecretKey(mustURL(t, "sqlite:"+db), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func TestDevSecretKeyMadeOnceAndKept(t *testing.T) {
 	}
 
 	logs.Reset()
-	again, err := devSecretKey(db, log) // plain path: the same file
+	again, err := devSecretKey(mustURL(t, db), log) // plain path: the same file
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,10 +59,11 @@ func TestDevSecretKeyConcurrentStarts(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "db.sqlite3")
 	log := slog.New(slog.DiscardHandler)
 	keys := make([]string, 8)
+	u := mustURL(t, "sqlite:"+db)
 	var wg sync.WaitGroup
 	for i := range keys {
 		wg.Go(func() {
-			k, err := devSecretKey("sqlite:"+db, log)
+			k, err := devSecretKey(u, log)
 			if err != nil {
 				t.Error(err)
 			}
@@ -78,11 +81,11 @@ func TestDevSecretKeyConcurrentStarts(t *testing.T) {
 func TestDevSecretKeyDifferentDatabases(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
-	a, err := devSecretKey(filepath.Join(dir, "a.db"), log)
+	a, err := devSecretKey(mustURL(t, filepath.Join(dir, "a.db")), log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := devSecretKey(filepath.Join(dir, "b.db"), log)
+	b, err := devSecretKey(mustURL(t, filepath.Join(dir, "b.db")), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +98,7 @@ func TestDevSecretKeyErrors(t *testing.T) {
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
 
-	if _, err := devSecretKey("postgres://u@localhost/db", log); err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
+	if _, err := devSecretKey(mustURL(t, "postgres://u@localhost/db"), log); err == nil || !strings.Contains(err.Error(), "SECRET_KEY") {
 		t.Errorf("postgres URL without SECRET_KEY: err = %v, want one naming SECRET_KEY", err)
 	}
 
@@ -103,12 +106,12 @@ func TestDevSecretKeyErrors(t *testing.T) {
 	if err := os.WriteFile(empty+".secret_key", []byte("\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := devSecretKey(empty, log); err == nil || !strings.Contains(err.Error(), empty+".secret_key") {
+	if _, err := devSecretKey(mustURL(t, empty), log); err == nil || !strings.Contains(err.Error(), empty+".secret_key") {
 		t.Errorf("empty key file: err = %v, want one naming the file", err)
 	}
 
 	missing := filepath.Join(dir, "no", "such", "dir", "db.sqlite3")
-	if _, err := devSecretKey(missing, log); err == nil || strings.Contains(err.Error(), "\n") {
+	if _, err := devSecretKey(mustURL(t, missing), log); err == nil || strings.Contains(err.Error(), "\n") {
 		t.Errorf("missing directory: err = %v, want a one-line error", err)
 	}
 }
@@ -116,7 +119,7 @@ func TestDevSecretKeyErrors(t *testing.T) {
 func TestDevSecretKeyInMemory(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	key, err := devSecretKey("sqlite::memory:", slog.New(slog.DiscardHandler))
+	key, err := devSecretKey(mustURL(t, "sqlite::memory:"), slog.New(slog.DiscardHandler))
 	if err != nil || key == "" {
 		t.Fatalf("in-memory: key %q, err %v", key, err)
 	}
@@ -125,30 +128,11 @@ func TestDevSecretKeyInMemory(t *testing.T) {
 	}
 }
 
-func TestSQLitePath(t *testing.T) {
-	tests := []struct {
-		url        string
-		path       string
-		memory, ok bool
-	}{
-		{"sqlite:db.sqlite3", "db.sqlite3", false, true},
-		{"sqlite:/var/lib/site/db.sqlite3", "/var/lib/site/db.sqlite3", false, true},
-		{"sqlite3:x.db", "x.db", false, true},
-		{"sqlite:///db.sqlite3", "db.sqlite3", false, true},
-		{"sqlite:////abs/db.sqlite3", "/abs/db.sqlite3", false, true},
-		{"file:x.db?_busy_timeout=5000", "x.db", false, true},
-		{"db.sqlite3", "db.sqlite3", false, true},
-		{"/tmp/site.db", "/tmp/site.db", false, true},
-		{"sqlite::memory:", "", true, true},
-		{"file::memory:?cache=shared", "", true, true},
-		{"file:x?mode=memory", "", true, true},
-		{"postgres://user@localhost/site", "", false, false},
-		{"mysql://localhost/site", "", false, false},
+func mustURL(t *testing.T, raw string) database.URL {
+	t.Helper()
+	u, err := database.ParseURL(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		path, memory, ok := sqlitePath(tt.url)
-		if path != tt.path || memory != tt.memory || ok != tt.ok {
-			t.Errorf("sqlitePath(%q) = %q, %v, %v; want %q, %v, %v", tt.url, path, memory, ok, tt.path, tt.memory, tt.ok)
-		}
-	}
+	return u
 }

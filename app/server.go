@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/memstore"
@@ -14,48 +15,48 @@ import (
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"gorm.io/gorm"
 )
 
 // New builds the site: an Echo instance with panic recovery, one log line
 // per request, the session manager of cfg on db, the site's error pages,
 // the static files and the routes of package views. cfg.SecretKey must be
 // set (Run provides a development key when the environment has none).
-func New(cfg Config, db *gorm.DB, log *slog.Logger) (*echo.Echo, error) {
+// Call closeSite when the site is done, before closing db.
+func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite func() error, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if db == nil {
-		return nil, errors.New("app: New needs a database")
-	}
-	sc := cfg.Session
-	switch cfg.SessionEngine {
-	case "", "db", "cached_db":
-		var opts []dbstore.Option
-		if cfg.SessionCacheSize > 0 {
-			opts = append(opts, dbstore.WithCache(cfg.SessionCacheSize))
-			sc.DecodedCacheSize = cfg.SessionCacheSize
-		}
-		sc.Store = dbstore.New(db, opts...)
-	case "cache":
-		sc.Store = memstore.New(nil)
-	default:
-		return nil, fmt.Errorf("app: session engine %q is not supported (supported: %s)", cfg.SessionEngine, supportedEngines)
+		return nil, nil, errors.New("app: New needs a database")
 	}
 	if cfg.SecretKey == "" {
-		return nil, errors.New("app: SECRET_KEY is not set")
+		return nil, nil, errors.New("app: SECRET_KEY is not set")
+	}
+	sc := cfg.Session
+	var closeStore func() error
+	sc.Store, closeStore, err = newStore(cfg, db, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.SessionEngine != "cache" {
+		sc.DecodedCacheSize = cfg.SessionCacheSize
 	}
 	sc.SecretKey = cfg.SecretKey
 	sc.SecretKeyFallbacks = cfg.SecretKeyFallbacks
 	if sc.Logger == nil {
 		sc.Logger = log
 	}
+	defer func() {
+		if err != nil {
+			closeStore()
+		}
+	}()
 	sessions, err := session.New(sc)
 	if err != nil {
-		return nil, fmt.Errorf("app: session settings: %w", err)
+		return nil, nil, fmt.Errorf("app: session settings: %w", err)
 	}
 
-	e := echo.New()
+	e = echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.Debug = cfg.Debug
@@ -66,19 +67,42 @@ func New(cfg Config, db *gorm.DB, log *slog.Logger) (*echo.Echo, error) {
 	e.HTTPErrorHandler = h.ErrorHandler
 	logRequests, err := requestLogger(log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	e.Use(logRequests, recoverer(log))
 	static.Register(e)
 	if err := h.Register(e); err != nil {
-		return nil, fmt.Errorf("app: register views: %w", err)
+		return nil, nil, fmt.Errorf("app: register views: %w", err)
 	}
 	if cfg.BenchRoutes {
 		if err := h.RegisterBaseline(e); err != nil {
-			return nil, fmt.Errorf("app: register baseline routes: %w", err)
+			return nil, nil, fmt.Errorf("app: register baseline routes: %w", err)
 		}
 	}
-	return e, nil
+	return e, closeStore, nil
+}
+
+// newStore returns the session store of cfg's engine on db, and what
+// closes it. The engine is chosen here, once.
+func newStore(cfg Config, db *database.DB, log *slog.Logger) (session.Store, func() error, error) {
+	switch cfg.SessionEngine {
+	case "", "db", "cached_db":
+		var opts []dbstore.Option
+		// The never-stale cache watches SQLite's WAL index; an in-memory
+		// database and PostgreSQL go without it.
+		if cfg.SessionCacheSize > 0 && db.WAL() {
+			opts = append(opts, dbstore.WithCache(cfg.SessionCacheSize))
+		}
+		st, err := dbstore.New(db, opts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("app: %w", err)
+		}
+		return st, st.Close, nil
+	case "cache":
+		log.Warn("SESSION_ENGINE=cache keeps sessions in this process's memory: they are lost at restart and not shared with other processes")
+		return memstore.New(nil), func() error { return nil }, nil
+	}
+	return nil, nil, fmt.Errorf("app: session engine %q is not supported (supported: %s)", cfg.SessionEngine, supportedEngines)
 }
 
 // requestLogger logs one line per request: method, path, status, latency,

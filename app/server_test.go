@@ -11,9 +11,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 )
 
 // syncBuffer is a bytes.Buffer safe for a logger and a test to share.
@@ -35,18 +35,14 @@ func (b *syncBuffer) String() string {
 }
 
 // migratedDB opens a migrated SQLite database in a temporary directory.
-func migratedDB(t *testing.T) *gorm.DB {
+func migratedDB(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := OpenDB(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := database.OpenURL(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { closeDB(db) })
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrations.Up(sqlDB, nil); err != nil {
+	t.Cleanup(func() { db.Close() })
+	if err := migrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -60,10 +56,11 @@ func testConfig() Config {
 
 func TestNewRecoversPanicsWithoutLeakingThem(t *testing.T) {
 	var logs syncBuffer
-	e, err := New(testConfig(), migratedDB(t), slog.New(slog.NewTextHandler(&logs, nil)))
+	e, closeSite, err := New(testConfig(), migratedDB(t), slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { closeSite() })
 	e.GET("/boom", func(echo.Context) error { panic("internal detail 42") })
 
 	rec := httptest.NewRecorder()
@@ -85,10 +82,11 @@ func TestNewRecoversPanicsWithoutLeakingThem(t *testing.T) {
 
 func TestNewLogsOneLinePerRequestWithoutTheSessionKey(t *testing.T) {
 	var logs syncBuffer
-	e, err := New(testConfig(), migratedDB(t), slog.New(slog.NewTextHandler(&logs, nil)))
+	e, closeSite, err := New(testConfig(), migratedDB(t), slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { closeSite() })
 	const key = "abcdefghijklmnopqrstuvwxyz012345"
 	req := httptest.NewRequest(http.MethodGet, "/no-such-page?token=querysecret", nil)
 	req.AddCookie(&http.Cookie{Name: "sessionid", Value: key})
@@ -129,13 +127,13 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			tt.change(&cfg)
-			_, err := New(cfg, db, log)
+			_, _, err := New(cfg, db, log)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New: err = %v, want one mentioning %s", err, tt.want)
 			}
 		})
 	}
-	if _, err := New(testConfig(), nil, log); err == nil {
+	if _, _, err := New(testConfig(), nil, log); err == nil {
 		t.Error("New with a nil database: no error")
 	}
 }

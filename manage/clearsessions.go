@@ -42,12 +42,8 @@ func runClearSessions(ctx context.Context, args []string, getenv func(string) st
 	if err != nil {
 		return err
 	}
-	defer closeDB(db)
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
-	all, err := migrations.Status(sqlDB)
+	defer db.Close()
+	all, err := migrations.Status(db)
 	if err != nil {
 		return err
 	}
@@ -69,7 +65,12 @@ func runClearSessions(ctx context.Context, args []string, getenv func(string) st
 			fmt.Fprintf(stdout, "\rDeleting expired sessions... %d", deleted)
 		}
 	}
-	n, err := dbstore.New(db).DeleteExpired(ctx, *batch, progress)
+	store, err := dbstore.New(db)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	n, err := store.DeleteExpired(ctx, *batch, progress)
 	if shown {
 		fmt.Fprint(stdout, "\r\x1b[K") // clear the progress line
 	}

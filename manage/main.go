@@ -23,8 +23,8 @@ import (
 	"syscall"
 
 	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/mattn/go-isatty"
-	"gorm.io/gorm"
 )
 
 const usage = `Usage: manage <command> [options]
@@ -134,7 +134,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // openDB loads the site's configuration, with databaseURL (when not empty)
 // overriding DATABASE_URL, and opens the database.
-func openDB(ctx context.Context, databaseURL string, getenv func(string) string) (*gorm.DB, error) {
+func openDB(ctx context.Context, databaseURL string, getenv func(string) string) (*database.DB, error) {
 	var args []string
 	if databaseURL != "" {
 		args = []string{"-database-url=" + databaseURL}
@@ -143,15 +143,7 @@ func openDB(ctx context.Context, databaseURL string, getenv func(string) string)
 	if err != nil {
 		return nil, err
 	}
-	return app.OpenDB(ctx, cfg.DatabaseURL)
-}
-
-// closeDB closes the pool under db; a failure there changes nothing the
-// command did, so it is not reported.
-func closeDB(db *gorm.DB) {
-	if sqlDB, err := db.DB(); err == nil {
-		sqlDB.Close()
-	}
+	return database.Open(ctx, cfg.Database)
 }
 
 // isTerminal reports whether w is a terminal, where live progress is

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 )
@@ -250,12 +250,16 @@ func seed(t *testing.T, dbURL string, offsets ...time.Duration) []string {
 	if r := manage(t, dbURL, "migrate"); r.code != 0 {
 		t.Fatalf("migrate: %+v", r)
 	}
-	db, err := app.OpenDB(t.Context(), dbURL)
+	db, err := database.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeDB(db)
-	store := dbstore.New(db)
+	defer db.Close()
+	store, err := dbstore.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
 	var keys []string
 	for _, off := range offsets {
 		key := session.NewKey()
@@ -271,13 +275,13 @@ func seed(t *testing.T, dbURL string, offsets ...time.Duration) []string {
 // storedKeys lists the session keys in the table.
 func storedKeys(t *testing.T, dbURL string) []string {
 	t.Helper()
-	db, err := app.OpenDB(t.Context(), dbURL)
+	db, err := database.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeDB(db)
+	defer db.Close()
 	var keys []string
-	if err := db.Raw("SELECT session_key FROM django_session").Scan(&keys).Error; err != nil {
+	if err := db.Gorm.Raw("SELECT session_key FROM django_session").Scan(&keys).Error; err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(keys)

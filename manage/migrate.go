@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/migrations"
 )
 
@@ -51,17 +51,13 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	defer closeDB(db)
-	sqlDB, err := db.DB()
-	if err != nil {
-		return err
-	}
+	defer db.Close()
 	if *list {
-		return listMigrations(sqlDB, stdout)
+		return listMigrations(db, stdout)
 	}
 	if targetName != "" {
 		// A full name must be one this program knows.
-		all, _ := migrations.Status(sqlDB) // the list comes even with an error
+		all, _ := migrations.Status(db) // the list comes even with an error
 		if !slices.ContainsFunc(all, func(m migrations.Info) bool { return m.Version == target && m.Name == targetName }) {
 			return fmt.Errorf("no migration is named %q; see manage migrate --list", pos[0])
 		}
@@ -82,9 +78,9 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintf(stdout, "  %s %s... OK\n", verb, migrationName(m))
 	}
 	if hasTarget {
-		err = migrations.To(sqlDB, target, report)
+		err = migrations.To(db, target, report)
 	} else {
-		err = migrations.Up(sqlDB, report)
+		err = migrations.Up(db, report)
 	}
 	if err != nil {
 		return err
@@ -96,7 +92,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 // listMigrations prints what Django's showmigrations prints.
-func listMigrations(db *sql.DB, stdout io.Writer) error {
+func listMigrations(db *database.DB, stdout io.Writer) error {
 	all, err := migrations.Status(db)
 	for _, m := range all {
 		mark := " "

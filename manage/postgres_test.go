@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
 )
 
@@ -32,12 +32,12 @@ func TestPostgresMigrateAndClearSessions(t *testing.T) {
 	keys := seed(t, db, -time.Hour, time.Hour, -48*time.Hour, 14*24*time.Hour, -time.Second)
 	live := []string{keys[1], keys[3]}
 	// Rows as Django writes them: one expired, one live.
-	conn, err := app.OpenDB(t.Context(), db)
+	conn, err := database.OpenURL(t.Context(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = conn.Exec(`INSERT INTO django_session VALUES ('djangoexpired', 'd', now() - interval '1 minute'), ('djangolive', 'd', now() + interval '1 day')`).Error
-	closeDB(conn)
+	err = conn.Gorm.Exec(`INSERT INTO django_session VALUES ('djangoexpired', 'd', now() - interval '1 minute'), ('djangolive', 'd', now() + interval '1 day')`).Error
+	conn.Close()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,15 +4,22 @@
 //
 // Each engine has its own files, because Django writes a different DDL for
 // each: SQLite's are in this directory, PostgreSQL's in postgres/. Both
-// sets have the same versions and names; the engine is chosen by the
-// driver of the *sql.DB (mattn/go-sqlite3 or pgx).
+// sets have the same versions and names; the engine is the one the
+// database.DB says it is.
 //
 // Migrations are plain SQL in *.up.sql / *.down.sql pairs, without
 // BEGIN/COMMIT: the SQLite driver runs each file in a transaction, and
 // PostgreSQL runs a file sent as one query in one, so a failing migration
-// leaves the schema as it was. The applied version is kept in the table
-// schema_migrations; on PostgreSQL an advisory lock keeps two processes
-// from migrating at once.
+// leaves the schema as it was. On PostgreSQL an advisory lock keeps two
+// processes from migrating at once.
+//
+// The applied version is kept in a table of this package's own,
+// [VersionTable], not in golang-migrate's default schema_migrations, so
+// that an application's own golang-migrate migrations and these apply
+// side by side in either order. Earlier releases of this project recorded
+// their version (1) in schema_migrations: on the first run with the new
+// table that version is adopted (when django_session exists) and
+// schema_migrations is left alone, since it may be the application's.
 package migrations
 
 import (
@@ -26,16 +33,24 @@ import (
 	"os"
 	"slices"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/golang-migrate/migrate/v4"
-	"github.com/golang-migrate/migrate/v4/database"
+	migratedb "github.com/golang-migrate/migrate/v4/database"
 	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/database/sqlite3"
 	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	sqlite3driver "github.com/mattn/go-sqlite3"
 )
+
+// VersionTable is the table where the applied version of these migrations
+// is recorded.
+const VersionTable = "gosessions_schema_migrations"
+
+// legacyTable is where earlier releases recorded it: golang-migrate's
+// default table, which applications use for their own migrations too.
+const legacyTable = "schema_migrations"
 
 // The migrations of each engine.
 var (
@@ -50,24 +65,29 @@ type engine struct {
 	files fs.FS // the engine's migrations
 	// open returns a migrate instance on db, its database driver and a
 	// function that releases what they hold.
-	open func(db *sql.DB, src source.Driver) (*migrate.Migrate, database.Driver, func(), error)
-	// sqlFalse is the SQL for false in schema_migrations.dirty.
+	open func(db *sql.DB, src source.Driver) (*migrate.Migrate, migratedb.Driver, func(), error)
+	// sqlFalse is the SQL for false in the version table's dirty column.
 	sqlFalse string
+	// tableExists is a query with one placeholder, a table name, that
+	// returns a row when the table exists.
+	tableExists string
 }
 
-// engineOf returns the engine of db, by its driver.
-func engineOf(db *sql.DB) (engine, error) {
-	switch db.Driver().(type) {
-	case *sqlite3driver.SQLiteDriver:
-		return engine{files: sqliteFiles, open: openSQLite, sqlFalse: "0"}, nil
-	case *stdlib.Driver:
+// engineOf returns what differs for db's engine.
+func engineOf(db *database.DB) (engine, error) {
+	switch db.Engine {
+	case database.SQLite:
+		return engine{files: sqliteFiles, open: openSQLite, sqlFalse: "0",
+			tableExists: `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`}, nil
+	case database.PostgreSQL:
 		files, err := fs.Sub(postgresFiles, "postgres")
 		if err != nil {
 			return engine{}, fmt.Errorf("migrations: read embedded files: %w", err)
 		}
-		return engine{files: files, open: openPostgres, sqlFalse: "false"}, nil
+		return engine{files: files, open: openPostgres, sqlFalse: "false",
+			tableExists: `SELECT 1 WHERE to_regclass($1) IS NOT NULL`}, nil
 	}
-	return engine{}, fmt.Errorf("migrations: unsupported database driver %T (want SQLite or PostgreSQL through pgx)", db.Driver())
+	return engine{}, fmt.Errorf("migrations: unsupported database engine %v", db.Engine)
 }
 
 // Info describes one embedded migration.
@@ -91,7 +111,7 @@ var ErrDirty = errors.New("migrations: database is dirty")
 // has none applied. On a dirty database it returns the list (the failed
 // migration shown as not applied) together with an error wrapping
 // ErrDirty.
-func Status(db *sql.DB) ([]Info, error) {
+func Status(db *database.DB) ([]Info, error) {
 	e, err := engineOf(db)
 	if err != nil {
 		return nil, err
@@ -120,7 +140,7 @@ func Status(db *sql.DB) ([]Info, error) {
 
 // Up applies every pending migration in order, calling report (when not
 // nil) after each one. Nothing pending is success.
-func Up(db *sql.DB, report func(Info)) error {
+func Up(db *database.DB, report func(Info)) error {
 	e, err := engineOf(db)
 	if err != nil {
 		return err
@@ -138,7 +158,7 @@ func Up(db *sql.DB, report func(Info)) error {
 // To migrates up or down to version, calling report (when not nil) after
 // each migration applied (Applied true) or reverted (Applied false).
 // Version 0 reverts every migration.
-func To(db *sql.DB, version uint, report func(Info)) error {
+func To(db *database.DB, version uint, report func(Info)) error {
 	e, err := engineOf(db)
 	if err != nil {
 		return err
@@ -157,7 +177,7 @@ func To(db *sql.DB, version uint, report func(Info)) error {
 // reported as it completes. Several processes may run it at once: each
 // step is taken under golang-migrate's lock (an advisory lock on
 // PostgreSQL), from the version found then.
-func migrateTo(e engine, db *sql.DB, all []Info, target uint, report func(Info)) error {
+func migrateTo(e engine, db *database.DB, all []Info, target uint, report func(Info)) error {
 	m, drv, done, err := open(e, db)
 	if err != nil {
 		return err
@@ -210,12 +230,61 @@ func migrateTo(e engine, db *sql.DB, all []Info, target uint, report func(Info))
 
 // open returns a migrate instance on db with e's migrations, its database
 // driver, and a function to call when done with them.
-func open(e engine, db *sql.DB) (*migrate.Migrate, database.Driver, func(), error) {
+func open(e engine, db *database.DB) (*migrate.Migrate, migratedb.Driver, func(), error) {
 	src, err := iofs.New(e.files, ".")
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("migrations: read embedded files: %w", err)
 	}
-	return e.open(db, src)
+	m, drv, done, err := e.open(db.SQL(), src)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := adopt(e, db, drv); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return m, drv, done, nil
+}
+
+// adopt records, in VersionTable, the version 1 that an earlier release
+// of this project recorded in schema_migrations, when VersionTable has
+// none yet and django_session exists. Version 1 is the only version those
+// releases had; any other version there belongs to the application. It
+// runs under the migration lock.
+func adopt(e engine, db *database.DB, drv migratedb.Driver) error {
+	if err := drv.Lock(); err != nil {
+		return fmt.Errorf("migrations: lock: %w", err)
+	}
+	defer drv.Unlock()
+	if v, _, err := drv.Version(); err != nil || v != migratedb.NilVersion {
+		return err
+	}
+	ctx := context.Background()
+	for _, table := range []string{legacyTable, "django_session"} {
+		var one int
+		err := db.SQL().QueryRowContext(ctx, e.tableExists, table).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("migrations: look for table %s: %w", table, err)
+		}
+	}
+	var (
+		version int64
+		dirty   bool
+	)
+	err := db.SQL().QueryRowContext(ctx, "SELECT version, dirty FROM "+legacyTable+" LIMIT 1").Scan(&version, &dirty)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (version != 1 || dirty) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("migrations: read %s: %w", legacyTable, err)
+	}
+	if err := drv.SetVersion(1, false); err != nil {
+		return fmt.Errorf("migrations: adopt version 1 from %s: %w", legacyTable, err)
+	}
+	return nil
 }
 
 // openSQLite returns a migrate instance on a SQLite db. It is never
@@ -224,8 +293,8 @@ func open(e engine, db *sql.DB) (*migrate.Migrate, database.Driver, func(), erro
 // instance leaks nothing (no goroutine outlives a migration, and the
 // driver holds no connection), and the embedded source has nothing to
 // close.
-func openSQLite(db *sql.DB, src source.Driver) (*migrate.Migrate, database.Driver, func(), error) {
-	drv, err := sqlite3.WithInstance(db, &sqlite3.Config{})
+func openSQLite(db *sql.DB, src source.Driver) (*migrate.Migrate, migratedb.Driver, func(), error) {
+	drv, err := sqlite3.WithInstance(db, &sqlite3.Config{MigrationsTable: VersionTable})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
 	}
@@ -236,7 +305,7 @@ func openSQLite(db *sql.DB, src source.Driver) (*migrate.Migrate, database.Drive
 // driver of golang-migrate keeps a connection for itself until it is
 // closed, and closing it closes its *sql.DB; so it gets a pool of its own,
 // opened with db's connection settings, and done closes that pool.
-func openPostgres(db *sql.DB, src source.Driver) (*migrate.Migrate, database.Driver, func(), error) {
+func openPostgres(db *sql.DB, src source.Driver) (*migrate.Migrate, migratedb.Driver, func(), error) {
 	ctx := context.Background()
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -256,7 +325,7 @@ func openPostgres(db *sql.DB, src source.Driver) (*migrate.Migrate, database.Dri
 		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
 	}
 	own := stdlib.OpenDB(*cfg)
-	drv, err := pgxmigrate.WithInstance(own, &pgxmigrate.Config{})
+	drv, err := pgxmigrate.WithInstance(own, &pgxmigrate.Config{MigrationsTable: VersionTable})
 	if err != nil {
 		own.Close()
 		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
@@ -266,7 +335,7 @@ func openPostgres(db *sql.DB, src source.Driver) (*migrate.Migrate, database.Dri
 
 // newMigrate returns a migrate instance on src and drv; closeDriver
 // releases drv when it is not wanted.
-func newMigrate(src source.Driver, name string, drv database.Driver, closeDriver func()) (*migrate.Migrate, database.Driver, func(), error) {
+func newMigrate(src source.Driver, name string, drv migratedb.Driver, closeDriver func()) (*migrate.Migrate, migratedb.Driver, func(), error) {
 	m, err := migrate.NewWithInstance("iofs", src, name, drv)
 	if err != nil {
 		closeDriver()
@@ -279,7 +348,7 @@ func newMigrate(src source.Driver, name string, drv database.Driver, closeDriver
 // the migration lock, which a migrating process holds from marking its
 // migration dirty to marking it done: another process's migration in
 // flight is waited for, not mistaken for a failed one.
-func version(drv database.Driver) (uint, bool, error) {
+func version(drv migratedb.Driver) (uint, bool, error) {
 	if err := drv.Lock(); err != nil {
 		return 0, false, fmt.Errorf("migrations: lock: %w", err)
 	}
@@ -290,7 +359,7 @@ func version(drv database.Driver) (uint, bool, error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
 	}
-	if v == database.NilVersion {
+	if v == migratedb.NilVersion {
 		return 0, false, nil
 	}
 	return uint(v), dirty, nil
@@ -301,11 +370,11 @@ func version(drv database.Driver) (uint, bool, error) {
 // and the record only needs to say so again.
 func dirtyError(e engine, all []Info, cur uint) error {
 	name := "unknown"
-	fix := "DELETE FROM schema_migrations"
+	fix := "DELETE FROM " + VersionTable
 	if i := index(all, cur); i >= 0 {
 		name = all[i].Name
 		if i > 0 {
-			fix = fmt.Sprintf("UPDATE schema_migrations SET version = %d, dirty = %s", all[i-1].Version, e.sqlFalse)
+			fix = fmt.Sprintf("UPDATE %s SET version = %d, dirty = %s", VersionTable, all[i-1].Version, e.sqlFalse)
 		}
 	}
 	return fmt.Errorf("%w: migration %d_%s failed part-way and was rolled back; "+

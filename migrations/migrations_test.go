@@ -3,15 +3,20 @@ package migrations_test
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database/sqlite3"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"gorm.io/gorm/schema"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
 )
@@ -24,9 +29,18 @@ const (
 
 var first = migrations.Info{Version: 1, Name: "create_django_session"}
 
-func openDB(t *testing.T) *sql.DB {
+func openDB(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(t.TempDir(), "db.sqlite3")+"?_txlock=immediate")
+	return openPath(t, filepath.Join(t.TempDir(), "db.sqlite3"))
+}
+
+func openPath(t *testing.T, path string) *database.DB {
+	t.Helper()
+	u, err := database.ParseURL("sqlite:" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := database.Open(t.Context(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +48,7 @@ func openDB(t *testing.T) *sql.DB {
 	return db
 }
 
-func status(t *testing.T, db *sql.DB) []migrations.Info {
+func status(t *testing.T, db *database.DB) []migrations.Info {
 	t.Helper()
 	got, err := migrations.Status(db)
 	if err != nil {
@@ -66,10 +80,10 @@ func record(steps *[]migrations.Info) func(migrations.Info) {
 	return func(m migrations.Info) { *steps = append(*steps, m) }
 }
 
-func tableExists(t *testing.T, db *sql.DB) bool {
+func tableExists(t *testing.T, db *database.DB) bool {
 	t.Helper()
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'django_session'`).Scan(&n); err != nil {
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'django_session'`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n == 1
@@ -77,7 +91,7 @@ func tableExists(t *testing.T, db *sql.DB) bool {
 
 // checkSchema compares the table with models.Session, column by column,
 // and with Django's own DDL.
-func checkSchema(t *testing.T, db *sql.DB) {
+func checkSchema(t *testing.T, db *database.DB) {
 	t.Helper()
 	s, err := schema.Parse(&models.Session{}, &sync.Map{}, schema.NamingStrategy{})
 	if err != nil {
@@ -97,7 +111,7 @@ func checkSchema(t *testing.T, db *sql.DB) {
 			want[f.DBName] = column{strings.ToLower(string(f.DataType)), f.NotNull, f.PrimaryKey}
 		}
 	}
-	rows, err := db.Query(`SELECT name, type, "notnull", pk FROM pragma_table_info('django_session')`)
+	rows, err := db.SQL().Query(`SELECT name, type, "notnull", pk FROM pragma_table_info('django_session')`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +139,7 @@ func checkSchema(t *testing.T, db *sql.DB) {
 			cols = append(cols, f.DBName)
 		}
 		var sqlText string
-		if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ? AND tbl_name = 'django_session'`, idx.Name).Scan(&sqlText); err != nil {
+		if err := db.SQL().QueryRow(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ? AND tbl_name = 'django_session'`, idx.Name).Scan(&sqlText); err != nil {
 			t.Errorf("model index %s: %v", idx.Name, err)
 			continue
 		}
@@ -136,7 +150,7 @@ func checkSchema(t *testing.T, db *sql.DB) {
 
 	for name, want := range map[string]string{"django_session": djangoTable, "django_session_expire_date_a5c62663": djangoIndex} {
 		var got string
-		if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE name = ?`, name).Scan(&got); err != nil {
+		if err := db.SQL().QueryRow(`SELECT sql FROM sqlite_master WHERE name = ?`, name).Scan(&got); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if got != want {
@@ -189,8 +203,8 @@ func TestUpDownUp(t *testing.T) {
 	}
 	checkSchema(t, db)
 
-	if err := db.Ping(); err != nil {
-		t.Errorf("the caller's *sql.DB was closed: %v", err)
+	if err := db.SQL().Ping(); err != nil {
+		t.Errorf("the caller's *database.DB was closed: %v", err)
 	}
 }
 
@@ -203,7 +217,7 @@ func TestAdoptDjangoTable(t *testing.T) {
 		djangoIndex,
 		`INSERT INTO django_session VALUES ('k2mvlfalnvfy7e8pe66k4ac8xzjwr4jt', 'eyJmb28iOiJiYXIifQ:1xWemM:sig', '2030-01-01 00:00:00')`,
 	} {
-		if _, err := db.Exec(q); err != nil {
+		if _, err := db.SQL().Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -217,7 +231,7 @@ func TestAdoptDjangoTable(t *testing.T) {
 	checkSchema(t, db)
 
 	var data, expire string
-	err := db.QueryRow(`SELECT session_data, CAST(expire_date AS TEXT) FROM django_session WHERE session_key = 'k2mvlfalnvfy7e8pe66k4ac8xzjwr4jt'`).Scan(&data, &expire)
+	err := db.SQL().QueryRow(`SELECT session_data, CAST(expire_date AS TEXT) FROM django_session WHERE session_key = 'k2mvlfalnvfy7e8pe66k4ac8xzjwr4jt'`).Scan(&data, &expire)
 	if err != nil {
 		t.Fatalf("Django's row after Up: %v", err)
 	}
@@ -244,7 +258,7 @@ func TestDirty(t *testing.T) {
 	}
 	// What golang-migrate leaves when migration 1 fails: its transaction is
 	// rolled back and the version is marked dirty.
-	if _, err := db.Exec(`DROP TABLE django_session; UPDATE schema_migrations SET dirty = 1`); err != nil {
+	if _, err := db.SQL().Exec(`DROP TABLE django_session; UPDATE ` + migrations.VersionTable + ` SET dirty = 1`); err != nil {
 		t.Fatal(err)
 	}
 
@@ -252,7 +266,7 @@ func TestDirty(t *testing.T) {
 	if !errors.Is(err, migrations.ErrDirty) {
 		t.Fatalf("Up on a dirty database = %v, want ErrDirty", err)
 	}
-	const fix = "DELETE FROM schema_migrations"
+	const fix = "DELETE FROM " + migrations.VersionTable
 	if !strings.Contains(err.Error(), fix) || !strings.Contains(err.Error(), "1_create_django_session") {
 		t.Errorf("error %q does not name the migration and the fix %q", err, fix)
 	}
@@ -266,7 +280,7 @@ func TestDirty(t *testing.T) {
 	wantInfos(t, "Status on a dirty database", got, applied(first, false))
 
 	// The fix the error gives works.
-	if _, err := db.Exec(fix); err != nil {
+	if _, err := db.SQL().Exec(fix); err != nil {
 		t.Fatal(err)
 	}
 	if err := migrations.Up(db, nil); err != nil {
@@ -280,11 +294,115 @@ func TestNewerDatabase(t *testing.T) {
 	if err := migrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE schema_migrations SET version = 99`); err != nil {
+	if _, err := db.SQL().Exec(`UPDATE ` + migrations.VersionTable + ` SET version = 99`); err != nil {
 		t.Fatal(err)
 	}
 	err := migrations.Up(db, nil)
 	if err == nil || !strings.Contains(err.Error(), "version 99") {
 		t.Errorf("Up on a newer database = %v, want an error naming version 99", err)
 	}
+}
+
+// appMigrations are an application's own golang-migrate migrations, kept
+// in golang-migrate's default table, schema_migrations.
+var appMigrations = fstest.MapFS{
+	"1_create_orders.up.sql":   {Data: []byte(`CREATE TABLE orders (id integer PRIMARY KEY)`)},
+	"1_create_orders.down.sql": {Data: []byte(`DROP TABLE orders`)},
+	"2_add_total.up.sql":       {Data: []byte(`ALTER TABLE orders ADD COLUMN total integer`)},
+	"2_add_total.down.sql":     {Data: []byte(`ALTER TABLE orders DROP COLUMN total`)},
+}
+
+// migrateApp applies appMigrations to the SQLite file at path the way an
+// application does, on a connection of its own (golang-migrate's driver
+// closes it).
+func migrateApp(t *testing.T, path string) {
+	t.Helper()
+	conn, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := sqlite3.WithInstance(conn, &sqlite3.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := iofs.New(appMigrations, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "sqlite3", drv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Up(); err != nil {
+		t.Fatalf("the application's migrations: %v", err)
+	}
+	if v, dirty, err := m.Version(); v != 2 || dirty || err != nil {
+		t.Fatalf("the application's version = %d, %v, %v; want 2", v, dirty, err)
+	}
+}
+
+// TestCoexistsWithApplicationMigrations: an application's own
+// golang-migrate migrations and the package's apply side by side, in
+// either order, each set in its own version table.
+func TestCoexistsWithApplicationMigrations(t *testing.T) {
+	for _, appFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("appFirst=%v", appFirst), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "db.sqlite3")
+			db := openPath(t, path)
+			if appFirst {
+				migrateApp(t, path)
+			}
+			var steps []migrations.Info
+			if err := migrations.Up(db, record(&steps)); err != nil {
+				t.Fatalf("Up: %v", err)
+			}
+			wantInfos(t, "Up reported", steps, applied(first, true))
+			if !appFirst {
+				migrateApp(t, path)
+			}
+			checkSchema(t, db)
+			wantInfos(t, "Status", status(t, db), applied(first, true))
+			var total sql.NullInt64
+			if err := db.SQL().QueryRow(`SELECT total FROM orders`).Scan(&total); !errors.Is(err, sql.ErrNoRows) {
+				t.Errorf("the application's table after both: %v, want it there and empty", err)
+			}
+		})
+	}
+}
+
+// TestAdoptsTheVersionOfEarlierReleases: earlier releases recorded version
+// 1 in schema_migrations. The new table adopts it without running anything
+// and leaves schema_migrations alone.
+func TestAdoptsTheVersionOfEarlierReleases(t *testing.T) {
+	db := openDB(t)
+	for _, q := range []string{
+		djangoTable,
+		djangoIndex,
+		`CREATE TABLE schema_migrations (version uint64, dirty bool)`,
+		`INSERT INTO schema_migrations VALUES (1, 0)`,
+	} {
+		if _, err := db.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantInfos(t, "Status", status(t, db), applied(first, true))
+	var steps []migrations.Info
+	if err := migrations.Up(db, record(&steps)); err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	wantInfos(t, "Up reported", steps)
+	var v int
+	if err := db.SQL().QueryRow(`SELECT version FROM schema_migrations`).Scan(&v); err != nil || v != 1 {
+		t.Errorf("schema_migrations after Up = %d, %v; want it untouched at 1", v, err)
+	}
+
+	// Another version there is the application's, not ours: not adopted.
+	other := openDB(t)
+	for _, q := range []string{djangoTable, `CREATE TABLE schema_migrations (version uint64, dirty bool)`, `INSERT INTO schema_migrations VALUES (2, 0)`} {
+		if _, err := other.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantInfos(t, "Status with the application's version 2 in schema_migrations", status(t, other), applied(first, false))
 }

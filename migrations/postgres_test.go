@@ -1,7 +1,6 @@
 package migrations_test
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -12,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"gorm.io/gorm/schema"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
@@ -28,11 +27,20 @@ var djangoPostgres = []string{
 	`CREATE INDEX "django_session_session_key_c0390e0f_like" ON "django_session" ("session_key" varchar_pattern_ops)`,
 }
 
-// openPostgres opens a new database on the test server with database/sql
-// and pgx, as any program would, and closes it when the test ends.
-func openPostgres(t *testing.T) *sql.DB {
+// openPostgres opens a new database on the test server and closes it when
+// the test ends.
+func openPostgres(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := sql.Open("pgx", pgtest.NewDatabase(t))
+	return openPostgresURL(t, pgtest.NewDatabase(t))
+}
+
+func openPostgresURL(t *testing.T, url string) *database.DB {
+	t.Helper()
+	u, err := database.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := database.Open(t.Context(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,19 +48,19 @@ func openPostgres(t *testing.T) *sql.DB {
 	return db
 }
 
-func exec(t *testing.T, db *sql.DB, statements ...string) {
+func exec(t *testing.T, db *database.DB, statements ...string) {
 	t.Helper()
 	for _, s := range statements {
-		if _, err := db.Exec(s); err != nil {
+		if _, err := db.SQL().Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
 }
 
-func postgresTableExists(t *testing.T, db *sql.DB) bool {
+func postgresTableExists(t *testing.T, db *database.DB) bool {
 	t.Helper()
 	var ok bool
-	if err := db.QueryRow(`SELECT to_regclass('django_session') IS NOT NULL`).Scan(&ok); err != nil {
+	if err := db.SQL().QueryRow(`SELECT to_regclass('django_session') IS NOT NULL`).Scan(&ok); err != nil {
 		t.Fatal(err)
 	}
 	return ok
@@ -61,10 +69,10 @@ func postgresTableExists(t *testing.T, db *sql.DB) bool {
 // postgresSchema describes django_session as the catalog has it: its
 // columns, then every index with its full definition (constraints
 // included, as their indexes).
-func postgresSchema(t *testing.T, db *sql.DB) []string {
+func postgresSchema(t *testing.T, db *database.DB) []string {
 	t.Helper()
 	var out []string
-	rows, err := db.Query(`SELECT column_name, data_type, coalesce(character_maximum_length, 0), is_nullable
+	rows, err := db.SQL().Query(`SELECT column_name, data_type, coalesce(character_maximum_length, 0), is_nullable
 		FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'django_session' ORDER BY ordinal_position`)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +86,7 @@ func postgresSchema(t *testing.T, db *sql.DB) []string {
 		}
 		out = append(out, fmt.Sprintf("column %s %s(%d) nullable=%s", name, typ, length, nullable))
 	}
-	rows, err = db.Query(`SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'django_session' ORDER BY indexname`)
+	rows, err = db.SQL().Query(`SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'django_session' ORDER BY indexname`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +115,7 @@ func djangoSchema(t *testing.T) []string {
 
 // checkPostgresSchema compares the table with the one Django's DDL makes,
 // and with models.Session's columns.
-func checkPostgresSchema(t *testing.T, db *sql.DB, django []string) {
+func checkPostgresSchema(t *testing.T, db *database.DB, django []string) {
 	t.Helper()
 	got := postgresSchema(t, db)
 	if !reflect.DeepEqual(got, django) {
@@ -131,7 +139,7 @@ func checkPostgresSchema(t *testing.T, db *sql.DB, django []string) {
 		cols = append(cols, fmt.Sprintf("%s pk=%v notnull=%v", f.DBName, f.PrimaryKey, f.NotNull))
 	}
 	var table []string
-	rows, err := db.Query(`SELECT a.attname, coalesce(i.indisprimary, false), a.attnotnull
+	rows, err := db.SQL().Query(`SELECT a.attname, coalesce(i.indisprimary, false), a.attnotnull
 		FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey)
 		WHERE a.attrelid = 'django_session'::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`)
 	if err != nil {
@@ -179,7 +187,7 @@ func TestPostgresUpDownUp(t *testing.T) {
 		t.Error("django_session still exists after To(0)")
 	}
 	var indexes int
-	if err := db.QueryRow(`SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'django_session%'`).Scan(&indexes); err != nil || indexes != 0 {
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'django_session%'`).Scan(&indexes); err != nil || indexes != 0 {
 		t.Errorf("%d django_session indexes left after To(0), %v", indexes, err)
 	}
 
@@ -196,18 +204,18 @@ func TestPostgresUpDownUp(t *testing.T) {
 
 	// The caller's pool is the caller's: still open, and nothing of it is
 	// held (golang-migrate's driver works on a pool of its own, closed).
-	if err := db.Ping(); err != nil {
-		t.Errorf("the caller's *sql.DB was closed: %v", err)
+	if err := db.SQL().Ping(); err != nil {
+		t.Errorf("the caller's *database.DB was closed: %v", err)
 	}
-	if inUse := db.Stats().InUse; inUse != 0 {
+	if inUse := db.SQL().Stats().InUse; inUse != 0 {
 		t.Errorf("%d of the caller's connections still in use", inUse)
 	}
 	// Only this pool's connections remain on the server.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var others int
-		open := db.Stats().OpenConnections
-		if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()`).Scan(&others); err != nil {
+		open := db.SQL().Stats().OpenConnections
+		if err := db.SQL().QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()`).Scan(&others); err != nil {
 			t.Fatal(err)
 		}
 		if others <= open {
@@ -239,7 +247,7 @@ func TestPostgresAdoptDjangoTable(t *testing.T) {
 
 	var data string
 	var expire time.Time
-	err := db.QueryRow(`SELECT session_data, expire_date FROM django_session WHERE session_key = 'k2mvlfalnvfy7e8pe66k4ac8xzjwr4jt'`).Scan(&data, &expire)
+	err := db.SQL().QueryRow(`SELECT session_data, expire_date FROM django_session WHERE session_key = 'k2mvlfalnvfy7e8pe66k4ac8xzjwr4jt'`).Scan(&data, &expire)
 	if err != nil {
 		t.Fatalf("Django's row after Up: %v", err)
 	}
@@ -253,13 +261,13 @@ func TestPostgresDirty(t *testing.T) {
 	if err := migrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
-	exec(t, db, `DROP TABLE django_session`, `UPDATE schema_migrations SET dirty = true`)
+	exec(t, db, `DROP TABLE django_session`, `UPDATE `+migrations.VersionTable+` SET dirty = true`)
 
 	err := migrations.Up(db, nil)
 	if !errors.Is(err, migrations.ErrDirty) {
 		t.Fatalf("Up on a dirty database = %v, want ErrDirty", err)
 	}
-	const fix = "DELETE FROM schema_migrations"
+	const fix = "DELETE FROM " + migrations.VersionTable
 	if !strings.Contains(err.Error(), fix) {
 		t.Errorf("error %q does not give the fix %q", err, fix)
 	}
@@ -287,7 +295,7 @@ func TestPostgresFailedMigrationRollsBack(t *testing.T) {
 		t.Fatalf("Up = %v, want the failure naming the column", err)
 	}
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM pg_indexes WHERE indexname = 'django_session_session_key_c0390e0f_like'`).Scan(&n); err != nil || n != 0 {
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM pg_indexes WHERE indexname = 'django_session_session_key_c0390e0f_like'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d like indexes after the failed migration (%v): not rolled back", n, err)
 	}
 	if _, err := migrations.Status(db); !errors.Is(err, migrations.ErrDirty) {
@@ -303,7 +311,12 @@ func TestPostgresConcurrentUp(t *testing.T) {
 	errs := make([]error, 4)
 	for i := range errs {
 		wg.Go(func() {
-			db, err := sql.Open("pgx", url)
+			u, err := database.ParseURL(url)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			db, err := database.Open(t.Context(), u)
 			if err != nil {
 				errs[i] = err
 				return
@@ -318,12 +331,7 @@ func TestPostgresConcurrentUp(t *testing.T) {
 			t.Errorf("Up %d: %v", i, err)
 		}
 	}
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	wantInfos(t, "Status", status(t, db), applied(first, true))
+	wantInfos(t, "Status", status(t, openPostgresURL(t, url)), applied(first, true))
 }
 
 // TestEnginesHaveTheSameMigrations: every SQLite migration has its

@@ -4,29 +4,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
 )
 
 // TestSessionOnPostgres writes and reads a models.Session through GORM on
-// PostgreSQL (app.OpenDB's connections, in UTC): the expiry is the same
+// PostgreSQL (database.Open's connections, in UTC): the expiry is the same
 // instant both ways, and Scan reads the column as pgx hands it back and
 // as PostgreSQL's text.
 func TestSessionOnPostgres(t *testing.T) {
-	db, err := app.OpenDB(t.Context(), pgtest.NewDatabase(t))
+	ddb, err := database.OpenURL(t.Context(), pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
+	defer ddb.Close()
+	if err := migrations.Up(ddb, nil); err != nil {
 		t.Fatal(err)
 	}
-	defer sqlDB.Close()
-	if err := migrations.Up(sqlDB, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := ddb.Gorm
 
 	paris := time.FixedZone("CET", 3600)
 	in := models.Session{
@@ -48,11 +45,11 @@ func TestSessionOnPostgres(t *testing.T) {
 	}
 
 	var equal bool
-	if err := sqlDB.QueryRow(`SELECT expire_date = $1 FROM django_session`, want).Scan(&equal); err != nil || !equal {
+	if err := ddb.SQL().QueryRow(`SELECT expire_date = $1 FROM django_session`, want).Scan(&equal); err != nil || !equal {
 		t.Errorf("stored expiry equals %v: %v, %v", want, equal, err)
 	}
 	var text models.DateTime
-	if err := sqlDB.QueryRow(`SELECT expire_date::text FROM django_session`).Scan(&text); err != nil || !text.Equal(want) {
+	if err := ddb.SQL().QueryRow(`SELECT expire_date::text FROM django_session`).Scan(&text); err != nil || !text.Equal(want) {
 		t.Errorf("scan of the text %v, %v; want %v", text.Time, err, want)
 	}
 

@@ -20,13 +20,10 @@ func newBenchSite(t *testing.T) *site {
 	cfg.SecretKey = "test-secret-key-for-the-baseline-tests"
 	cfg.BenchRoutes = true
 	db := migratedDB(t)
-	e, err := app.New(cfg, db, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newApp(t, cfg, db, slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &site{t: t, srv: srv, client: newClient(t), db: db}
+	return &site{t: t, srv: srv, client: newClient(t), db: db.Gorm}
 }
 
 // varying matches what differs between a real page and its baseline and

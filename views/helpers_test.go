@@ -17,9 +17,11 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/migrations"
+	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 )
 
@@ -117,29 +119,38 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	cfg.Session.Now = clk.Now
 	cfg.Session.SaveEveryRequest = opt.saveEveryRequest
 	db := migratedDB(t)
-	e, err := app.New(cfg, db, log)
+	e := newApp(t, cfg, db, log)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	store, err := dbstore.New(db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return &site{t: t, srv: srv, client: newClient(t), clock: clk, logs: logs, log: log, store: dbstore.New(db), db: db}
+	t.Cleanup(func() { store.Close() })
+	return &site{t: t, srv: srv, client: newClient(t), clock: clk, logs: logs, log: log, store: store, db: db.Gorm}
+}
+
+// newApp builds the site with app.New, closed when the test ends.
+func newApp(t *testing.T, cfg app.Config, db *database.DB, log *slog.Logger) *echo.Echo {
+	t.Helper()
+	e, closeSite, err := app.New(cfg, db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeSite() })
+	return e
 }
 
 // migratedDB opens a migrated SQLite database in a temporary directory,
 // closed when the test ends.
-func migratedDB(t *testing.T) *gorm.DB {
+func migratedDB(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := app.OpenDB(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sqlDB.Close() })
-	if err := migrations.Up(sqlDB, nil); err != nil {
+	t.Cleanup(func() { _ = db.Close() })
+	if err := migrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
@@ -46,18 +46,15 @@ func benchData(secret string, now time.Time) (string, error) {
 // fillDB migrates the SQLite database at dbPath and inserts spec's
 // sessions in one transaction. It returns the live sessions' keys, sorted.
 func fillDB(ctx context.Context, dbPath string, spec fillSpec) ([]string, error) {
-	gdb, err := app.OpenDB(ctx, "sqlite:"+dbPath)
+	ddb, err := openSQLite(ctx, dbPath)
 	if err != nil {
 		return nil, err
 	}
-	db, err := gdb.DB()
-	if err != nil {
+	defer ddb.Close()
+	if err := migrations.Up(ddb, nil); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
-	defer db.Close()
-	if err := migrations.Up(db, nil); err != nil {
-		return nil, fmt.Errorf("fill: %w", err)
-	}
+	db := ddb.SQL()
 	data, err := benchData(spec.secret, spec.now)
 	if err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
@@ -242,18 +239,23 @@ func (in *inserter) close() {
 
 // countSessions returns how many rows django_session holds.
 func countSessions(ctx context.Context, dbPath string) (int64, error) {
-	gdb, err := app.OpenDB(ctx, "sqlite:"+dbPath)
-	if err != nil {
-		return 0, err
-	}
-	db, err := gdb.DB()
+	db, err := openSQLite(ctx, dbPath)
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
 	var n int64
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM django_session").Scan(&n); err != nil {
+	if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM django_session").Scan(&n); err != nil {
 		return 0, fmt.Errorf("count sessions: %w", err)
 	}
 	return n, nil
+}
+
+// openSQLite opens the SQLite file at path as the site does.
+func openSQLite(ctx context.Context, path string) (*database.DB, error) {
+	u, err := database.ParseURL("sqlite:" + path)
+	if err != nil {
+		return nil, err
+	}
+	return database.Open(ctx, u)
 }

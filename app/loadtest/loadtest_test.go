@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/session"
 )
 
@@ -163,15 +162,12 @@ func TestFillDB(t *testing.T) {
 	if len(live) != 30 {
 		t.Fatalf("fillDB returned %d live keys, want 30", len(live))
 	}
-	gdb, err := app.OpenDB(t.Context(), "sqlite:"+path)
+	ddb, err := openSQLite(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := gdb.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	defer ddb.Close()
+	db := ddb.SQL()
 	count := func(query string, args ...any) int {
 		t.Helper()
 		var n int

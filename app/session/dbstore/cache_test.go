@@ -19,7 +19,7 @@ import (
 func TestConformanceCached(t *testing.T) {
 	sessiontest.Run(t, func(t *testing.T) session.Store {
 		_, db := migrated(t)
-		s := dbstore.New(db, dbstore.WithCache(100))
+		s := newStore(t, db, dbstore.WithCache(100))
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
@@ -30,7 +30,7 @@ func TestConformanceCached(t *testing.T) {
 // fails.
 func TestCacheAnswersWithoutQuery(t *testing.T) {
 	_, db := migrated(t)
-	s := dbstore.New(db, dbstore.WithCache(100))
+	s := newStore(t, db, dbstore.WithCache(100))
 	defer s.Close()
 	m := manager(t, s)
 	seen := sessiontest.NewSession(t, m, map[string]any{"user": "ann"})
@@ -42,7 +42,7 @@ func TestCacheAnswersWithoutQuery(t *testing.T) {
 	if st.CacheLen != 2 || st.Commits == 0 {
 		t.Fatalf("stats after two creates: %+v", st)
 	}
-	sqlDB, _ := db.DB()
+	sqlDB := db.SQL()
 	sqlDB.Close()
 	rec, err := s.Load(t.Context(), seen)
 	if err != nil || rec.Key != seen {
@@ -59,10 +59,10 @@ func TestCacheAnswersWithoutQuery(t *testing.T) {
 // once by a store that had the session cached.
 func TestCacheSeesOtherProcesses(t *testing.T) {
 	path, db := migrated(t)
-	cached := dbstore.New(db, dbstore.WithCache(100))
+	cached := newStore(t, db, dbstore.WithCache(100))
 	defer cached.Close()
 	a := manager(t, cached)
-	b := manager(t, dbstore.New(open(t, path)))
+	b := manager(t, newStore(t, open(t, path)))
 	key := sessiontest.NewSession(t, a, map[string]any{"user": "ann", "n": 1})
 	load := func() *session.Session { return a.Open(t.Context(), key) }
 	if load().GetString("user", "") != "ann" {
@@ -85,7 +85,7 @@ func TestCacheSeesOtherProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := raw.Exec(`UPDATE django_session SET session_data = ? WHERE session_key = ?`, enc, key).Error; err != nil {
+	if err := raw.Gorm.Exec(`UPDATE django_session SET session_data = ? WHERE session_key = ?`, enc, key).Error; err != nil {
 		t.Fatal(err)
 	}
 	if got := load().GetString("user", ""); got != "django" {
@@ -122,7 +122,7 @@ func TestCacheSeesOtherProcesses(t *testing.T) {
 // cache instead of emptying it, so a busy single process keeps its hits.
 func TestCacheOwnWritesKeepEntries(t *testing.T) {
 	_, db := migrated(t)
-	s := dbstore.New(db, dbstore.WithCache(100))
+	s := newStore(t, db, dbstore.WithCache(100))
 	defer s.Close()
 	m := manager(t, s)
 	keys := []string{
@@ -150,7 +150,7 @@ func TestCacheOwnWritesKeepEntries(t *testing.T) {
 func TestCacheHonoursExpiry(t *testing.T) {
 	_, db := migrated(t)
 	c := &clock{t: time.Now()}
-	s := dbstore.New(db, dbstore.WithCache(100), dbstore.WithClock(c.Now))
+	s := newStore(t, db, dbstore.WithCache(100), dbstore.WithClock(c.Now))
 	defer s.Close()
 	rec := session.Record{Key: session.NewKey(), Data: "x", Expires: c.Now().Add(time.Minute)}
 	if err := s.Create(t.Context(), rec); err != nil {
@@ -167,7 +167,7 @@ func TestCacheHonoursExpiry(t *testing.T) {
 
 func TestCacheIsBounded(t *testing.T) {
 	_, db := migrated(t)
-	s := dbstore.New(db, dbstore.WithCache(10))
+	s := newStore(t, db, dbstore.WithCache(10))
 	defer s.Close()
 	for range 50 {
 		rec := session.Record{Key: session.NewKey(), Data: "x", Expires: time.Now().Add(time.Hour)}
@@ -188,7 +188,7 @@ func TestCacheIsBounded(t *testing.T) {
 // together, each with its own result.
 func TestGroupCommit(t *testing.T) {
 	path, db := migrated(t)
-	s := dbstore.New(db, dbstore.WithCache(100))
+	s := newStore(t, db, dbstore.WithCache(100))
 	defer s.Close()
 	taken := session.Record{Key: session.NewKey(), Data: "x", Expires: time.Now().Add(time.Hour)}
 	if err := s.Create(t.Context(), taken); err != nil {
@@ -196,10 +196,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	before := s.Stats()
 
-	blocker, err := open(t, path).DB()
-	if err != nil {
-		t.Fatal(err)
-	}
+	blocker := open(t, path).SQL()
 	conn, err := blocker.Conn(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +257,7 @@ func TestRealProcesses(t *testing.T) {
 	}
 	const perProcess = 100
 	path, db := migrated(t)
-	s := dbstore.New(db, dbstore.WithCache(100))
+	s := newStore(t, db, dbstore.WithCache(100))
 	defer s.Close()
 	m := manager(t, s)
 	key := sessiontest.NewSession(t, m, map[string]any{"n": 0})
@@ -301,7 +298,7 @@ func TestChildProcess(t *testing.T) {
 		t.Skip("only run by TestRealProcesses")
 	}
 	n, _ := strconv.Atoi(os.Getenv("DBSTORE_CHILD_N"))
-	s := dbstore.New(open(t, path), dbstore.WithCache(100))
+	s := newStore(t, open(t, path), dbstore.WithCache(100))
 	defer s.Close()
 	m := manager(t, s)
 	key := os.Getenv("DBSTORE_CHILD_KEY")

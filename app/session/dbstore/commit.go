@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,7 +67,13 @@ type committer struct {
 	sql     *queries // the statements to prepare
 	timeArg func(time.Time) any
 	stmts   statements
-	cache   *cache // nil without a cache
+	cache   *cache       // nil without a cache
+	lost    func() error // non-nil once the database must not be written
+
+	// busyTimeout is SQLite's busy timeout on the writer connection (0 on
+	// PostgreSQL, where the context bounds lock waits): a batch whose
+	// earliest deadline is nearer lowers it for its own BEGIN.
+	busyTimeout time.Duration
 
 	abortsOnError bool
 
@@ -77,7 +84,10 @@ type committer struct {
 	commits, writes, rollbacks atomic.Int64
 }
 
-// do queues op and returns its result once committed.
+// do queues op and returns its result once committed. A writer waiting in
+// the queue gives up when its context ends, and is then never applied; once
+// a leader has taken it into a batch, it waits for that batch, which is
+// itself bounded by the earliest deadline in it.
 func (c *committer) do(op *writeOp) error {
 	if err := op.ctx.Err(); err != nil {
 		return err
@@ -87,7 +97,11 @@ func (c *committer) do(op *writeOp) error {
 	c.queue = append(c.queue, op)
 	if c.leading {
 		c.mu.Unlock()
-		if lead := <-op.turn; !lead {
+		lead, err := c.wait(op)
+		if err != nil {
+			return err
+		}
+		if !lead {
 			return op.err
 		}
 		c.mu.Lock()
@@ -116,21 +130,64 @@ func (c *committer) do(op *writeOp) error {
 	return op.err
 }
 
+// wait waits for op's turn: true when op must lead the next batch, false
+// when it is done. When op's context ends first and op is still queued, op
+// leaves the queue and wait returns the context's error.
+func (c *committer) wait(op *writeOp) (bool, error) {
+	select {
+	case lead := <-op.turn:
+		return lead, nil
+	case <-op.ctx.Done():
+	}
+	c.mu.Lock()
+	select {
+	case lead := <-op.turn:
+		// Handed the lead (or done) just now: take it, so that the queue
+		// behind keeps moving.
+		c.mu.Unlock()
+		return lead, nil
+	default:
+	}
+	if i := slices.Index(c.queue, op); i >= 0 {
+		c.queue = slices.Delete(c.queue, i, i+1)
+		c.mu.Unlock()
+		return false, fmt.Errorf("wait for the database writer: %w", op.ctx.Err())
+	}
+	c.mu.Unlock()
+	// A leader took op into its batch: the batch ends by its earliest
+	// deadline, so the result is near.
+	return <-op.turn, nil
+}
+
 // run executes batch in one transaction and sets each op's result.
 func (c *committer) run(batch []*writeOp) {
-	// The transaction serves many requests: one client going away must
-	// not roll back the others' writes.
-	ctx := context.WithoutCancel(batch[0].ctx)
 	live := batch[:0:0]
+	var deadline time.Time
 	for _, op := range batch {
 		if err := op.ctx.Err(); err != nil {
 			op.err = err
 			continue
 		}
+		if d, ok := op.ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+			deadline = d
+		}
 		live = append(live, op)
 	}
 	if len(live) == 0 {
 		return
+	}
+	if err := c.lost(); err != nil {
+		failAll(live, err)
+		return
+	}
+	// The transaction serves many requests: one client going away must
+	// not roll back the others' writes, but the earliest deadline bounds
+	// it.
+	ctx := context.WithoutCancel(live[0].ctx)
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	if c.abortsOnError {
 		slices.SortStableFunc(live, func(a, b *writeOp) int { return strings.Compare(a.key(), b.key()) })
@@ -144,16 +201,50 @@ func (c *committer) run(batch []*writeOp) {
 	}
 }
 
+// begin takes the writer connection and starts a transaction on it, both
+// within ctx. On SQLite, when ctx's deadline is nearer than the busy
+// timeout, the busy timeout of the connection is lowered for this
+// transaction: SQLite's wait for another process's write lock must end by
+// the deadline too. done returns the connection to the pool.
+func (c *committer) begin(ctx context.Context) (tx *sql.Tx, done func(), err error) {
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("wait for the database writer: %w", err)
+	}
+	done = func() { conn.Close() }
+	if d, ok := ctx.Deadline(); ok && c.busyTimeout > 0 {
+		if left := time.Until(d); left < c.busyTimeout {
+			ms := max(left.Milliseconds(), 1)
+			if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(ms, 10)); err != nil {
+				conn.Close()
+				return nil, nil, fmt.Errorf("set the busy timeout: %w", err)
+			}
+			done = func() {
+				// Back to the connection's own value, for the next user.
+				conn.ExecContext(context.Background(), "PRAGMA busy_timeout = "+strconv.FormatInt(c.busyTimeout.Milliseconds(), 10))
+				conn.Close()
+			}
+		}
+	}
+	tx, err = conn.BeginTx(ctx, nil)
+	if err != nil {
+		done()
+		return nil, nil, fmt.Errorf("begin: %w", err)
+	}
+	return tx, done, nil
+}
+
 // runTx executes ops in one transaction and sets each op's result. It
 // returns false when it rolled back a transaction of several ops because
 // one failed (abortsOnError): then no op took effect and the results are
 // meaningless.
 func (c *committer) runTx(ctx context.Context, ops []*writeOp) bool {
-	tx, err := c.db.BeginTx(ctx, nil)
+	tx, done, err := c.begin(ctx)
 	if err != nil {
-		failAll(ops, fmt.Errorf("begin: %w", err))
+		failAll(ops, err)
 		return true
 	}
+	defer done()
 	wrote := false
 	for _, op := range ops {
 		op.wrote = false

@@ -36,13 +36,21 @@
 // commit, amortised over each group) survives power loss too. PostgreSQL's
 // default (synchronous_commit on) survives both.
 //
-// The package needs a migrated database (see package migrations) and does
-// not open it: the application owns the connection.
+// # Bounded waits
+//
+// Every wait for the database is bounded by the caller's context deadline
+// (session.Manager gives each request one budget, Config.StoreTimeout):
+// the queue for the one writer connection, the wait for SQLite's write
+// lock (the busy timeout is lowered for a request that has already
+// waited), PostgreSQL's connection and lock waits. A write whose deadline
+// passes while it waits is dropped from the queue, never applied later.
+//
+// The package needs a migrated database (see package migrations), opened
+// by package database, which tells it the engine.
 package dbstore
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -53,6 +61,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/models"
 )
@@ -69,15 +78,14 @@ const DefaultBatchSize = 1000
 // writes into one transaction (see committer), and an optional cache
 // (WithCache) answers loads of recently seen sessions from memory.
 type Store struct {
-	db        *gorm.DB      // with prepared statements
-	pool      gorm.ConnPool // db's prepared-statement pool
+	db        *database.DB
+	gorm      *gorm.DB      // with prepared statements
+	pool      gorm.ConnPool // its prepared-statement pool
 	now       func() time.Time
 	cacheSize int
 
-	sql      queries // in the database's dialect
-	postgres bool
+	sql queries // in the database's dialect
 
-	writer *sql.DB
 	commit committer
 	cache  *cache
 
@@ -100,70 +108,100 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithCache keeps up to size recently used sessions in memory, so that a
-// session this process has just seen loads without a query. It needs a
-// SQLite file in WAL mode (what app.OpenDB opens); elsewhere (PostgreSQL,
-// an in-memory database) the store works without a cache. Entries are dropped when any other process
-// commits to the database, so the cache never serves stale data.
+// session this process has just seen loads without a query. Entries are
+// dropped when any other process commits to the database, so the cache
+// never serves stale data. It needs a SQLite file in WAL mode (what
+// database.Open opens); New fails with an error saying so on any other
+// database.
 func WithCache(size int) Option {
 	return func(s *Store) { s.cacheSize = size }
 }
 
+// ErrNotMigrated reports a database without the django_session table.
+var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or migrations.Up)")
+
 // New returns a store on db, which must hold a migrated django_session
-// table, on SQLite or PostgreSQL (GORM's dialect decides). Statements are
-// prepared once, on first use.
-func New(db *gorm.DB, opts ...Option) *Store {
-	db = db.Session(&gorm.Session{PrepareStmt: true})
-	s := &Store{db: db, pool: db.Statement.ConnPool, now: time.Now, sql: sqliteQueries}
-	if db.Dialector != nil && db.Dialector.Name() == "postgres" {
-		s.sql, s.postgres = sqliteQueries.rebind(), true
+// table: New checks it, and fails with [ErrNotMigrated] when it is missing,
+// so that a forgotten migration shows at start rather than as a 503 on
+// every request. Statements are prepared once, on first use.
+func New(db *database.DB, opts ...Option) (*Store, error) {
+	if db == nil || db.Gorm == nil {
+		return nil, errors.New("dbstore: New needs an open database")
+	}
+	g := db.Gorm.Session(&gorm.Session{PrepareStmt: true})
+	s := &Store{db: db, gorm: g, pool: g.Statement.ConnPool, now: time.Now, sql: sqliteQueries}
+	switch db.Engine {
+	case database.SQLite:
+	case database.PostgreSQL:
+		s.sql = sqliteQueries.rebind()
+		// On PostgreSQL a failed statement aborts its whole transaction.
+		s.commit.abortsOnError = true
+	default:
+		return nil, fmt.Errorf("dbstore: unsupported database engine %v", db.Engine)
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.writer, _ = db.DB()
-	s.commit.db = s.writer
+	ctx, cancel := context.WithTimeout(context.Background(), db.Timeout+time.Second)
+	defer cancel()
+	if err := s.checkTable(ctx); err != nil {
+		return nil, err
+	}
+	s.commit.db = db.SQL()
 	s.commit.sql = &s.sql
 	s.commit.timeArg = s.timeArg
-	// On PostgreSQL a failed statement aborts its whole transaction.
-	s.commit.abortsOnError = s.postgres
-	if s.cacheSize > 0 && s.writer != nil && !s.postgres {
-		if w := s.watchWAL(); w != nil {
-			s.cache = newCache(s.cacheSize, w)
-			s.commit.cache = s.cache
-		}
+	s.commit.lost = db.Err
+	if db.Engine == database.SQLite {
+		s.commit.busyTimeout = db.Timeout
 	}
-	return s
+	if s.cacheSize > 0 {
+		if !db.WAL() {
+			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (database.Open opens one so); %s is not", db.URL())
+		}
+		w, err := openWALWatch(db.Path())
+		if err != nil {
+			return nil, fmt.Errorf("dbstore: WithCache: watch the WAL index of %s: %w", db.Path(), err)
+		}
+		s.cache = newCache(s.cacheSize, w)
+		s.commit.cache = s.cache
+	}
+	return s, nil
 }
 
-// watchWAL opens the WAL index of the database file, or returns nil when
-// the database is not a file in WAL mode.
-func (s *Store) watchWAL() *walWatch {
-	ctx := context.Background()
-	var mode string
-	if err := s.writer.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || !strings.EqualFold(mode, "wal") {
-		return nil
-	}
-	rows, err := s.writer.QueryContext(ctx, "PRAGMA database_list")
-	if err != nil {
-		return nil
-	}
-	defer rows.Close()
-	var path string
-	for rows.Next() {
-		var seq int
-		var name, file string
-		if rows.Scan(&seq, &name, &file) == nil && name == "main" {
-			path = file
+// checkTable fails with ErrNotMigrated when django_session is missing.
+func (s *Store) checkTable(ctx context.Context) error {
+	rows, err := s.db.Gorm.WithContext(ctx).Raw("SELECT 1 FROM django_session WHERE 1 = 0").Rows()
+	if err == nil {
+		// SQLite may find the table gone only when it steps (a reader
+		// prepared against the schema it knew).
+		for rows.Next() {
 		}
+		err = errors.Join(rows.Err(), rows.Close())
 	}
-	if path == "" {
+	if err == nil {
 		return nil
 	}
-	w, err := openWALWatch(path)
-	if err != nil {
-		return nil
+	if missingTable(err) {
+		return ErrNotMigrated
 	}
-	return w
+	return fmt.Errorf("dbstore: check the django_session table: %w", err)
+}
+
+// missingTable reports whether err says that a table does not exist, in
+// SQLite's or PostgreSQL's words.
+func missingTable(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist") && strings.Contains(msg, "relation")
+}
+
+// Check reports whether the store can serve: the database answers within
+// ctx, its file is the one opened, and django_session exists. It is what
+// a readiness probe asks.
+func (s *Store) Check(ctx context.Context) error {
+	if err := s.db.Check(ctx); err != nil {
+		return fmt.Errorf("dbstore: %w", err)
+	}
+	return s.checkTable(ctx)
 }
 
 // Stats are counters of a Store since it was made.
@@ -247,7 +285,7 @@ func rebind(query string) string {
 // (models.DateTime), and on PostgreSQL a time that pgx sends as an
 // instant, right whatever the connection's time zone.
 func (s *Store) timeArg(t time.Time) any {
-	if s.postgres {
+	if s.db.Engine == database.PostgreSQL {
 		return instant{t}
 	}
 	return models.DateTime{Time: t}
@@ -304,11 +342,7 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 func (s *Store) write(ctx context.Context, op *writeOp) error {
 	s.prepMu.Lock()
 	if !s.prepared {
-		if s.writer == nil {
-			s.prepMu.Unlock()
-			return errors.New("no database connection")
-		}
-		st, err := prepare(ctx, s.writer, &s.sql)
+		st, err := prepare(ctx, s.commit.db, &s.sql)
 		if err != nil {
 			s.prepMu.Unlock()
 			return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
-	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
@@ -23,37 +20,39 @@ import (
 
 const secret = "dbstore test secret key"
 
-// open opens the SQLite database at path with app.OpenDB and closes it
+// open opens the SQLite database at path as the site does and closes it
 // when the test ends.
-func open(t testing.TB, path string) *gorm.DB {
+func open(t testing.TB, path string) *database.DB {
 	t.Helper()
-	db, err := app.OpenDB(context.Background(), path)
+	db, err := database.OpenURL(context.Background(), path)
 	if err != nil {
-		t.Fatalf("OpenDB(%s): %v", path, err)
+		t.Fatalf("open %s: %v", path, err)
 	}
 	t.Cleanup(func() {
-		sqlDB, err := db.DB()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		if err := sqlDB.Close(); err != nil {
+		if err := db.Close(); err != nil {
 			t.Errorf("close %s: %v", path, err)
 		}
 	})
 	return db
 }
 
+// newStore returns a store on db, closed when the test ends.
+func newStore(t testing.TB, db *database.DB, opts ...dbstore.Option) *dbstore.Store {
+	t.Helper()
+	s, err := dbstore.New(db, opts...)
+	if err != nil {
+		t.Fatalf("dbstore.New: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // migrated returns a new migrated database file and a connection to it.
-func migrated(t testing.TB) (string, *gorm.DB) {
+func migrated(t testing.TB) (string, *database.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "db.sqlite3")
 	db := open(t, path)
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrations.Up(sqlDB, nil); err != nil {
+	if err := migrations.Up(db, nil); err != nil {
 		t.Fatalf("migrate %s: %v", path, err)
 	}
 	return path, db
@@ -75,7 +74,7 @@ func manager(t testing.TB, s session.Store) *session.Manager {
 func TestConformance(t *testing.T) {
 	sessiontest.Run(t, func(t *testing.T) session.Store {
 		_, db := migrated(t)
-		return dbstore.New(db)
+		return newStore(t, db)
 	})
 }
 
@@ -84,14 +83,10 @@ func TestConformance(t *testing.T) {
 func TestConformanceInMemory(t *testing.T) {
 	sessiontest.Run(t, func(t *testing.T) session.Store {
 		db := open(t, "sqlite::memory:")
-		sqlDB, err := db.DB()
-		if err != nil {
+		if err := migrations.Up(db, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := migrations.Up(sqlDB, nil); err != nil {
-			t.Fatal(err)
-		}
-		return dbstore.New(db)
+		return newStore(t, db)
 	})
 }
 
@@ -103,7 +98,7 @@ func TestTwoProcessesNoLostUpdate(t *testing.T) {
 	const n = 200
 	path, db1 := migrated(t)
 	db2 := open(t, path)
-	managers := []*session.Manager{manager(t, dbstore.New(db1)), manager(t, dbstore.New(db2))}
+	managers := []*session.Manager{manager(t, newStore(t, db1)), manager(t, newStore(t, db2))}
 	key := sessiontest.NewSession(t, managers[0], map[string]any{"seed": "x"})
 
 	sessiontest.Increment(t, managers, key, n)
@@ -113,8 +108,8 @@ func TestTwoProcessesNoLostUpdate(t *testing.T) {
 // session, each changes a different key, both save; both changes stay.
 func TestConcurrentRequestsKeepBothChanges(t *testing.T) {
 	path, db1 := migrated(t)
-	m1 := manager(t, dbstore.New(db1))
-	m2 := manager(t, dbstore.New(open(t, path)))
+	m1 := manager(t, newStore(t, db1))
+	m2 := manager(t, newStore(t, open(t, path)))
 	key := sessiontest.NewSession(t, m1, map[string]any{"seed": "x"})
 
 	r1, r2 := m1.Open(t.Context(), key), m2.Open(t.Context(), key)
@@ -155,10 +150,10 @@ func (c *clock) Set(t time.Time) {
 }
 
 // expireDate returns the stored text of a row's expire_date.
-func expireDate(t *testing.T, db *gorm.DB, key string) string {
+func expireDate(t *testing.T, db *database.DB, key string) string {
 	t.Helper()
 	var s string
-	if err := db.Raw(`SELECT CAST(expire_date AS TEXT) FROM django_session WHERE session_key = ?`, key).Row().Scan(&s); err != nil {
+	if err := db.Gorm.Raw(`SELECT CAST(expire_date AS TEXT) FROM django_session WHERE session_key = ?`, key).Row().Scan(&s); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -170,7 +165,7 @@ func TestExpiry(t *testing.T) {
 	_, db := migrated(t)
 	base := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	c := &clock{t: base}
-	s := dbstore.New(db, dbstore.WithClock(c.Now))
+	s := newStore(t, db, dbstore.WithClock(c.Now))
 	ctx := t.Context()
 
 	whole := session.Record{Key: session.NewKey(), Data: "whole", Expires: base.Add(time.Second)}
@@ -190,7 +185,7 @@ func TestExpiry(t *testing.T) {
 
 	// Rows as Django writes them.
 	djangoWhole, djangoFrac := session.NewKey(), session.NewKey()
-	if err := db.Exec(`INSERT INTO django_session VALUES (?, 'dw', '2030-01-01 12:00:01'), (?, 'df', '2030-01-01 12:00:00.500000')`, djangoWhole, djangoFrac).Error; err != nil {
+	if err := db.Gorm.Exec(`INSERT INTO django_session VALUES (?, 'dw', '2030-01-01 12:00:01'), (?, 'df', '2030-01-01 12:00:00.500000')`, djangoWhole, djangoFrac).Error; err != nil {
 		t.Fatal(err)
 	}
 
@@ -221,10 +216,10 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
-func count(t *testing.T, db *gorm.DB) int64 {
+func count(t *testing.T, db *database.DB) int64 {
 	t.Helper()
 	var n int64
-	if err := db.Raw(`SELECT count(*) FROM django_session`).Row().Scan(&n); err != nil {
+	if err := db.Gorm.Raw(`SELECT count(*) FROM django_session`).Row().Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -233,7 +228,7 @@ func count(t *testing.T, db *gorm.DB) int64 {
 func TestDeleteExpired(t *testing.T) {
 	_, db := migrated(t)
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	s := dbstore.New(db, dbstore.WithClock(func() time.Time { return now }))
+	s := newStore(t, db, dbstore.WithClock(func() time.Time { return now }))
 	ctx := t.Context()
 
 	var live []string
@@ -305,14 +300,14 @@ func TestDeleteExpired(t *testing.T) {
 // with another SECRET_KEY) opens as an empty session, without an error.
 func TestTamperedDataLoadsEmpty(t *testing.T) {
 	_, db := migrated(t)
-	m := manager(t, dbstore.New(db))
+	m := manager(t, newStore(t, db))
 	for _, tamper := range []string{
 		`UPDATE django_session SET session_data = 'not signed at all' WHERE session_key = ?`,
 		`UPDATE django_session SET session_data = replace(session_data, ':', 'x:') WHERE session_key = ?`,
 		`UPDATE django_session SET session_data = '' WHERE session_key = ?`,
 	} {
 		key := sessiontest.NewSession(t, m, map[string]any{"user": "harun_dev"})
-		if err := db.Exec(tamper, key).Error; err != nil {
+		if err := db.Gorm.Exec(tamper, key).Error; err != nil {
 			t.Fatal(err)
 		}
 		sess := m.Open(t.Context(), key)
@@ -325,198 +320,47 @@ func TestTamperedDataLoadsEmpty(t *testing.T) {
 	}
 }
 
+// TestUnmigratedDatabase: a store on a database without django_session
+// is refused at once, with a message saying what to do; after the
+// migrations it works.
 func TestUnmigratedDatabase(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "db.sqlite3"))
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, err := migrations.Status(sqlDB)
+	status, err := migrations.Status(db)
 	if err != nil || len(status) == 0 || status[0].Applied {
 		t.Errorf("Status of a new database = %+v, %v; want migrations not applied", status, err)
 	}
-
-	s := dbstore.New(db)
-	key := session.NewKey()
-	_, err = s.Load(t.Context(), key)
-	if err == nil || errors.Is(err, session.ErrNotFound) {
-		t.Errorf("Load on an unmigrated database = %v, want a fault", err)
-	}
-	if err != nil && strings.Contains(err.Error(), key) {
-		t.Errorf("error %q shows the session key", err)
-	}
-	rec := session.Record{Key: key, Data: "x", Expires: time.Now().Add(time.Hour)}
-	if err := s.Create(t.Context(), rec); err == nil || errors.Is(err, session.ErrExists) {
-		t.Errorf("Create on an unmigrated database = %v, want a fault", err)
-	}
-	sess := manager(t, s).Open(t.Context(), key)
-	sess.Len()
-	if sess.Err() == nil {
-		t.Error("a session on an unmigrated database has no error")
+	_, err = dbstore.New(db)
+	if !errors.Is(err, dbstore.ErrNotMigrated) || !strings.Contains(err.Error(), "manage migrate") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("New on an unmigrated database = %v, want one line wrapping ErrNotMigrated that says to migrate", err)
 	}
 
-	// Migrating afterwards makes the same store work.
-	if err := migrations.Up(sqlDB, nil); err != nil {
+	if err := migrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
+	s := newStore(t, db)
+	if err := s.Check(t.Context()); err != nil {
+		t.Errorf("Check after migrating: %v", err)
+	}
+	rec := session.Record{Key: session.NewKey(), Data: "x", Expires: time.Now().Add(time.Hour)}
 	if err := s.Create(t.Context(), rec); err != nil {
 		t.Fatalf("Create after migrating: %v", err)
 	}
-	if _, err := s.Load(t.Context(), key); err != nil {
+	if _, err := s.Load(t.Context(), rec.Key); err != nil {
 		t.Errorf("Load after migrating: %v", err)
 	}
-}
 
-func TestOpenDBErrors(t *testing.T) {
-	dir := t.TempDir()
-	notDB := filepath.Join(dir, "notes.txt")
-	if err := os.WriteFile(notDB, []byte(strings.Repeat("not a database\n", 100)), 0o644); err != nil {
+	// The table dropped under a running store: Check says so.
+	if err := migrations.To(db, 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		url, want string
-	}{
-		{filepath.Join(dir, "missing", "db.sqlite3"), "does not exist"},
-		{"sqlite:" + filepath.Join(dir, "missing", "db.sqlite3"), "does not exist"},
-		{notDB, "not a database"},
-		{dir, "unable to open"},
-		{"postgres://user:hunter2@localhost:notaport/db", "bad PostgreSQL URL"},
-		{"mysql://localhost/db", "unsupported database URL scheme"},
-		{"", "empty"},
-	}
-	for _, tt := range tests {
-		db, err := app.OpenDB(t.Context(), tt.url)
-		if err == nil {
-			sqlDB, _ := db.DB()
-			sqlDB.Close()
-			t.Errorf("OpenDB(%q) succeeded, want an error", tt.url)
-			continue
-		}
-		msg := err.Error()
-		if !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") || strings.Contains(msg, "hunter2") {
-			t.Errorf("OpenDB(%q) = %q, want one line with %q (and no password)", tt.url, msg, tt.want)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("OpenDB created the missing directory: %v", err)
-	}
-}
-
-func TestOpenDBURLForms(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
-	tests := []struct {
-		url, file string
-	}{
-		{"plain.sqlite3", "plain.sqlite3"},
-		{"sqlite:prefixed.sqlite3", "prefixed.sqlite3"},
-		{"sqlite3:prefixed3.sqlite3", "prefixed3.sqlite3"},
-		{"file:uri.sqlite3", "uri.sqlite3"},
-		{"sqlite:///relative.sqlite3", "relative.sqlite3"},
-		{"sqlite:///" + filepath.Join(dir, "absolute.sqlite3"), "absolute.sqlite3"},
-		{filepath.Join(dir, "odd #%3F name.sqlite3"), "odd #%3F name.sqlite3"},
-	}
-	for _, tt := range tests {
-		db := open(t, tt.url)
-		sqlDB, _ := db.DB()
-		if err := migrations.Up(sqlDB, nil); err != nil {
-			t.Errorf("migrate %s: %v", tt.url, err)
-		}
-		if _, err := os.Stat(filepath.Join(dir, tt.file)); err != nil {
-			t.Errorf("OpenDB(%q) did not create %s: %v", tt.url, tt.file, err)
-		}
-	}
-}
-
-// TestOpenDBSettings checks the connection settings OpenDB documents, on
-// the writer (what db.DB() returns) and on the readers (plain SELECTs).
-func TestOpenDBSettings(t *testing.T) {
-	_, db := migrated(t)
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for pragma, want := range map[string]string{
-		"journal_mode": "wal",
-		"synchronous":  "1", // NORMAL
-		"busy_timeout": "5000",
-		"foreign_keys": "1",
-		"query_only":   "0",
-	} {
-		var got string
-		if err := sqlDB.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil || got != want {
-			t.Errorf("writer: PRAGMA %s = %q, %v; want %q", pragma, got, err, want)
-		}
-	}
-	if got := sqlDB.Stats().MaxOpenConnections; got != 1 {
-		t.Errorf("writer pool: %d connections, want 1", got)
-	}
-	for pragma, want := range map[string]string{"query_only": "1", "busy_timeout": "5000"} {
-		var got string
-		if err := db.Raw("SELECT * FROM pragma_" + pragma).Row().Scan(&got); err != nil || got != want {
-			t.Errorf("reader: %s = %q, %v; want %q", pragma, got, err, want)
-		}
-	}
-	// A transaction takes the write lock at BEGIN, and reads inside it
-	// see its own writes.
-	err = db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec(`INSERT INTO django_session VALUES ('txkey-0000', 'd', '2030-01-01 00:00:00')`).Error; err != nil {
-			return err
-		}
-		var n int
-		if err := tx.Raw(`SELECT count(*) FROM django_session WHERE session_key = 'txkey-0000'`).Row().Scan(&n); err != nil || n != 1 {
-			t.Errorf("read in a transaction = %d, %v; want 1", n, err)
-		}
-		return errors.New("roll back")
-	})
-	if err == nil || count(t, db) != 0 {
-		t.Errorf("rolled-back transaction: %v, %d rows", err, count(t, db))
-	}
-}
-
-// TestOpenDBSynchronous: the durability mode comes from the URL.
-func TestOpenDBSynchronous(t *testing.T) {
-	dir := t.TempDir()
-	for url, want := range map[string]string{
-		"sqlite:" + filepath.Join(dir, "a.db"):                       "1",
-		"sqlite:" + filepath.Join(dir, "b.db") + "?synchronous=full": "2",
-		filepath.Join(dir, "c.db") + "?synchronous=NORMAL":           "1",
-	} {
-		db := open(t, url)
-		sqlDB, _ := db.DB()
-		var got string
-		if err := sqlDB.QueryRow("PRAGMA synchronous").Scan(&got); err != nil || got != want {
-			t.Errorf("%s: synchronous = %q, %v; want %q", url, got, err, want)
-		}
-	}
-	if _, err := app.OpenDB(t.Context(), filepath.Join(dir, "d.db")+"?synchronous=sometimes"); err == nil || !strings.Contains(err.Error(), "synchronous") {
-		t.Errorf("bad synchronous: %v", err)
-	}
-}
-
-// TestCloseClosesReaders: closing what db.DB() returns closes every
-// connection, readers included.
-func TestCloseClosesReaders(t *testing.T) {
-	db, err := app.OpenDB(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sqlDB.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var one int
-	if err := db.Raw("SELECT 1").Row().Scan(&one); err == nil {
-		t.Error("a SELECT works after Close: the readers were left open")
+	if err := s.Check(t.Context()); !errors.Is(err, dbstore.ErrNotMigrated) {
+		t.Errorf("Check after the table was dropped = %v, want ErrNotMigrated", err)
 	}
 }
 
 func BenchmarkLoad(b *testing.B) {
 	_, db := migrated(b)
-	s := dbstore.New(db)
+	s := newStore(b, db)
 	rec := session.Record{Key: session.NewKey(), Data: strings.Repeat("x", 200), Expires: time.Now().Add(time.Hour)}
 	if err := s.Create(context.Background(), rec); err != nil {
 		b.Fatal(err)
@@ -532,7 +376,7 @@ func BenchmarkLoad(b *testing.B) {
 
 func BenchmarkUpdate(b *testing.B) {
 	_, db := migrated(b)
-	s := dbstore.New(db)
+	s := newStore(b, db)
 	rec := session.Record{Key: session.NewKey(), Data: "v0", Expires: time.Now().Add(time.Hour)}
 	if err := s.Create(context.Background(), rec); err != nil {
 		b.Fatal(err)
@@ -552,7 +396,7 @@ func BenchmarkUpdate(b *testing.B) {
 
 func BenchmarkCreate(b *testing.B) {
 	_, db := migrated(b)
-	s := dbstore.New(db)
+	s := newStore(b, db)
 	ctx := context.Background()
 	exp := time.Now().Add(time.Hour)
 	b.ReportAllocs()

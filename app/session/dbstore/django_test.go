@@ -27,10 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/labstack/echo/v4"
-	"gorm.io/driver/sqlite"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
@@ -167,20 +165,15 @@ func (c *offsetClock) Now() time.Time { return time.Now().Add(time.Duration(c.of
 func (c *offsetClock) Set(d time.Duration) { c.offset.Store(int64(d)) }
 
 // openDB opens the shared SQLite file for the Go side, in WAL mode as the
-// Go site runs it (app.OpenDB): the mode is kept in the file, so Django
+// Go site runs it (database.Open): the mode is kept in the file, so Django
 // runs on a WAL database too.
-func openDB(t *testing.T, dbPath string) *gorm.DB {
+func openDB(t *testing.T, dbPath string) *database.DB {
 	t.Helper()
-	dsn := "file:" + dbPath + "?_journal_mode=WAL&_busy_timeout=5000&_txlock=immediate"
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Discard, SkipDefaultTransaction: true})
+	db, err := database.OpenURL(t.Context(), "sqlite:"+dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sqlDB.Close() })
+	t.Cleanup(func() { db.Close() })
 	return db
 }
 
@@ -194,10 +187,10 @@ type goSite struct {
 	log     *lockedBuffer
 }
 
-func startGo(t *testing.T, db *gorm.DB) *goSite {
+func startGo(t *testing.T, db *database.DB) *goSite {
 	t.Helper()
 	g := &goSite{clock: &offsetClock{}, log: &lockedBuffer{}}
-	g.store = dbstore.New(db, dbstore.WithClock(g.clock.Now))
+	g.store = newStore(t, db, dbstore.WithClock(g.clock.Now))
 	cfg := session.DefaultConfig()
 	cfg.Store = g.store
 	cfg.SecretKey = sharedSecret
@@ -400,12 +393,12 @@ type rawRow struct {
 	found        bool
 }
 
-func readRow(t *testing.T, db *gorm.DB, key string) rawRow {
+func readRow(t *testing.T, db *database.DB, key string) rawRow {
 	t.Helper()
 	var r rawRow
 	// CAST keeps the driver from parsing the datetime column: the test
 	// wants the stored text.
-	row := db.Raw(`SELECT session_data, CAST(expire_date AS TEXT) FROM django_session WHERE session_key = ?`, key).Row()
+	row := db.Gorm.Raw(`SELECT session_data, CAST(expire_date AS TEXT) FROM django_session WHERE session_key = ?`, key).Row()
 	switch err := row.Scan(&r.data, &r.expire); {
 	case errors.Is(err, sql.ErrNoRows):
 		return r
@@ -422,7 +415,7 @@ var djangoDateTime = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6}
 
 // checkExpireDate checks that key's row expires about age from now, in
 // Django's text form.
-func checkExpireDate(t *testing.T, db *gorm.DB, key string, age time.Duration) {
+func checkExpireDate(t *testing.T, db *database.DB, key string, age time.Duration) {
 	t.Helper()
 	r := readRow(t, db, key)
 	if !r.found {
@@ -465,7 +458,7 @@ func TestDjangoInterop(t *testing.T) {
 	db := openDB(t, dbPath)
 	schema := func() string {
 		var sqls []string
-		if err := db.Raw(`SELECT sql FROM sqlite_master WHERE tbl_name = 'django_session' AND sql IS NOT NULL ORDER BY name`).Scan(&sqls).Error; err != nil {
+		if err := db.Gorm.Raw(`SELECT sql FROM sqlite_master WHERE tbl_name = 'django_session' AND sql IS NOT NULL ORDER BY name`).Scan(&sqls).Error; err != nil {
 			t.Fatal(err)
 		}
 		return strings.Join(sqls, ";\n")
@@ -797,7 +790,7 @@ func TestDjangoInterop(t *testing.T) {
 				c = 'B'
 			}
 			tampered := payload[:i] + string(c) + payload[i+1:] + ":" + rest
-			if err := db.Exec(`UPDATE django_session SET session_data = ? WHERE session_key = ?`, tampered, key).Error; err != nil {
+			if err := db.Gorm.Exec(`UPDATE django_session SET session_data = ? WHERE session_key = ?`, tampered, key).Error; err != nil {
 				t.Fatal(err)
 			}
 			djBefore, goBefore := strings.Count(djLog.String(), "Session data corrupted"), strings.Count(g.log.String(), "session data corrupted")
@@ -929,12 +922,8 @@ func setDjangoClock(t *testing.T, base string, seconds int) {
 func migrate(t *testing.T, dbPath string) {
 	t.Helper()
 	db := openDB(t, dbPath)
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var applied []migrations.Info
-	if err := migrations.Up(sqlDB, func(i migrations.Info) { applied = append(applied, i) }); err != nil {
+	if err := migrations.Up(db, func(i migrations.Info) { applied = append(applied, i) }); err != nil {
 		t.Fatalf("Go's migrate on %s: %v", dbPath, err)
 	}
 	if len(applied) == 0 {

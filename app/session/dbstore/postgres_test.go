@@ -3,18 +3,16 @@ package dbstore_test
 import (
 	"errors"
 	"fmt"
-	"net"
-	neturl "net/url"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
-	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
@@ -24,15 +22,11 @@ import (
 
 // migratedPostgres returns the URL of a new migrated PostgreSQL database
 // and a connection to it.
-func migratedPostgres(t testing.TB) (string, *gorm.DB) {
+func migratedPostgres(t testing.TB) (string, *database.DB) {
 	t.Helper()
 	url := pgtest.NewDatabase(t)
 	db := open(t, url)
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrations.Up(sqlDB, nil); err != nil {
+	if err := migrations.Up(db, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return url, db
@@ -43,7 +37,7 @@ func migratedPostgres(t testing.TB) (string, *gorm.DB) {
 func TestPostgresConformance(t *testing.T) {
 	_, db := migratedPostgres(t)
 	sessiontest.Run(t, func(t *testing.T) session.Store {
-		s := dbstore.New(db)
+		s := newStore(t, db)
 		t.Cleanup(func() { s.Close() })
 		return s
 	})
@@ -57,7 +51,7 @@ func TestPostgresTwoProcessesNoLostUpdate(t *testing.T) {
 	const n = 200
 	url, db1 := migratedPostgres(t)
 	db2 := open(t, url)
-	managers := []*session.Manager{manager(t, dbstore.New(db1)), manager(t, dbstore.New(db2))}
+	managers := []*session.Manager{manager(t, newStore(t, db1)), manager(t, newStore(t, db2))}
 	key := sessiontest.NewSession(t, managers[0], map[string]any{"seed": "x"})
 
 	sessiontest.Increment(t, managers, key, n)
@@ -70,7 +64,7 @@ func TestPostgresTwoProcessesNoLostUpdate(t *testing.T) {
 func TestPostgresCrossedBatches(t *testing.T) {
 	const sessions, rounds = 20, 10
 	url, db1 := migratedPostgres(t)
-	stores := []*dbstore.Store{dbstore.New(db1), dbstore.New(open(t, url))}
+	stores := []*dbstore.Store{newStore(t, db1), newStore(t, open(t, url))}
 	ctx := t.Context()
 	keys := make([]string, sessions)
 	for i := range keys {
@@ -140,7 +134,7 @@ func TestPostgresCrossedBatches(t *testing.T) {
 // its group commit down with it.
 func TestPostgresFailedWriteFailsAlone(t *testing.T) {
 	_, db := migratedPostgres(t)
-	s := dbstore.New(db)
+	s := newStore(t, db)
 	const n = 40
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -183,11 +177,11 @@ func TestPostgresExpireDate(t *testing.T) {
 	_, db := migratedPostgres(t)
 	base := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	c := &clock{t: base}
-	s := dbstore.New(db, dbstore.WithClock(c.Now))
+	s := newStore(t, db, dbstore.WithClock(c.Now))
 	ctx := t.Context()
 
 	var typ string
-	if err := db.Raw(`SELECT data_type FROM information_schema.columns WHERE table_name = 'django_session' AND column_name = 'expire_date'`).Row().Scan(&typ); err != nil || typ != "timestamp with time zone" {
+	if err := db.Gorm.Raw(`SELECT data_type FROM information_schema.columns WHERE table_name = 'django_session' AND column_name = 'expire_date'`).Row().Scan(&typ); err != nil || typ != "timestamp with time zone" {
 		t.Fatalf("expire_date is %q, %v; want timestamp with time zone", typ, err)
 	}
 
@@ -207,7 +201,7 @@ func TestPostgresExpireDate(t *testing.T) {
 	} {
 		var got string
 		var equal bool
-		if err := db.Raw(`SELECT expire_date::text, expire_date = ?::timestamptz FROM django_session WHERE session_key = ?`, tt.elsewhere, tt.key).Row().Scan(&got, &equal); err != nil {
+		if err := db.Gorm.Raw(`SELECT expire_date::text, expire_date = ?::timestamptz FROM django_session WHERE session_key = ?`, tt.elsewhere, tt.key).Row().Scan(&got, &equal); err != nil {
 			t.Fatal(err)
 		}
 		if got != tt.text || !equal {
@@ -217,7 +211,7 @@ func TestPostgresExpireDate(t *testing.T) {
 	// The store wrote instants: a session whose TimeZone is not UTC
 	// reads the same instants.
 	var epoch float64
-	err := db.Transaction(func(tx *gorm.DB) error {
+	err := db.Gorm.Transaction(func(tx *gorm.DB) error {
 		if err := tx.Exec(`SET LOCAL TimeZone = 'Asia/Tokyo'`).Error; err != nil {
 			return err
 		}
@@ -229,7 +223,7 @@ func TestPostgresExpireDate(t *testing.T) {
 
 	// Rows as Django writes them: aware datetimes, sent with their offset.
 	djangoWhole, djangoFrac := session.NewKey(), session.NewKey()
-	if err := db.Exec(`INSERT INTO django_session VALUES (?, 'dw', '2030-01-01 13:00:01+01'::timestamptz), (?, 'df', '2030-01-01 12:00:00.5+00'::timestamptz)`, djangoWhole, djangoFrac).Error; err != nil {
+	if err := db.Gorm.Exec(`INSERT INTO django_session VALUES (?, 'dw', '2030-01-01 13:00:01+01'::timestamptz), (?, 'df', '2030-01-01 12:00:00.5+00'::timestamptz)`, djangoWhole, djangoFrac).Error; err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -265,7 +259,7 @@ func TestPostgresExpireDate(t *testing.T) {
 // back is an error, as on SQLite, not a row.
 func TestPostgresRefusesDjangoUnreadableTimes(t *testing.T) {
 	_, db := migratedPostgres(t)
-	s := dbstore.New(db)
+	s := newStore(t, db)
 	rec := session.Record{Key: session.NewKey(), Data: "far", Expires: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if err := s.Create(t.Context(), rec); err == nil {
 		t.Error("Create with an expiry in the year 10000 succeeded")
@@ -278,7 +272,7 @@ func TestPostgresRefusesDjangoUnreadableTimes(t *testing.T) {
 func TestPostgresDeleteExpired(t *testing.T) {
 	_, db := migratedPostgres(t)
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	s := dbstore.New(db, dbstore.WithClock(func() time.Time { return now }))
+	s := newStore(t, db, dbstore.WithClock(func() time.Time { return now }))
 	ctx := t.Context()
 
 	var live []string
@@ -300,7 +294,7 @@ func TestPostgresDeleteExpired(t *testing.T) {
 		t.Fatal(err)
 	}
 	// And one Django wrote, expired a microsecond ago in another zone.
-	if err := db.Exec(`INSERT INTO django_session VALUES ('djangoexpired', 'd', '2030-01-01 13:59:59.999999+02'::timestamptz)`).Error; err != nil {
+	if err := db.Gorm.Exec(`INSERT INTO django_session VALUES ('djangoexpired', 'd', '2030-01-01 13:59:59.999999+02'::timestamptz)`).Error; err != nil {
 		t.Fatal(err)
 	}
 
@@ -325,156 +319,53 @@ func TestPostgresDeleteExpired(t *testing.T) {
 	}
 }
 
-// TestPostgresNoCache: the WAL cache needs SQLite; on PostgreSQL WithCache
-// leaves it off and every load reads the database, so a write by another
-// process is seen at once.
+// TestPostgresNoCache: the WAL cache needs SQLite; on PostgreSQL New
+// refuses WithCache with an error that says so, instead of silently
+// running without it.
 func TestPostgresNoCache(t *testing.T) {
-	url, db := migratedPostgres(t)
-	s := dbstore.New(db, dbstore.WithCache(100))
-	other := dbstore.New(open(t, url))
-	ctx := t.Context()
-	rec := session.Record{Key: session.NewKey(), Data: "v1", Expires: time.Now().Add(time.Hour)}
-	if err := s.Create(ctx, rec); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Load(ctx, rec.Key); err != nil {
-		t.Fatal(err)
-	}
-	next := rec
-	next.Data = "v2"
-	if err := other.Update(ctx, next, "v1"); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s.Load(ctx, rec.Key); err != nil || got.Data != "v2" {
-		t.Errorf("Load after another process's update = %+v, %v; want v2", got, err)
-	}
-	if st := s.Stats(); st.CacheHits != 0 || st.CacheMisses != 0 || st.CacheLen != 0 {
-		t.Errorf("stats %+v: a cache is on", st)
+	_, db := migratedPostgres(t)
+	if _, err := dbstore.New(db, dbstore.WithCache(100)); err == nil || !strings.Contains(err.Error(), "WAL") {
+		t.Errorf("New(PostgreSQL, WithCache) = %v, want an error saying the cache needs SQLite's WAL", err)
 	}
 }
 
-// TestPostgresUnmigrated: a store on a database without the table fails
-// loudly, and works once the database is migrated.
+// TestPostgresUnmigrated: a store on a database without the table is
+// refused, and works once the database is migrated.
 func TestPostgresUnmigrated(t *testing.T) {
 	db := open(t, pgtest.NewDatabase(t))
-	s := dbstore.New(db)
-	key := session.NewKey()
-	if _, err := s.Load(t.Context(), key); err == nil || errors.Is(err, session.ErrNotFound) {
-		t.Errorf("Load on an unmigrated database = %v, want a fault", err)
+	if _, err := dbstore.New(db); !errors.Is(err, dbstore.ErrNotMigrated) {
+		t.Errorf("New on an unmigrated database = %v, want ErrNotMigrated", err)
 	}
-	rec := session.Record{Key: key, Data: "x", Expires: time.Now().Add(time.Hour)}
-	if err := s.Create(t.Context(), rec); err == nil || errors.Is(err, session.ErrExists) {
-		t.Errorf("Create on an unmigrated database = %v, want a fault", err)
-	}
-	sqlDB, _ := db.DB()
-	if err := migrations.Up(sqlDB, nil); err != nil {
+	if err := migrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
+	s := newStore(t, db)
+	rec := session.Record{Key: session.NewKey(), Data: "x", Expires: time.Now().Add(time.Hour)}
 	if err := s.Create(t.Context(), rec); err != nil {
 		t.Fatalf("Create after migrating: %v", err)
 	}
-	if _, err := s.Load(t.Context(), key); err != nil {
+	if _, err := s.Load(t.Context(), rec.Key); err != nil {
 		t.Errorf("Load after migrating: %v", err)
 	}
-}
-
-// TestOpenDBPostgresSettings checks what OpenDB documents for PostgreSQL.
-func TestOpenDBPostgresSettings(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	db := open(t, url+"&pool_max_conns=7&timezone=Europe/Paris&application_name=gosessions-test")
-	if got := db.Dialector.Name(); got != "postgres" {
-		t.Errorf("dialect %q", got)
-	}
-	sqlDB, _ := db.DB()
-	if got := sqlDB.Stats().MaxOpenConnections; got != 7 {
-		t.Errorf("pool of %d connections, want pool_max_conns=7", got)
-	}
-	var tz, name string
-	if err := sqlDB.QueryRow(`SELECT current_setting('TimeZone'), current_setting('application_name')`).Scan(&tz, &name); err != nil {
-		t.Fatal(err)
-	}
-	if tz != "UTC" || name != "gosessions-test" {
-		t.Errorf("TimeZone %q, application_name %q; want UTC (whatever the URL says) and the URL's name", tz, name)
-	}
-
-	// postgresql:// works too, and the default pool has room for a
-	// busy site.
-	db = open(t, strings.Replace(url, "postgres://", "postgresql://", 1))
-	sqlDB, _ = db.DB()
-	if got := sqlDB.Stats().MaxOpenConnections; got < 10 {
-		t.Errorf("default pool of %d connections, want 10 or more", got)
-	}
-}
-
-// TestOpenDBPostgresErrors: a server that is not there, a bad URL or a
-// wrong password each give one line that says so, without the password.
-func TestOpenDBPostgresErrors(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := l.Addr().String()
-	l.Close()
-
-	tests := []struct {
-		url  string
-		want []string
-	}{
-		{"postgres://user:hunter2@" + closed + "/db", []string{"open database postgres://user@" + closed + "/db", "connection refused"}},
-		{"postgresql://user:hunter2@" + closed + "/db?sslmode=disable", []string{"connection refused"}},
-		{"postgres://user@" + closed + "/db?password=hunter2", []string{"connection refused"}},
-		{"postgres://user:hunter2@localhost:port/db", []string{"bad PostgreSQL URL", "invalid port"}},
-		{"postgres://user:hunter2@localhost/db?sslmode=sometimes", []string{"sslmode"}},
-		{"postgres://user:hunter2@localhost/db?pool_max_conns=0", []string{"pool_max_conns"}},
-		{"postgres://", []string{"bad PostgreSQL URL"}},
-		{"postgres:db", []string{"bad PostgreSQL URL"}},
-	}
-	for _, tt := range tests {
-		start := time.Now()
-		db, err := app.OpenDB(t.Context(), tt.url)
-		if err == nil {
-			sqlDB, _ := db.DB()
-			sqlDB.Close()
-			t.Errorf("OpenDB(%q) succeeded, want an error", tt.url)
-			continue
-		}
-		msg := err.Error()
-		for _, w := range tt.want {
-			if !strings.Contains(msg, w) {
-				t.Errorf("OpenDB(%q) = %q, want it to say %q", tt.url, msg, w)
-			}
-		}
-		if strings.Contains(msg, "\n") || strings.Contains(msg, "hunter2") {
-			t.Errorf("OpenDB(%q) = %q: not one line, or shows the password", tt.url, msg)
-		}
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("OpenDB(%q) took %v to fail", tt.url, d)
-		}
-	}
-
-	// A server that is there, without the database.
-	u, err := neturl.Parse(pgtest.ServerURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = neturl.UserPassword(u.User.Username(), "hunter2")
-	u.Path = "/no_such_database"
-	_, err = app.OpenDB(t.Context(), u.String())
-	if err == nil || !strings.Contains(err.Error(), `database "no_such_database" does not exist`) || strings.Contains(err.Error(), "hunter2") {
-		t.Errorf("OpenDB of a missing database = %v, want an error naming it, without the password", err)
+	if err := s.Check(t.Context()); err != nil {
+		t.Errorf("Check: %v", err)
 	}
 }
 
 // TestPostgresAnyTimeZone: the store writes and compares instants, so it
 // is right on a connection whose TimeZone is not UTC (one not opened by
-// app.OpenDB), where Django's text form would be read as local time.
+// database.Open), where Django's text form would be read as local time.
 func TestPostgresAnyTimeZone(t *testing.T) {
 	url, _ := migratedPostgres(t)
-	db, err := gorm.Open(postgres.Open(url+"&timezone=Asia/Tokyo"), &gorm.Config{})
+	g, err := gorm.Open(postgres.Open(url+"&timezone=Asia/Tokyo"), &gorm.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sqlDB, _ := db.DB()
+	db, err := database.FromGORM(t.Context(), g, database.PostgreSQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB := db.SQL()
 	t.Cleanup(func() { sqlDB.Close() })
 	var tz string
 	if err := sqlDB.QueryRow(`SELECT current_setting('TimeZone')`).Scan(&tz); err != nil || tz != "Asia/Tokyo" {
@@ -482,7 +373,7 @@ func TestPostgresAnyTimeZone(t *testing.T) {
 	}
 
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
-	s := dbstore.New(db, dbstore.WithClock(func() time.Time { return now }))
+	s := newStore(t, db, dbstore.WithClock(func() time.Time { return now }))
 	rec := session.Record{Key: session.NewKey(), Data: "tokyo", Expires: now.Add(time.Hour)}
 	if err := s.Create(t.Context(), rec); err != nil {
 		t.Fatal(err)

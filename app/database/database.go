@@ -1,0 +1,312 @@
+// Package database opens the SQL database that sessions (and the rest of
+// an application's models) live in, configured for a web server, on SQLite
+// or PostgreSQL. It is the one place that knows the SQL drivers: callers
+// get a [DB] that says which engine it is, and the packages below
+// (dbstore, migrations) are handed that instead of guessing from a driver
+// or dialect.
+//
+// An application that already uses GORM imports it alone, without the
+// demo site:
+//
+//	db, err := database.OpenURL(ctx, "sqlite:app.db") // or postgres://user:pw@host/db
+//	...
+//	defer db.Close()
+//	db.Gorm.Find(&orders) // the application's own models, same connections
+//
+// What Open sets up, and why:
+//
+//   - SQLite: WAL (readers never block the writer), synchronous=NORMAL
+//     (a crash of the process loses nothing; ?synchronous=full survives a
+//     power cut too), one writer connection and a pool of readers (a queue
+//     in Go instead of SQLite's polling busy handler), BEGIN IMMEDIATE, a
+//     busy timeout of ?timeout=SECONDS (default 5), foreign keys on. It
+//     watches the file: a database file deleted or replaced under the
+//     running process (a mistaken cleanup, a volume swap) is detected
+//     within a second, logged, and from then on every write fails (see
+//     [DB.Err]) instead of being acknowledged into a file nobody will
+//     read again.
+//   - PostgreSQL: pgx, one pool of max(10, 4×CPUs) connections
+//     (?pool_max_conns), TimeZone UTC as Django's connections have,
+//     lock_timeout of ?timeout=SECONDS (default 5), connect_timeout 10 s.
+//
+// A private in-memory SQLite database ("sqlite::memory:") is one
+// connection: every connection to ":memory:" is a database of its own, so
+// a pool would hand out empty databases. Never open ":memory:" with a
+// connection pool of your own.
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"database/sql"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// ErrFileLost reports that the SQLite file the database was opened from
+// was deleted or replaced while the process had it open. Writes would go
+// to a file nobody can open again, so they fail from then on; restart the
+// process to open the file that is there now.
+var ErrFileLost = errors.New("database: the database file was deleted or replaced while open; writes are refused (restart to open the current file)")
+
+// DB is an open database: GORM on the connections Open configured, and
+// what the packages that use it need to know.
+type DB struct {
+	// Gorm is the GORM handle, for models. Its DB() is the *sql.DB that
+	// writes (on SQLite the one writer connection; see [DB.SQL]).
+	Gorm *gorm.DB
+	// Engine is SQLite or PostgreSQL.
+	Engine Engine
+	// Timeout is how long one statement waits for another connection's
+	// lock (SQLite's busy timeout, PostgreSQL's lock_timeout).
+	Timeout time.Duration
+
+	url  URL
+	sql  *sql.DB
+	path string      // the SQLite file, absolute; "" otherwise
+	file os.FileInfo // its identity when opened
+	wal  bool        // the SQLite file is in WAL mode
+
+	lostMu   sync.Mutex
+	lost     atomic.Pointer[error]
+	log      *slog.Logger
+	stopOnce sync.Once
+	stop     chan struct{}
+	watching sync.WaitGroup
+}
+
+// Option configures Open.
+type Option func(*DB)
+
+// WithLogger sets where Open's database reports problems it finds later,
+// such as a lost database file. Default slog.Default().
+func WithLogger(log *slog.Logger) Option {
+	return func(db *DB) { db.log = log }
+}
+
+// Open opens the database u names and checks that it can be used. An empty
+// or out-of-date database opens fine: apply the migrations (package
+// migrations) before use. Errors never show a password. Close the DB when
+// done.
+func Open(ctx context.Context, u URL, opts ...Option) (*DB, error) {
+	var (
+		db  *DB
+		err error
+	)
+	switch u.Engine {
+	case SQLite:
+		db, err = openSQLite(ctx, u)
+	case PostgreSQL:
+		db, err = openPostgres(ctx, u)
+	default:
+		return nil, errors.New("database: Open needs a URL from ParseURL")
+	}
+	if err != nil {
+		return nil, err
+	}
+	db.log = slog.Default()
+	for _, o := range opts {
+		o(db)
+	}
+	if db.file != nil {
+		db.stop = make(chan struct{})
+		db.watching.Add(1)
+		go db.watch()
+	}
+	return db, nil
+}
+
+// OpenURL parses raw with [ParseURL] and opens it with [Open].
+func OpenURL(ctx context.Context, raw string, opts ...Option) (*DB, error) {
+	u, err := ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	return Open(ctx, u, opts...)
+}
+
+// FromGORM wraps a GORM handle that the application opened itself, on the
+// given engine, so that dbstore and migrations can use it. It reads the
+// busy timeout and journal mode from a SQLite connection; prefer [Open],
+// which also sets them right (a SQLite database not in WAL mode cannot
+// have dbstore's cache, and dbstore says so).
+func FromGORM(ctx context.Context, g *gorm.DB, engine Engine) (*DB, error) {
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	db := &DB{Gorm: g, Engine: engine, Timeout: DefaultTimeout, sql: sqlDB, log: slog.Default()}
+	switch engine {
+	case SQLite:
+		var ms int64
+		if err := sqlDB.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&ms); err != nil {
+			return nil, fmt.Errorf("database: read the busy timeout: %w", err)
+		}
+		db.Timeout = time.Duration(ms) * time.Millisecond
+		var mode string
+		if err := sqlDB.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			return nil, fmt.Errorf("database: read the journal mode: %w", err)
+		}
+		db.wal = mode == "wal"
+		rows, err := sqlDB.QueryContext(ctx, "PRAGMA database_list")
+		if err != nil {
+			return nil, fmt.Errorf("database: read the file name: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var seq int
+			var name, file string
+			if rows.Scan(&seq, &name, &file) == nil && name == "main" {
+				db.path = file
+			}
+		}
+	case PostgreSQL:
+	default:
+		return nil, fmt.Errorf("database: unknown engine %d", engine)
+	}
+	return db, nil
+}
+
+// SQL returns the *sql.DB that writes: on SQLite the one writer
+// connection, on PostgreSQL the pool. Closing it closes the database.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Path returns the absolute path of the SQLite file, or "" for
+// PostgreSQL and in-memory databases.
+func (db *DB) Path() string { return db.path }
+
+// WAL reports whether the database is a SQLite file in WAL mode, which
+// dbstore's cache needs.
+func (db *DB) WAL() bool { return db.wal && db.path != "" }
+
+// URL returns the URL the database was opened from (zero for FromGORM).
+func (db *DB) URL() URL { return db.url }
+
+// Err returns ErrFileLost once the SQLite file was found deleted or
+// replaced, and nil otherwise. Writers check it before writing; it costs
+// one atomic load.
+func (db *DB) Err() error {
+	if p := db.lost.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Check reports whether the database answers within ctx and its file is
+// still the one that was opened: a readiness probe.
+func (db *DB) Check(ctx context.Context) error {
+	if err := db.checkFile(); err != nil {
+		return err
+	}
+	if err := db.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("database %s: %w", db.url.shown, redact(err, db.url.secrets))
+	}
+	return nil
+}
+
+// checkFile compares the file at the path with the one opened, and marks
+// the database lost when they differ.
+func (db *DB) checkFile() error {
+	if err := db.Err(); err != nil || db.file == nil {
+		return err
+	}
+	fi, err := os.Stat(db.path)
+	if err == nil && os.SameFile(fi, db.file) {
+		return nil
+	}
+	db.lostMu.Lock()
+	defer db.lostMu.Unlock()
+	if err := db.Err(); err != nil {
+		return err
+	}
+	// Logged before it takes effect: whoever sees Err also finds the
+	// reason in the log.
+	db.log.Error("the database file was deleted or replaced while the site had it open: writes are refused from now on; restart to open the file that is there now", "path", db.path)
+	lost := fmt.Errorf("%w: %s", ErrFileLost, db.path)
+	db.lost.Store(&lost)
+	return lost
+}
+
+// watchInterval is how often the SQLite file's identity is checked.
+const watchInterval = time.Second
+
+// watch checks the file every watchInterval until Close.
+func (db *DB) watch() {
+	defer db.watching.Done()
+	t := time.NewTicker(watchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			if db.checkFile() != nil {
+				return
+			}
+		}
+	}
+}
+
+// Close stops watching the file and closes every connection.
+func (db *DB) Close() error {
+	db.stopOnce.Do(func() {
+		if db.stop != nil {
+			close(db.stop)
+		}
+	})
+	db.watching.Wait()
+	if err := db.sql.Close(); err != nil {
+		return fmt.Errorf("database: close: %w", err)
+	}
+	return nil
+}
+
+// gormConfig is GORM's configuration, the same on every engine.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		// Every statement the session store runs is a single atomic
+		// statement; GORM's default transaction around each Create/Update/
+		// Delete would only add a BEGIN and a COMMIT round trip.
+		SkipDefaultTransaction: true,
+		// Quiet: no SQL in the logs, only statements slower than 200 ms,
+		// without their arguments, which hold session keys and data.
+		Logger: quietLogger{Interface: logger.NewSlogLogger(slog.Default(), logger.Config{
+			SlowThreshold:             200 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			ParameterizedQueries:      true,
+		}), level: logger.Warn},
+		// Constraint violations become gorm.ErrDuplicatedKey and
+		// gorm.ErrForeignKeyViolated, which callers can test for without
+		// knowing the driver.
+		TranslateError: true,
+	}
+}
+
+// quietLogger is a GORM logger that leaves failed statements to the
+// caller, who gets the error and reports it with its context: a request
+// cancelled by its client is not a database error worth a log line. In
+// Info mode (db.Debug()) it logs everything, failures included.
+type quietLogger struct {
+	logger.Interface
+	level logger.LogLevel
+}
+
+func (l quietLogger) LogMode(level logger.LogLevel) logger.Interface {
+	return quietLogger{Interface: l.Interface.LogMode(level), level: level}
+}
+
+func (l quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if l.level < logger.Info {
+		err = nil // slow statements are still logged
+	}
+	l.Interface.Trace(ctx, begin, fc, err)
+}

@@ -1,0 +1,243 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/mattn/go-sqlite3"
+	gormsqlite "gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+)
+
+// openSQLite opens the SQLite database of u: two connection pools share
+// the file, behind the one *gorm.DB:
+//
+//   - one writer connection, on which every write and every transaction
+//     runs, one at a time. SQLite allows a single writer per database; a
+//     queue in Go is fair and costs nothing, while several writer
+//     connections would fight through SQLite's busy handler, which polls
+//     with sleeps of up to 100 ms and is what gives SQLite servers their
+//     long tail latencies.
+//   - several reader connections for plain SELECTs (and read-only
+//     transactions), which in WAL mode run in parallel with each other and
+//     with the writer, and see every committed write.
+//
+// The routing is by statement: SELECT goes to the readers, everything else
+// to the writer. GORM's PrepareStmt mode caches a prepared SELECT on the
+// readers and cannot reuse it inside a transaction; do not enable it on a
+// *gorm.DB whose transactions read (dbstore enables it only for its own
+// single statements).
+//
+// A missing file in an existing directory is created empty, as SQLite
+// does; a missing directory or a file that is not a database is an error.
+func openSQLite(ctx context.Context, u URL) (*DB, error) {
+	drv := &sqlite3.SQLiteDriver{}
+	db := &DB{Engine: SQLite, Timeout: u.Timeout, url: u}
+	var pool *sqlitePool
+	name := ":memory:"
+	if u.Memory {
+		// Every connection to ":memory:" is a database of its own: one
+		// connection, kept forever, serves reads and writes.
+		one := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN("file::memory:", true, u)})
+		one.SetMaxOpenConns(1)
+		one.SetMaxIdleConns(1)
+		pool = &sqlitePool{writer: one, reader: one, db: db}
+	} else {
+		abs, err := filepath.Abs(u.Path)
+		if err != nil {
+			return nil, fmt.Errorf("database %s: %w", u.Path, err)
+		}
+		name = abs
+		dir := filepath.Dir(abs)
+		switch fi, err := os.Stat(dir); {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("database %s: directory %s does not exist", name, dir)
+		case err != nil:
+			return nil, fmt.Errorf("database %s: %w", name, err)
+		case !fi.IsDir():
+			return nil, fmt.Errorf("database %s: %s is not a directory", name, dir)
+		}
+		// A file: URI with the path escaped, so that '?', '#' and '%' in
+		// a file name are not read as URI syntax.
+		uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
+		reader := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, false, u)})
+		// Closing the writer closes the readers.
+		writer := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, true, u), onClose: reader.Close})
+		writer.SetMaxOpenConns(1)
+		writer.SetMaxIdleConns(1)
+		// Reads are CPU-bound and each connection keeps its own page
+		// cache: a few per core. Idle connections are kept, since opening
+		// one costs the PRAGMAs above.
+		n := max(4, 2*runtime.GOMAXPROCS(0))
+		reader.SetMaxOpenConns(n)
+		reader.SetMaxIdleConns(n)
+		pool = &sqlitePool{writer: writer, reader: reader, db: db}
+		db.path = abs
+	}
+	// The writer connects first: it creates the file and switches it to
+	// WAL before any reader looks at it.
+	if err := pool.writer.PingContext(ctx); err != nil {
+		pool.close()
+		return nil, fmt.Errorf("database %s: %w", name, err)
+	}
+	if err := pool.reader.PingContext(ctx); err != nil {
+		pool.close()
+		return nil, fmt.Errorf("database %s: %w", name, err)
+	}
+	g, err := gorm.Open(&gormsqlite.Dialector{Conn: pool}, gormConfig())
+	if err != nil {
+		pool.close()
+		return nil, fmt.Errorf("database %s: %w", name, err)
+	}
+	db.Gorm, db.sql = g, pool.writer
+	db.wal = !u.Memory
+	if db.path != "" {
+		if db.file, err = os.Stat(db.path); err != nil {
+			pool.close()
+			return nil, fmt.Errorf("database %s: %w", name, err)
+		}
+	}
+	return db, nil
+}
+
+// sqliteDSN returns the DSN of a connection to the SQLite URI uri: the
+// connection settings are mattn/go-sqlite3 parameters, each run as a
+// PRAGMA on every new connection.
+func sqliteDSN(uri string, writer bool, u URL) string {
+	v := url.Values{}
+	// Wait up to Timeout for another process's write lock (another server
+	// process, manage clearsessions, Django) instead of failing at once
+	// with "database is locked". The session store lowers it for a
+	// request that has already waited (see dbstore).
+	v.Set("_busy_timeout", strconv.FormatInt(u.Timeout.Milliseconds(), 10))
+	// Enforce foreign keys, which SQLite leaves off by default, so that
+	// tables referring to others stay consistent.
+	v.Set("_foreign_keys", "1")
+	if !writer {
+		// A reader must never write: a statement routed to it by mistake
+		// fails loudly ("attempt to write a readonly database") instead
+		// of competing with the writer connection.
+		v.Set("_query_only", "1")
+		return uri + "?" + v.Encode()
+	}
+	// WAL: readers do not block the writer and the writer does not block
+	// readers, and a commit appends to the log instead of rewriting
+	// pages. The mode is stored in the file, so it holds for every
+	// process (Django included) from then on.
+	v.Set("_journal_mode", "WAL")
+	// In WAL mode NORMAL fsyncs at checkpoints only, not at each commit:
+	// a power cut may lose the last commits but never corrupts the
+	// database. That is the usual trade for sessions; FULL, on request,
+	// fsyncs every commit.
+	v.Set("_synchronous", u.Synchronous)
+	// BEGIN IMMEDIATE takes the write lock when a transaction starts. A
+	// deferred transaction that reads and then writes has to upgrade its
+	// lock, and when another process has written meanwhile SQLite refuses
+	// at once (SQLITE_BUSY, without waiting), so two such transactions can
+	// fail each other.
+	v.Set("_txlock", "immediate")
+	return uri + "?" + v.Encode()
+}
+
+// sqliteConnector opens connections to one DSN. It exists for its Close:
+// database/sql calls it when the *sql.DB is closed.
+type sqliteConnector struct {
+	drv     *sqlite3.SQLiteDriver
+	dsn     string
+	onClose func() error
+}
+
+func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+
+func (c *sqliteConnector) Driver() driver.Driver { return c.drv }
+
+func (c *sqliteConnector) Close() error {
+	if c.onClose == nil {
+		return nil
+	}
+	return c.onClose()
+}
+
+// sqlitePool is the gorm.ConnPool that sends each statement to the writer
+// or to the readers (see openSQLite). Writes fail once the database file
+// was lost (see DB.Err).
+type sqlitePool struct {
+	writer, reader *sql.DB
+	db             *DB
+}
+
+// pick returns the pool for query: the readers for a SELECT, the writer
+// for anything else (a WITH may end in a DELETE; INSERT ... RETURNING
+// arrives through QueryContext).
+func (p *sqlitePool) pick(query string) *sql.DB {
+	q := strings.TrimLeft(query, " \t\r\n(")
+	if len(q) > len("select") && strings.EqualFold(q[:len("select")], "select") {
+		switch q[len("select")] {
+		case ' ', '\t', '\r', '\n', '*', '(':
+			return p.reader
+		}
+	}
+	return p.writer
+}
+
+func (p *sqlitePool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return p.pick(query).PrepareContext(ctx, query)
+}
+
+func (p *sqlitePool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := p.db.Err(); err != nil {
+		return nil, err
+	}
+	return p.writer.ExecContext(ctx, query, args...)
+}
+
+func (p *sqlitePool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	db := p.pick(query)
+	if db == p.writer {
+		if err := p.db.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return db.QueryContext(ctx, query, args...)
+}
+
+func (p *sqlitePool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.pick(query).QueryRowContext(ctx, query, args...)
+}
+
+// BeginTx starts a transaction on the writer (BEGIN IMMEDIATE), or on a
+// reader for a read-only one, which then reads one consistent snapshot
+// without holding up writes.
+func (p *sqlitePool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	if opts != nil && opts.ReadOnly {
+		return p.reader.BeginTx(ctx, opts)
+	}
+	if err := p.db.Err(); err != nil {
+		return nil, err
+	}
+	return p.writer.BeginTx(ctx, opts)
+}
+
+// GetDBConn is what gorm.DB.DB returns: the writer.
+func (p *sqlitePool) GetDBConn() (*sql.DB, error) { return p.writer, nil }
+
+// Ping checks both pools; GORM calls it when opening.
+func (p *sqlitePool) Ping() error {
+	return errors.Join(p.writer.Ping(), p.reader.Ping())
+}
+
+// close closes both pools (the writer closes the readers).
+func (p *sqlitePool) close() {
+	p.writer.Close()
+	p.reader.Close()
+}
