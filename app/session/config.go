@@ -14,8 +14,25 @@ import (
 // Django's SESSION_* settings; start from [DefaultConfig] and change what
 // you need, since some defaults (HttpOnly, SameSite=Lax) are not zero values.
 type Config struct {
-	// Store keeps the session records. Required.
+	// Store keeps the session records. Required, unless SignedCookies is
+	// set.
 	Store Store
+	// SignedCookies keeps the whole session in its cookie instead of a
+	// Store: Django's signed_cookies engine, in its format (the
+	// "django.contrib.sessions.backends.signed_cookies" salt, compressed
+	// signed JSON), so that a Django site with the same SECRET_KEY reads
+	// it and the other way round. Store must be nil. A cookie older than
+	// CookieAge is refused, as Django's max_age refuses it; unlike Django,
+	// a session's own expiry (SetExpiry, SetExpiryAt) is enforced too.
+	//
+	// What it cannot do, by its nature: concurrent requests of one session
+	// each send a whole cookie, and the last one the browser receives
+	// wins (no merge, as in Django); there is no server-side logout, so a
+	// stolen cookie works until it expires; the data is signed, not
+	// encrypted (the browser can read it); and a session whose cookie
+	// would exceed 4096 bytes is an error ([ErrTooLarge]), never a cookie
+	// the browser silently drops.
+	SignedCookies bool
 
 	// SecretKey signs session data (Django's SECRET_KEY). Required.
 	SecretKey string
@@ -57,22 +74,65 @@ type Config struct {
 	// default) keeps none.
 	DecodedCacheSize int
 
-	// Skipper, when it returns true, bypasses the middleware for a request:
-	// no session is attached. Default: skip nothing.
+	// StoreTimeout is the store budget of one request: the longest it
+	// waits for the store in all, over every load and save and the wait
+	// for another save of the same session. When it runs out the request
+	// fails with the store's error (a 503 by default) instead of queueing
+	// for as long as the store is stuck. Set it a little above the
+	// database's own lock timeout (app uses DATABASE_URL's timeout plus
+	// one second). Default 6 s. A session opened with Manager.Open gets a
+	// fresh budget at each Save.
+	StoreTimeout time.Duration
+
+	// MaxSize is the largest session stored, in bytes of JSON before
+	// compression: a save above it fails with [ErrTooLarge] and writes
+	// nothing, so the stored session (every other key in it) stays as it
+	// was, instead of being written and then refused when read. Reading
+	// accepts up to max(MaxSize, 8 MiB). Default [DefaultMaxSize].
+	MaxSize int
+
+	// Skipper, when it returns true, bypasses the Echo middleware for a
+	// request: no session is attached. Default: skip nothing.
 	Skipper func(c echo.Context) bool
-	// ErrorHandler receives every store fault (and an interrupted session)
-	// before any byte of the response has been sent, with the response
-	// reset; it must write the response with c. Default: log the error and
-	// call c.Error with an *echo.HTTPError of status 503 (store fault) or
-	// 400 (session deleted by a concurrent request, Django's
-	// SessionInterrupted), which Echo's HTTPErrorHandler renders.
+	// ErrorHandler receives, in the Echo middleware, every failure to
+	// commit the session, before any byte of the response has been sent,
+	// with the handler's response discarded; it must write the response
+	// with c. The default logs the error once and calls c.Error with an
+	// *echo.HTTPError, which Echo's HTTPErrorHandler renders:
+	//
+	//   - 400 for [ErrInterrupted] (the session was deleted by a
+	//     concurrent request: Django's SessionInterrupted);
+	//   - 500 for [ErrValue] (a value JSON cannot hold) and [ErrTooLarge]
+	//     (a session over MaxSize, or a signed cookie over 4096 bytes);
+	//   - 503 for anything else: the store failed or its budget
+	//     (StoreTimeout) ran out.
 	ErrorHandler func(c echo.Context, err error)
+	// HTTPErrorHandler is ErrorHandler for [Manager.Handler], the net/http
+	// middleware: it writes the response with w. The default logs the
+	// error and answers with http.Error and the statuses above.
+	HTTPErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Logger receives warnings (tampered data) and errors. Default
 	// slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for expiry. Default time.Now. Tests inject a fake.
 	Now func() time.Time
 }
+
+// DefaultMaxSize is MaxSize's default: 1 MiB of JSON, far above what a
+// session should hold (a session is not a file store) and well within what
+// Django and the database read back.
+const DefaultMaxSize = 1 << 20
+
+// DefaultStoreTimeout is StoreTimeout's default: SQLite's 5 s busy
+// timeout, plus a margin to answer.
+const DefaultStoreTimeout = 6 * time.Second
+
+// maxReadSize is the least a load accepts, whatever MaxSize: what earlier
+// releases, which had no MaxSize, could read.
+const maxReadSize = 8 << 20
+
+// readLimit is the largest decoded payload a load accepts.
+func (cfg Config) readLimit() int { return max(cfg.MaxSize, maxReadSize) }
 
 // DefaultConfig returns Django's defaults. Store and SecretKey must still be
 // set.
@@ -83,6 +143,8 @@ func DefaultConfig() Config {
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSameSite: http.SameSiteLaxMode,
+		StoreTimeout:   DefaultStoreTimeout,
+		MaxSize:        DefaultMaxSize,
 	}
 }
 
@@ -93,14 +155,24 @@ func DefaultConfig() Config {
 var ErrInterrupted = errors.New("the request's session was deleted before the request completed. The user may have logged out in a concurrent request, for example")
 
 // ErrValue reports a value that cannot be stored because JSON cannot
-// represent it (a channel, a function, NaN). The session is then not saved.
+// represent it (a channel, a function, NaN), or would lose part of it (a
+// struct with unexported fields), or nests deeper than [MaxDepth]. The
+// session is then not saved.
 var ErrValue = errors.New("session: value cannot be stored as JSON")
+
+// ErrTooLarge reports a session too large to store: over Config.MaxSize,
+// or, with SignedCookies, a cookie over 4096 bytes, which browsers drop
+// silently. Nothing is written: the stored session keeps its other keys.
+var ErrTooLarge = errors.New("session: too large to store")
 
 // withDefaults fills the zero fields that have a non-zero default and
 // validates the rest.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.Store == nil {
-		return cfg, errors.New("session: Config.Store is required")
+	switch {
+	case cfg.Store == nil && !cfg.SignedCookies:
+		return cfg, errors.New("session: Config.Store is required (or SignedCookies)")
+	case cfg.Store != nil && cfg.SignedCookies:
+		return cfg, errors.New("session: Config.Store must be nil with SignedCookies: the cookie is the store")
 	}
 	if cfg.SecretKey == "" {
 		return cfg, errors.New("session: Config.SecretKey is required")
@@ -124,6 +196,22 @@ func (cfg Config) withDefaults() (Config, error) {
 	case 0, http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
 	default:
 		return cfg, fmt.Errorf("session: invalid CookieSameSite %d", cfg.CookieSameSite)
+	}
+	if cfg.CookieSameSite == http.SameSiteNoneMode && !cfg.CookieSecure {
+		// Browsers drop such a cookie: nobody would stay logged in.
+		return cfg, errors.New("session: CookieSameSite None needs CookieSecure: browsers refuse a SameSite=None cookie without Secure")
+	}
+	if cfg.StoreTimeout == 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
+	}
+	if cfg.StoreTimeout < 0 {
+		return cfg, fmt.Errorf("session: negative StoreTimeout %v", cfg.StoreTimeout)
+	}
+	if cfg.MaxSize == 0 {
+		cfg.MaxSize = DefaultMaxSize
+	}
+	if cfg.MaxSize < 0 {
+		return cfg, fmt.Errorf("session: negative MaxSize %d", cfg.MaxSize)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -1,12 +1,17 @@
 // Package session is a port of Django's session framework
-// (django.contrib.sessions) to Echo.
+// (django.contrib.sessions) to Go, for Echo and for net/http.
 //
 // A [Manager], built from a [Config] holding Django's SESSION_* settings,
-// provides an Echo middleware. Each request gets a [Session], found with
-// [From], with Django's dictionary API; the middleware loads it lazily and
-// saves it just before the response starts. Storage is pluggable through
-// the small [Store] interface; package dbstore keeps Django's
-// django_session table through GORM.
+// provides the middleware, for Echo ([Manager.Middleware]) and for any
+// net/http router ([Manager.Handler]), the same code behind both. Each
+// request gets a [Session], found with [From] (Echo) or [FromContext]
+// (net/http, or anywhere without panicking), with Django's dictionary API;
+// the middleware loads it lazily and saves it just before the response
+// starts. Storage is pluggable through the small [Store] interface:
+// package dbstore keeps Django's django_session table through GORM
+// (Django's db and cached_db engines), memstore keeps sessions in process
+// memory, and [Config.SignedCookies] keeps them in the cookie itself
+// (Django's signed_cookies engine).
 //
 // # Django to Go
 //
@@ -58,6 +63,35 @@
 // [ErrInterrupted] (400) rather than bringing the session back; Flush and
 // CycleKey are carried out when the response starts, so a request that
 // fails with a 5xx changes nothing at all.
+//
+// # Values
+//
+// A value is stored as JSON, as Django stores it, and reads back in its
+// JSON form: numbers as json.Number (exact, so 42 stays an integer),
+// objects as map[string]any, arrays as []any; [Get] converts back into a
+// Go type. Some values come back changed, as in Django: a time.Time as an
+// ISO 8601 string in UTC, to the microsecond ([Session.GetTime] reads it);
+// a map with non-string keys with its keys as strings; an array as a list.
+// What JSON would silently lose is refused with [ErrValue]: NaN and
+// infinities, channels and functions, a struct with unexported fields
+// (encoding/json skips them: export them or give the type a MarshalJSON
+// method), values nested deeper than [MaxDepth]. A session over
+// [Config.MaxSize] is not saved ([ErrTooLarge]), so that nothing is written
+// that could not be read back.
+//
+// # Bounded waits
+//
+// Each request has one store budget, [Config.StoreTimeout]: every wait for
+// the store in it, over all its loads and saves and the wait for another
+// save of the same session in this process, comes out of that budget. When
+// the store is stuck (another process holds the database's lock) the
+// request fails within the budget, a 503 by default, and the next request
+// tries again, instead of joining a queue as long as the outage. Saves of
+// different sessions never wait for each other.
+//
+// Store calls carry the request's values but not its cancellation: a
+// client that goes away does not cut a save in half, and a session kept
+// after its request (a goroutine that saves it later) still saves.
 //
 // # Errors
 //

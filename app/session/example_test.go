@@ -98,3 +98,39 @@ func ExampleSession_SetExpiry() {
 	// 300 2030-01-01T00:05:00Z
 	// true
 }
+
+// The same middleware for any net/http router: Manager.Handler wraps the
+// mux, and handlers find their session in the request's context.
+func ExampleManager_Handler() {
+	cfg := session.DefaultConfig()
+	cfg.Store = memstore.New(nil)
+	cfg.SecretKey = "change me"
+	m, err := session.New(cfg)
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /visits", func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromContext(r.Context())
+		n := s.Incr("visits", 1)
+		fmt.Fprintf(w, "You have visited this page %d times.", n)
+	})
+	h := m.Handler(mux) // http.ListenAndServe(addr, h)
+
+	var cookie string
+	for range 2 {
+		req := httptest.NewRequest(http.MethodGet, "/visits", nil)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if cs := rec.Result().Cookies(); len(cs) > 0 {
+			cookie = cs[0].Name + "=" + cs[0].Value
+		}
+		fmt.Println(rec.Body.String())
+	}
+	// Output:
+	// You have visited this page 1 times.
+	// You have visited this page 2 times.
+}

@@ -3,9 +3,13 @@ package session_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +48,16 @@ type countingStore struct {
 	session.Store
 	loads, writes atomic.Int64
 	fail          atomic.Pointer[error] // when set, every call fails with it
+	// hold, when set, stalls every write of its key (every write, for
+	// key "") until release is closed or the call's context ends, as a
+	// database whose lock another process holds.
+	hold atomic.Pointer[hold]
+	held chan string // when not nil, receives the key of each stalled write
+}
+
+type hold struct {
+	key     string
+	release chan struct{}
 }
 
 func (s *countingStore) failure() error {
@@ -51,6 +65,23 @@ func (s *countingStore) failure() error {
 		return *p
 	}
 	return nil
+}
+
+// stall blocks a write of key while a hold covers it.
+func (s *countingStore) stall(ctx context.Context, key string) error {
+	h := s.hold.Load()
+	if h == nil || h.key != "" && h.key != key {
+		return nil
+	}
+	if s.held != nil {
+		s.held <- key
+	}
+	select {
+	case <-h.release:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("database is locked: %w", ctx.Err())
+	}
 }
 
 func (s *countingStore) Load(ctx context.Context, key string) (session.Record, error) {
@@ -66,6 +97,9 @@ func (s *countingStore) Create(ctx context.Context, rec session.Record) error {
 	if err := s.failure(); err != nil {
 		return err
 	}
+	if err := s.stall(ctx, rec.Key); err != nil {
+		return err
+	}
 	return s.Store.Create(ctx, rec)
 }
 
@@ -74,12 +108,18 @@ func (s *countingStore) Update(ctx context.Context, rec session.Record, old stri
 	if err := s.failure(); err != nil {
 		return err
 	}
+	if err := s.stall(ctx, rec.Key); err != nil {
+		return err
+	}
 	return s.Store.Update(ctx, rec, old)
 }
 
 func (s *countingStore) Delete(ctx context.Context, key, old string) error {
 	s.writes.Add(1)
 	if err := s.failure(); err != nil {
+		return err
+	}
+	if err := s.stall(ctx, key); err != nil {
 		return err
 	}
 	return s.Store.Delete(ctx, key, old)
@@ -93,12 +133,38 @@ type env struct {
 	store *countingStore
 	m     *session.Manager
 	logs  *bytes.Buffer
-	e     *echo.Echo
+	e     *echo.Echo   // where routes are registered
+	h     http.Handler // what requests go to: e, or e wrapped by Manager.Handler
 }
 
 const testSecret = "django-insecure-test-key"
 
+// adapter names how the session middleware is mounted.
+type adapter string
+
+const (
+	// echoAdapter: Manager.Middleware on the Echo app.
+	echoAdapter adapter = "echo"
+	// httpAdapter: Manager.Handler, the net/http middleware, around an
+	// Echo app that has no session middleware of its own (handlers find
+	// the session in the request's context all the same).
+	httpAdapter adapter = "net/http"
+)
+
+// bothAdapters runs test once through each adapter: they must behave
+// identically.
+func bothAdapters(t *testing.T, test func(t *testing.T, a adapter)) {
+	for _, a := range []adapter{echoAdapter, httpAdapter} {
+		t.Run(string(a), func(t *testing.T) { test(t, a) })
+	}
+}
+
 func newEnv(t testing.TB, configure ...func(*session.Config)) *env {
+	t.Helper()
+	return newEnvFor(t, echoAdapter, configure...)
+}
+
+func newEnvFor(t testing.TB, a adapter, configure ...func(*session.Config)) *env {
 	t.Helper()
 	clk := newClock()
 	mem := memstore.New(clk.Now)
@@ -117,8 +183,14 @@ func newEnv(t testing.TB, configure ...func(*session.Config)) *env {
 		t.Fatalf("session.New: %v", err)
 	}
 	e := echo.New()
-	e.Use(m.Middleware())
-	return &env{t: t, clock: clk, mem: mem, store: store, m: m, logs: &logs, e: e}
+	var h http.Handler = e
+	switch a {
+	case echoAdapter:
+		e.Use(m.Middleware())
+	case httpAdapter:
+		h = m.Handler(e)
+	}
+	return &env{t: t, clock: clk, mem: mem, store: store, m: m, logs: &logs, e: e, h: h}
 }
 
 type syncWriter struct {
@@ -147,7 +219,7 @@ func (v *env) do(path, cookie string) *httptest.ResponseRecorder {
 		req.Header.Set("Cookie", cookie)
 	}
 	rec := httptest.NewRecorder()
-	v.e.ServeHTTP(rec, req)
+	v.h.ServeHTTP(rec, req)
 	return rec
 }
 
@@ -207,4 +279,20 @@ func (v *env) newStored(data map[string]any) string {
 		v.t.Fatal("saved session has no key")
 	}
 	return s.Key()
+}
+
+// jsonNumber is n as the session holds a stored integer.
+func jsonNumber(n int) json.Number { return json.Number(strconv.Itoa(n)) }
+
+// nan returns NaN, which JSON cannot hold.
+func nan() float64 { return math.NaN() }
+
+// jsonText returns v as compact JSON.
+func jsonText(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -16,13 +16,16 @@ import (
 // middleware and opens sessions outside HTTP. It is safe for concurrent use.
 type Manager struct {
 	cfg    Config
-	signer *Signer
-	// saving serializes the saves of one session key within this process
-	// (striped by key hash). Correctness never depends on it, since the
-	// store's compare-and-swap covers other processes too, but without it
-	// many concurrent saves of one session would each retry against all
-	// the others.
-	saving [64]sync.Mutex
+	signer *Signer // the data of stored sessions
+	// cookies signs the cookie of the SignedCookies engine (nil otherwise).
+	cookies *Signer
+	// saving serializes the saves of one session key within this process.
+	// Correctness never depends on it, since the store's compare-and-swap
+	// covers other processes too, but without it many concurrent saves of
+	// one session would each retry against all the others. It is a lock
+	// per key, waited for within the request's store budget: sessions
+	// that merely hash alike never wait for each other.
+	saving keyLocks
 
 	decoded decodedCache
 }
@@ -34,6 +37,11 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{cfg: cfg, signer: NewSigner(cfg.SecretKey, cfg.SecretKeyFallbacks, SessionSalt)}
+	m.signer.maxPayload = cfg.readLimit()
+	if cfg.SignedCookies {
+		m.cookies = NewSigner(cfg.SecretKey, cfg.SecretKeyFallbacks, CookieSalt)
+		m.cookies.maxPayload = cfg.readLimit()
+	}
 	m.decoded.max = cfg.DecodedCacheSize
 	return m, nil
 }
@@ -57,12 +65,26 @@ func (m *Manager) Signer() *Signer { return m.signer }
 // SessionStore(session_key=key): it loads on first use and is written only
 // by Save. An invalid or unknown key gives an empty session with a new key
 // on save.
+//
+// The session's store calls carry ctx's values but not its cancellation,
+// and are bounded by Config.StoreTimeout per session: a session kept after
+// its request ended (a background job, a goroutine) can still be saved.
 func (m *Manager) Open(ctx context.Context, key string) *Session {
-	s := &Session{m: m, ctx: ctx}
-	if ValidKey(key) {
+	s := &Session{m: m, ctx: ctx, opened: true}
+	if m.validKey(key) {
 		s.key = key
 	}
 	return s
+}
+
+// validKey reports whether key, from a cookie, can name a session: a
+// session key of the Store (see [ValidKey]), or with SignedCookies a
+// signed value of Django's shape.
+func (m *Manager) validKey(key string) bool {
+	if m.cookies != nil {
+		return validSignedValue(key)
+	}
+	return ValidKey(key)
 }
 
 // Encode signs data in Django's session format.
@@ -77,7 +99,10 @@ func (m *Manager) Decode(raw string) (map[string]any, error) {
 
 // fetch loads a live record; expired records count as not found whatever
 // the store's clock says.
-func (m *Manager) fetch(ctx context.Context, key string) (Record, error) {
+func (s *Session) fetch(key string) (Record, error) {
+	m := s.m
+	ctx, done := s.storeCall()
+	defer done()
 	rec, err := m.cfg.Store.Load(ctx, key)
 	if err != nil {
 		if isNotFound(err) {
@@ -104,15 +129,6 @@ func (m *Manager) decode(rec Record) map[string]any {
 	}
 	m.decoded.put(rec.Key, rec.Data, data)
 	return data
-}
-
-// stripe picks the save lock of key (FNV-1a).
-func stripe(key string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint32(key[i])) * 16777619
-	}
-	return h % 64
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
@@ -161,20 +177,25 @@ func (m *Manager) expireAtBrowserClose(data map[string]any) bool {
 // makes progress; the bound only guards against a broken store.
 const maxAttempts = 1000
 
-// persist writes the pending changes; the caller holds s.mu.
+// persist writes the pending changes; the caller holds s.mu. Every wait
+// for the store in it (the save lock of the key, each store call) comes
+// out of the session's store budget (see storeCall).
 //
 // A new session is created (never upserted) under a fresh key. An existing
 // one is updated by compare-and-swap against the data it was loaded with;
 // when another request saved first, the session reloads the record,
 // replays this request's operations on it and tries again. A deleted
 // record is never brought back: that is ErrInterrupted.
-func (s *Session) persist(ctx context.Context, force bool) error {
+func (s *Session) persist(force bool) error {
 	if s.err != nil {
 		return s.err
 	}
 	m := s.m
+	if m.cookies != nil {
+		return s.persistCookie()
+	}
 	if s.deleteKey != "" {
-		if err := m.cfg.Store.Delete(ctx, s.deleteKey, ""); err != nil {
+		if err := s.storeDelete(s.deleteKey, ""); err != nil {
 			return fmt.Errorf("session: delete %s: %w", KeyHash(s.deleteKey), err)
 		}
 		s.deleteKey = ""
@@ -188,9 +209,13 @@ func (s *Session) persist(ctx context.Context, force bool) error {
 		return nil
 	}
 	if s.rowKey != "" {
-		mu := &m.saving[stripe(s.rowKey)]
-		mu.Lock()
-		defer mu.Unlock()
+		ctx, done := s.storeCall()
+		unlock, err := m.saving.lock(ctx, s.rowKey)
+		done()
+		if err != nil {
+			return fmt.Errorf("session: save %s: %w", KeyHash(s.rowKey), err)
+		}
+		defer unlock()
 	}
 	for attempt := 1; ; attempt++ {
 		if attempt > maxAttempts {
@@ -201,7 +226,7 @@ func (s *Session) persist(ctx context.Context, force bool) error {
 			time.Sleep(time.Duration(rand.Int64N(int64(min(attempt, 20)) * int64(100*time.Microsecond))))
 		}
 		now := m.cfg.Now()
-		data, err := m.signer.Dumps(s.data, now)
+		data, err := m.encode(s.key, s.data, now)
 		if err != nil {
 			s.err = err
 			return err
@@ -209,22 +234,22 @@ func (s *Session) persist(ctx context.Context, force bool) error {
 		rec := Record{Data: data, Expires: m.expiryDate(s.data, now)}
 		switch {
 		case s.rowKey == "":
-			if err := s.create(ctx, rec); err != nil {
+			if err := s.create(rec); err != nil {
 				return err
 			}
 		case s.cycle:
-			err := s.create(ctx, rec)
+			err := s.create(rec)
 			if err != nil {
 				return err
 			}
-			err = m.cfg.Store.Delete(ctx, s.rowKey, s.raw)
+			err = s.storeDelete(s.rowKey, s.raw)
 			if errors.Is(err, ErrConflict) {
 				// The old record changed after we read it: take the new
 				// record back, merge the change and move again.
-				if err := m.cfg.Store.Delete(ctx, s.key, ""); err != nil {
+				if err := s.storeDelete(s.key, ""); err != nil {
 					return fmt.Errorf("session: cycle key: %w", err)
 				}
-				if err := s.reload(ctx); err != nil {
+				if err := s.reload(); err != nil {
 					return err
 				}
 				continue
@@ -234,9 +259,11 @@ func (s *Session) persist(ctx context.Context, force bool) error {
 			}
 		default:
 			rec.Key = s.rowKey
+			ctx, done := s.storeCall()
 			err := m.cfg.Store.Update(ctx, rec, s.raw)
+			done()
 			if errors.Is(err, ErrConflict) {
-				if err := s.reload(ctx); err != nil {
+				if err := s.reload(); err != nil {
 					return err
 				}
 				continue
@@ -256,15 +283,24 @@ func (s *Session) persist(ctx context.Context, force bool) error {
 	}
 }
 
+// storeDelete deletes a record within the session's store budget.
+func (s *Session) storeDelete(key, old string) error {
+	ctx, done := s.storeCall()
+	defer done()
+	return s.m.cfg.Store.Delete(ctx, key, old)
+}
+
 // create stores rec under s.key (a new key when it has none or the key is
 // taken) and sets s.key.
-func (s *Session) create(ctx context.Context, rec Record) error {
+func (s *Session) create(rec Record) error {
 	for range 10 {
 		if s.key == "" {
 			s.key = NewKey()
 		}
 		rec.Key = s.key
+		ctx, done := s.storeCall()
 		err := s.m.cfg.Store.Create(ctx, rec)
+		done()
 		if err == nil {
 			return nil
 		}
@@ -278,8 +314,8 @@ func (s *Session) create(ctx context.Context, rec Record) error {
 
 // reload re-reads the record the session is based on and replays the
 // pending operations on it.
-func (s *Session) reload(ctx context.Context) error {
-	rec, err := s.m.fetch(ctx, s.rowKey)
+func (s *Session) reload() error {
+	rec, err := s.fetch(s.rowKey)
 	if isNotFound(err) {
 		s.m.cfg.Logger.Warn("session deleted during request", "key_hash", KeyHash(s.rowKey))
 		return ErrInterrupted
@@ -292,4 +328,81 @@ func (s *Session) reload(ctx context.Context) error {
 		o.apply(s.data)
 	}
 	return nil
+}
+
+// storeCall returns the context of one store call and a function to call
+// when it returns. The context carries the request's values but not its
+// cancellation (a client that goes away must not cut a save in half, and
+// a session saved after its request ended still saves), and its deadline
+// is what is left of the session's store budget, Config.StoreTimeout:
+// every wait for the store, in all the calls of a request, comes out of
+// that one budget, so a request meets a store outage with a 503 within
+// the budget instead of queueing for its length. The caller holds s.mu.
+func (s *Session) storeCall() (context.Context, func()) {
+	left := s.m.cfg.StoreTimeout - s.spent
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), max(left, 0))
+	return ctx, func() {
+		cancel()
+		s.spent += time.Since(start)
+	}
+}
+
+// encode signs data for the store, refusing data larger than MaxSize:
+// what could not be read back is never written.
+func (m *Manager) encode(key string, data map[string]any, now time.Time) (string, error) {
+	signed, size, err := m.signer.dumps(data, now)
+	if err != nil {
+		return "", err
+	}
+	if size > m.cfg.MaxSize {
+		return "", fmt.Errorf("%w: session %s holds %d bytes of JSON, over the limit of %d (Config.MaxSize)", ErrTooLarge, KeyHash(key), size, m.cfg.MaxSize)
+	}
+	return signed, nil
+}
+
+// keyLocks is a lock per session key, created on demand and dropped when
+// nobody holds or waits for it. Waiting honours a context.
+type keyLocks struct {
+	mu   sync.Mutex
+	held map[string]*keyLock
+}
+
+type keyLock struct {
+	ch   chan struct{} // holds a token while locked
+	refs int           // holders and waiters
+}
+
+// lock locks key, or returns ctx's error if ctx ends first. The returned
+// function unlocks it.
+func (l *keyLocks) lock(ctx context.Context, key string) (func(), error) {
+	l.mu.Lock()
+	if l.held == nil {
+		l.held = make(map[string]*keyLock)
+	}
+	k := l.held[key]
+	if k == nil {
+		k = &keyLock{ch: make(chan struct{}, 1)}
+		l.held[key] = k
+	}
+	k.refs++
+	l.mu.Unlock()
+	select {
+	case k.ch <- struct{}{}:
+		return func() {
+			<-k.ch
+			l.release(key, k)
+		}, nil
+	case <-ctx.Done():
+		l.release(key, k)
+		return nil, fmt.Errorf("wait for another save of this session: %w", ctx.Err())
+	}
+}
+
+func (l *keyLocks) release(key string, k *keyLock) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if k.refs--; k.refs == 0 {
+		delete(l.held, key)
+	}
 }

@@ -12,17 +12,62 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// contextKey is where the middleware keeps the request's session in the
-// echo.Context. Namespaced so it cannot collide with an application key.
-const contextKey = "github.com/djangosessions/gosessions/app/session"
+// ctxKey is the request-context key under which the middleware keeps the
+// request's sessions. A private type: no other package can collide with it.
+type ctxKey struct{}
 
-// From returns the request's session. It panics when the session
-// middleware did not run for this route: that is a wiring bug, not a
-// runtime condition.
+// entry is one manager's session of a request. When several managers
+// wrap one request (two cookies, say), their entries chain, the innermost
+// first.
+type entry struct {
+	m     *Manager
+	s     *Session
+	outer *entry
+}
+
+// FromContext returns the session the innermost session middleware gave
+// the request whose context is ctx, or nil when no session middleware ran
+// for it. It never panics: use it where a missing session is a condition
+// to handle (an error page, a handler mounted both with and without the
+// middleware).
+func FromContext(ctx context.Context) *Session {
+	if e, _ := ctx.Value(ctxKey{}).(*entry); e != nil {
+		return e.s
+	}
+	return nil
+}
+
+// FromContext returns the session this manager's middleware gave the
+// request whose context is ctx, or nil. With several managers on one
+// request, it picks this manager's session where the package-level
+// FromContext returns the innermost.
+func (m *Manager) FromContext(ctx context.Context) *Session {
+	for e, _ := ctx.Value(ctxKey{}).(*entry); e != nil; e = e.outer {
+		if e.m == m {
+			return e.s
+		}
+	}
+	return nil
+}
+
+// From returns the request's session in an Echo handler (the innermost,
+// see [FromContext]). It panics when no session middleware ran for the
+// route: that is a wiring bug, not a runtime condition. Use FromContext to
+// ask without panicking.
 func From(c echo.Context) *Session {
-	s, _ := c.Get(contextKey).(*Session)
+	s := FromContext(c.Request().Context())
 	if s == nil {
 		panic("session: no session for this request: register the session middleware (Manager.Middleware) on this route and do not skip it")
+	}
+	return s
+}
+
+// From returns this manager's session of the request in an Echo handler,
+// and panics like the package-level [From] when there is none.
+func (m *Manager) From(c echo.Context) *Session {
+	s := m.FromContext(c.Request().Context())
+	if s == nil {
+		panic("session: no session of this manager for this request: register its middleware on this route")
 	}
 	return s
 }
@@ -42,40 +87,63 @@ func From(c echo.Context) *Session {
 // that return without writing, write straight to the underlying
 // http.ResponseWriter, or stream. A store fault at that point replaces the
 // response through Config.ErrorHandler before anything was sent.
+//
+// It is the same middleware as [Manager.Handler], for Echo: both behave
+// identically.
 func (m *Manager) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if m.cfg.Skipper != nil && m.cfg.Skipper(c) {
 				return next(c)
 			}
-			s := &Session{m: m, ctx: c.Request().Context()}
-			if ck, err := c.Request().Cookie(m.cfg.CookieName); err == nil {
-				s.hadCookie = true
-				if ValidKey(ck.Value) {
-					s.key = ck.Value
-				}
-			}
-			c.Set(contextKey, s)
 			res := c.Response()
-			w := &responseWriter{ResponseWriter: res.Writer, s: s, c: c}
+			w, r := m.begin(res.Writer, c.Request())
+			w.fail = func(err error) {
+				// Echo's Response has recorded the handler's status: the
+				// replacement starts from scratch.
+				res.Committed, res.Status, res.Size = false, http.StatusOK, 0
+				m.echoError(c, err)
+			}
+			c.SetRequest(r)
 			res.Writer = w
 
 			err := next(c)
 			if err != nil && w.state == statePending {
 				c.Error(err) // render the error now, so the session sees its status
 			}
-			if w.state == statePending {
-				// The handler wrote nothing: net/http will send an empty 200
-				// after we return, with whatever headers we add now.
-				if cerr := s.commit(w.Header(), http.StatusOK); cerr != nil {
-					w.replace(cerr)
-				} else {
-					w.state = stateOpen
-				}
-			}
+			w.finish()
 			return err
 		}
 	}
+}
+
+// Handler returns next wrapped in the session middleware, for any
+// net/http router (http.ServeMux, chi, gorilla): handlers find their
+// session with [FromContext](r.Context()). It behaves exactly as
+// [Manager.Middleware]; store faults go to Config.HTTPErrorHandler.
+func (m *Manager) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w, r := m.begin(rw, r)
+		w.fail = func(err error) { m.httpError(w, r, err) }
+		next.ServeHTTP(w, r)
+		w.finish()
+	})
+}
+
+// begin gives the request its session: it reads the cookie, puts the
+// session in the request's context and wraps the response writer.
+func (m *Manager) begin(rw http.ResponseWriter, r *http.Request) (*responseWriter, *http.Request) {
+	ctx := r.Context()
+	s := &Session{m: m, ctx: ctx}
+	if ck, err := r.Cookie(m.cfg.CookieName); err == nil {
+		s.hadCookie = true
+		if m.validKey(ck.Value) {
+			s.key = ck.Value
+		}
+	}
+	outer, _ := ctx.Value(ctxKey{}).(*entry)
+	r = r.WithContext(context.WithValue(ctx, ctxKey{}, &entry{m: m, s: s, outer: outer}))
+	return &responseWriter{ResponseWriter: rw, s: s}, r
 }
 
 // commit applies Django's response rules (SessionMiddleware.process_response)
@@ -104,18 +172,22 @@ func (s *Session) commit(h http.Header, status int) error {
 				return s.err
 			}
 		}
-		if err := s.persist(context.WithoutCancel(s.ctx), m.cfg.SaveEveryRequest); err != nil {
+		if err := s.persist(m.cfg.SaveEveryRequest); err != nil {
 			return err
 		}
 		empty = s.isEmpty()
 		if !empty {
-			http.SetCookie(headerWriter(h), s.cookie())
+			ck, err := s.cookie()
+			if err != nil {
+				return err
+			}
+			http.SetCookie(headerWriter(h), ck)
 			vary = true
 		}
 	}
 	if empty {
 		if s.deleteKey != "" {
-			if err := s.persist(context.WithoutCancel(s.ctx), false); err != nil {
+			if err := s.persist(false); err != nil {
 				return err
 			}
 		}
@@ -139,7 +211,7 @@ func (s *Session) commit(h http.Header, status int) error {
 }
 
 // cookie builds the session cookie; the caller holds s.mu.
-func (s *Session) cookie() *http.Cookie {
+func (s *Session) cookie() (*http.Cookie, error) {
 	cfg := s.m.cfg
 	ck := &http.Cookie{
 		Name:     cfg.CookieName,
@@ -150,17 +222,19 @@ func (s *Session) cookie() *http.Cookie {
 		HttpOnly: cfg.CookieHTTPOnly,
 		SameSite: cfg.CookieSameSite,
 	}
-	if s.m.expireAtBrowserClose(s.data) {
-		return ck
+	if !s.m.expireAtBrowserClose(s.data) {
+		now := cfg.Now()
+		age := s.m.expiryAge(s.data, now)
+		ck.MaxAge = age
+		if age <= 0 {
+			ck.MaxAge = -1 // Max-Age=0: already expired
+		}
+		ck.Expires = now.Add(time.Duration(age) * time.Second)
 	}
-	now := cfg.Now()
-	age := s.m.expiryAge(s.data, now)
-	ck.MaxAge = age
-	if age <= 0 {
-		ck.MaxAge = -1 // Max-Age=0: already expired
+	if err := s.m.checkCookie(ck); err != nil {
+		return nil, err
 	}
-	ck.Expires = now.Add(time.Duration(age) * time.Second)
-	return ck
+	return ck, nil
 }
 
 // addVary appends Cookie to Vary unless it is there already.
@@ -195,15 +269,23 @@ const (
 type responseWriter struct {
 	http.ResponseWriter
 	s     *Session
-	c     echo.Context
 	state int
+	// fail writes the response that replaces the handler's when the
+	// session cannot be committed (through the adapter's error hook).
+	fail func(err error)
+	// wrote records that the error hook wrote a status.
+	wrote bool
 }
 
 func (w *responseWriter) WriteHeader(code int) {
 	switch w.state {
 	case stateReplaced:
 		return
-	case stateOpen, stateErrorWriting:
+	case stateErrorWriting:
+		w.wrote = true
+		w.ResponseWriter.WriteHeader(code)
+		return
+	case stateOpen:
 		w.ResponseWriter.WriteHeader(code)
 		return
 	}
@@ -223,21 +305,49 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	if w.state == statePending {
 		w.WriteHeader(http.StatusOK)
 	}
-	if w.state == stateReplaced {
+	switch w.state {
+	case stateReplaced:
 		return len(p), nil // the handler's body of a response we replaced
+	case stateErrorWriting:
+		w.wrote = true
 	}
 	return w.ResponseWriter.Write(p)
+}
+
+// finish commits the session of a handler that wrote nothing: net/http
+// sends an empty 200 after the handler returns, with whatever headers
+// are set now.
+func (w *responseWriter) finish() {
+	if w.state != statePending {
+		return
+	}
+	if err := w.s.commit(w.Header(), http.StatusOK); err != nil {
+		w.replace(err)
+		return
+	}
+	w.state = stateOpen
+}
+
+// representationHeaders are the headers that describe the handler's
+// response, dropped when it is replaced by an error response. Headers set
+// before the handler ran (security headers of an outer middleware, say)
+// stay.
+var representationHeaders = [...]string{
+	"Content-Type", "Content-Length", "Content-Encoding", "Content-Disposition",
+	"Content-Range", "Content-Language", "ETag", "Last-Modified", "Location",
+	"Set-Cookie", "Cache-Control",
 }
 
 // replace discards the handler's response, which has not been sent, and
 // lets the error hook write one for err instead.
 func (w *responseWriter) replace(err error) {
-	clear(w.Header())
-	res := w.c.Response()
-	res.Committed, res.Status, res.Size = false, http.StatusOK, 0
+	h := w.Header()
+	for _, name := range representationHeaders {
+		h.Del(name)
+	}
 	w.state = stateErrorWriting
-	w.s.m.handleError(w.c, err)
-	if !res.Committed {
+	w.fail(err)
+	if !w.wrote {
 		// The hook wrote nothing: still never send the handler's response.
 		w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
 	}
@@ -269,23 +379,50 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// handleError passes a commit failure to the configured hook, or to the
-// default one: log, then let Echo's HTTPErrorHandler render a 400 for an
-// interrupted session or a 503 for a store fault.
-func (m *Manager) handleError(c echo.Context, err error) {
+// Public messages of the default error hooks. They never carry the
+// internal error.
+const (
+	msgInterrupted = "The request's session was deleted before the request completed. The user may have logged out in a concurrent request, for example."
+	msgUnavailable = "The session store is unavailable. Please try again shortly."
+	msgInternal    = "Internal Server Error"
+)
+
+// classify maps a commit failure to a status and a public message, and
+// logs it (an interrupted session at WARN: a user's logout, not a fault).
+func (m *Manager) classify(r *http.Request, err error) (int, string) {
+	switch {
+	case errors.Is(err, ErrInterrupted):
+		return http.StatusBadRequest, msgInterrupted
+	case errors.Is(err, ErrValue), errors.Is(err, ErrTooLarge):
+		m.cfg.Logger.Error("session cannot be stored", "error", err, "method", r.Method, "path", r.URL.Path)
+		return http.StatusInternalServerError, msgInternal
+	}
+	m.cfg.Logger.Error("session store failed", "error", err, "method", r.Method, "path", r.URL.Path)
+	return http.StatusServiceUnavailable, msgUnavailable
+}
+
+// echoError passes a commit failure to Config.ErrorHandler, or to the
+// default: log, then let Echo's HTTPErrorHandler render the status.
+func (m *Manager) echoError(c echo.Context, err error) {
 	if m.cfg.ErrorHandler != nil {
 		m.cfg.ErrorHandler(c, err)
 		return
 	}
-	if errors.Is(err, ErrInterrupted) {
-		c.Error(echo.NewHTTPError(http.StatusBadRequest, "The request's session was deleted before the request completed. The user may have logged out in a concurrent request, for example.").SetInternal(err))
+	status, msg := m.classify(c.Request(), err)
+	if status == http.StatusInternalServerError {
+		c.Error(echo.NewHTTPError(status).SetInternal(err))
 		return
 	}
-	if errors.Is(err, ErrValue) {
-		m.cfg.Logger.Error("session value cannot be stored", "error", err, "method", c.Request().Method, "path", c.Request().URL.Path)
-		c.Error(echo.NewHTTPError(http.StatusInternalServerError).SetInternal(err))
+	c.Error(echo.NewHTTPError(status, msg).SetInternal(err))
+}
+
+// httpError passes a commit failure to Config.HTTPErrorHandler, or to the
+// default: log, then a plain-text response with the status.
+func (m *Manager) httpError(w http.ResponseWriter, r *http.Request, err error) {
+	if m.cfg.HTTPErrorHandler != nil {
+		m.cfg.HTTPErrorHandler(w, r, err)
 		return
 	}
-	m.cfg.Logger.Error("session store failed", "error", err, "method", c.Request().Method, "path", c.Request().URL.Path)
-	c.Error(echo.NewHTTPError(http.StatusServiceUnavailable, "The session store is unavailable. Please try again shortly.").SetInternal(err))
+	status, msg := m.classify(r, err)
+	http.Error(w, msg, status)
 }

@@ -22,8 +22,10 @@ func setFoo(c echo.Context, s *session.Session) error {
 	return c.String(http.StatusOK, "ok")
 }
 
-func TestMiddlewareNewSessionCookie(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareNewSessionCookie(t *testing.T) { bothAdapters(t, testMiddlewareNewSessionCookie) }
+
+func testMiddlewareNewSessionCookie(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	v.handle("/set", setFoo)
 	rec := v.do("/set", "")
 	ck := sessionCookie(rec)
@@ -47,8 +49,10 @@ func TestMiddlewareNewSessionCookie(t *testing.T) {
 	}
 }
 
-func TestMiddlewareLazyAndNoWrite(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareLazyAndNoWrite(t *testing.T) { bothAdapters(t, testMiddlewareLazyAndNoWrite) }
+
+func testMiddlewareLazyAndNoWrite(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	key := v.newStored(map[string]any{"foo": "bar"})
 	v.handle("/none", func(c echo.Context, s *session.Session) error { return c.String(http.StatusOK, "x") })
 	v.handle("/read", func(c echo.Context, s *session.Session) error {
@@ -71,8 +75,10 @@ func TestMiddlewareLazyAndNoWrite(t *testing.T) {
 	}
 }
 
-func TestMiddlewareBadCookies(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareBadCookies(t *testing.T) { bothAdapters(t, testMiddlewareBadCookies) }
+
+func testMiddlewareBadCookies(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	v.handle("/read", func(c echo.Context, s *session.Session) error {
 		return c.String(http.StatusOK, "user="+s.GetString("user", "none"))
 	})
@@ -112,8 +118,10 @@ func TestMiddlewareBadCookies(t *testing.T) {
 	}
 }
 
-func TestMiddlewareUnknownKeyRead(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareUnknownKeyRead(t *testing.T) { bothAdapters(t, testMiddlewareUnknownKeyRead) }
+
+func testMiddlewareUnknownKeyRead(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	v.handle("/read", func(c echo.Context, s *session.Session) error { return c.String(http.StatusOK, s.GetString("foo", "")) })
 	rec := v.do("/read", "sessionid=unknownkeyunknownkeyunknownkey12")
 	h := setCookieHeader(rec)
@@ -125,8 +133,10 @@ func TestMiddlewareUnknownKeyRead(t *testing.T) {
 	}
 }
 
-func TestMiddlewareFlush(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareFlush(t *testing.T) { bothAdapters(t, testMiddlewareFlush) }
+
+func testMiddlewareFlush(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	key := v.newStored(map[string]any{"foo": "bar"})
 	v.handle("/flush", func(c echo.Context, s *session.Session) error {
 		s.Flush()
@@ -151,7 +161,11 @@ func TestMiddlewareFlush(t *testing.T) {
 }
 
 func TestMiddlewareDeleteCookieDomainPath(t *testing.T) {
-	v := newEnv(t, func(c *session.Config) {
+	bothAdapters(t, testMiddlewareDeleteCookieDomainPath)
+}
+
+func testMiddlewareDeleteCookieDomainPath(t *testing.T, a adapter) {
+	v := newEnvFor(t, a, func(c *session.Config) {
 		c.CookieDomain = ".example.local"
 		c.CookiePath = "/example/"
 	})
@@ -164,8 +178,10 @@ func TestMiddlewareDeleteCookieDomainPath(t *testing.T) {
 	}
 }
 
-func TestMiddlewareCookieSettings(t *testing.T) {
-	v := newEnv(t, func(c *session.Config) {
+func TestMiddlewareCookieSettings(t *testing.T) { bothAdapters(t, testMiddlewareCookieSettings) }
+
+func testMiddlewareCookieSettings(t *testing.T, a adapter) {
+	v := newEnvFor(t, a, func(c *session.Config) {
 		c.CookieSecure = true
 		c.CookieHTTPOnly = false
 		c.CookieSameSite = http.SameSiteStrictMode
@@ -189,7 +205,11 @@ func TestMiddlewareCookieSettings(t *testing.T) {
 }
 
 func TestMiddlewareBrowserCloseAndExpiryCookie(t *testing.T) {
-	v := newEnv(t)
+	bothAdapters(t, testMiddlewareBrowserCloseAndExpiryCookie)
+}
+
+func testMiddlewareBrowserCloseAndExpiryCookie(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	v.handle("/close", func(c echo.Context, s *session.Session) error {
 		s.SetExpiry(0)
 		s.Set("a", 1)
@@ -217,8 +237,10 @@ func TestMiddlewareBrowserCloseAndExpiryCookie(t *testing.T) {
 	}
 }
 
-func TestMiddlewareSaveEveryRequest(t *testing.T) {
-	v := newEnv(t, func(c *session.Config) { c.SaveEveryRequest = true })
+func TestMiddlewareSaveEveryRequest(t *testing.T) { bothAdapters(t, testMiddlewareSaveEveryRequest) }
+
+func testMiddlewareSaveEveryRequest(t *testing.T, a adapter) {
+	v := newEnvFor(t, a, func(c *session.Config) { c.SaveEveryRequest = true })
 	key := v.newStored(map[string]any{"foo": "bar"})
 	before := mustLoad(t, v, key).Expires
 	v.handle("/none", func(c echo.Context, s *session.Session) error { return c.NoContent(http.StatusOK) })
@@ -241,9 +263,11 @@ func TestMiddlewareSaveEveryRequest(t *testing.T) {
 	}
 }
 
-func TestMiddlewareNoSaveOn5xx(t *testing.T) {
+func TestMiddlewareNoSaveOn5xx(t *testing.T) { bothAdapters(t, testMiddlewareNoSaveOn5xx) }
+
+func testMiddlewareNoSaveOn5xx(t *testing.T, a adapter) {
 	for _, code := range []int{500, 503} {
-		v := newEnv(t)
+		v := newEnvFor(t, a)
 		key := v.newStored(map[string]any{"foo": "bar"})
 		v.handle("/fail", func(c echo.Context, s *session.Session) error {
 			s.Set("foo", "changed")
@@ -269,8 +293,10 @@ func TestMiddlewareNoSaveOn5xx(t *testing.T) {
 	}
 }
 
-func TestMiddlewareSavesOn4xxError(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareSavesOn4xxError(t *testing.T) { bothAdapters(t, testMiddlewareSavesOn4xxError) }
+
+func testMiddlewareSavesOn4xxError(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	v.handle("/notfound", func(c echo.Context, s *session.Session) error {
 		s.Set("seen", true)
 		return echo.NewHTTPError(http.StatusNotFound)
@@ -282,8 +308,10 @@ func TestMiddlewareSavesOn4xxError(t *testing.T) {
 	}
 }
 
-func TestMiddlewareResponseStarts(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareResponseStarts(t *testing.T) { bothAdapters(t, testMiddlewareResponseStarts) }
+
+func testMiddlewareResponseStarts(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	v.handle("/nobody", func(c echo.Context, s *session.Session) error {
 		s.Set("how", "nobody")
 		return nil
@@ -317,8 +345,10 @@ func TestMiddlewareResponseStarts(t *testing.T) {
 	}
 }
 
-func TestMiddlewareStoreFailure(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareStoreFailure(t *testing.T) { bothAdapters(t, testMiddlewareStoreFailure) }
+
+func testMiddlewareStoreFailure(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	key := v.newStored(map[string]any{"foo": "bar"})
 	v.handle("/write", func(c echo.Context, s *session.Session) error {
 		s.Set("foo", "x")
@@ -366,8 +396,10 @@ func TestMiddlewareCustomErrorHandler(t *testing.T) {
 	}
 }
 
-func TestMiddlewareInterrupted(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareInterrupted(t *testing.T) { bothAdapters(t, testMiddlewareInterrupted) }
+
+func testMiddlewareInterrupted(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	key := v.newStored(map[string]any{"user": "ann"})
 	v.handle("/slow", func(c echo.Context, s *session.Session) error {
 		s.Set("cart", 1)
@@ -388,8 +420,10 @@ func TestMiddlewareInterrupted(t *testing.T) {
 	}
 }
 
-func TestMiddlewareClearKeepsCookie(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareClearKeepsCookie(t *testing.T) { bothAdapters(t, testMiddlewareClearKeepsCookie) }
+
+func testMiddlewareClearKeepsCookie(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	key := v.newStored(map[string]any{"foo": "bar"})
 	v.handle("/clear", func(c echo.Context, s *session.Session) error { s.Clear(); return c.NoContent(http.StatusOK) })
 	rec := v.do("/clear", "sessionid="+key)
@@ -401,8 +435,10 @@ func TestMiddlewareClearKeepsCookie(t *testing.T) {
 	}
 }
 
-func TestMiddlewareVaryAppends(t *testing.T) {
-	v := newEnv(t)
+func TestMiddlewareVaryAppends(t *testing.T) { bothAdapters(t, testMiddlewareVaryAppends) }
+
+func testMiddlewareVaryAppends(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	v.handle("/set", func(c echo.Context, s *session.Session) error {
 		c.Response().Header().Add("Vary", "Accept-Encoding")
 		return setFoo(c, s)
@@ -430,7 +466,11 @@ func TestMiddlewareSkipper(t *testing.T) {
 }
 
 func TestMiddlewareConcurrentRequests(t *testing.T) {
-	v := newEnv(t)
+	bothAdapters(t, testMiddlewareConcurrentRequests)
+}
+
+func testMiddlewareConcurrentRequests(t *testing.T, a adapter) {
+	v := newEnvFor(t, a)
 	key := v.newStored(map[string]any{"visits": 0})
 	v.handle("/visit", func(c echo.Context, s *session.Session) error {
 		s.Incr("visits", 1)
@@ -446,7 +486,7 @@ func TestMiddlewareConcurrentRequests(t *testing.T) {
 			req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/visit?k=k%d", i), nil)
 			req.Header.Set("Cookie", "sessionid="+key)
 			rec := httptest.NewRecorder()
-			v.e.ServeHTTP(rec, req)
+			v.h.ServeHTTP(rec, req)
 			if rec.Code != http.StatusOK {
 				t.Errorf("status %d", rec.Code)
 			}

@@ -93,6 +93,8 @@ type Session struct {
 	cycle     bool           // the record moves to key at save (cycle_key)
 	accessed  bool
 	modified  bool
+	spent     time.Duration // store time used, out of Config.StoreTimeout
+	opened    bool          // made by Manager.Open: each Save has a fresh budget
 }
 
 // load reads the session from the store on first use; the caller holds mu.
@@ -106,7 +108,11 @@ func (s *Session) load() {
 	if s.key == "" {
 		return
 	}
-	rec, err := s.m.fetch(s.ctx, s.key)
+	if s.m.cookies != nil {
+		s.loadCookie()
+		return
+	}
+	rec, err := s.fetch(s.key)
 	switch {
 	case err == nil:
 		s.rowKey, s.raw, s.data = rec.Key, rec.Data, s.m.decode(rec)
@@ -410,11 +416,19 @@ func (s *Session) Accessed() bool {
 // (Django's session.save()), and returns a store fault or ErrInterrupted.
 // Afterwards the session holds the data as stored, including changes that
 // concurrent requests saved first.
+//
+// Save works after the response was sent, too (a goroutine that kept the
+// session): its store calls carry the request's values but not its
+// cancellation. A session opened with Manager.Open gets a fresh store
+// budget (Config.StoreTimeout) at each Save.
 func (s *Session) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.load()
-	return s.persist(s.ctx, false)
+	if s.opened {
+		s.spent = 0
+	}
+	return s.persist(false)
 }
 
 // Django's test-cookie keys: set_test_cookie stores "worked" under

@@ -20,6 +20,10 @@ import (
 // ("django.contrib.sessions." + "SessionStore").
 const SessionSalt = "django.contrib.sessions.SessionStore"
 
+// CookieSalt is the salt of Django's signed_cookies engine, which signs
+// the cookie itself.
+const CookieSalt = "django.contrib.sessions.backends.signed_cookies"
+
 // ErrBadSignature is returned by [Signer.Unsign] when no key verifies the
 // signature (tampering, another SECRET_KEY, or garbage).
 var ErrBadSignature = errors.New("session: bad signature")
@@ -28,9 +32,14 @@ var ErrBadSignature = errors.New("session: bad signature")
 // cannot be decoded (bad base64, zlib or JSON).
 var ErrMalformed = errors.New("session: malformed signed value")
 
-// maxDecompressed bounds inflation of signed payloads: a session larger than
-// this is refused rather than allowed to exhaust memory.
-const maxDecompressed = 8 << 20
+// ErrExpired is returned by [Signer.LoadsMaxAge] for a value signed
+// longer ago than the maximum age.
+var ErrExpired = errors.New("session: signature expired")
+
+// defaultMaxPayload bounds the decoded payload of a Signer made by
+// NewSigner: a session larger than this is refused rather than allowed to
+// exhaust memory. A Manager sets its own bound from Config.MaxSize.
+const defaultMaxPayload = 8 << 20
 
 // Signer signs and verifies values in the format of Django's
 // django.core.signing.TimestampSigner with HMAC-SHA256, so that values it
@@ -43,13 +52,15 @@ const maxDecompressed = 8 << 20
 type Signer struct {
 	keys  [][]byte  // derived HMAC keys: the SECRET_KEY first, then fallbacks
 	zpool sync.Pool // *zlib.Writer: each one allocates hundreds of KiB
+	// maxPayload bounds a decoded payload, in bytes.
+	maxPayload int
 }
 
 // NewSigner returns a Signer for salt that signs with secret and also
 // accepts signatures made with any of fallbacks (Django's
 // SECRET_KEY_FALLBACKS, for key rotation).
 func NewSigner(secret string, fallbacks []string, salt string) *Signer {
-	s := &Signer{}
+	s := &Signer{maxPayload: defaultMaxPayload}
 	for _, k := range append([]string{secret}, fallbacks...) {
 		sum := sha256.Sum256([]byte(salt + "signer" + k))
 		s.keys = append(s.keys, sum[:])
@@ -88,14 +99,21 @@ func (s *Signer) Unsign(signed string) (string, error) {
 // saves more than one byte, and signs it with the timestamp now, exactly as
 // Django's signing.dumps(v, compress=True) does.
 func (s *Signer) Dumps(v any, now time.Time) (string, error) {
+	signed, _, err := s.dumps(v, now)
+	return signed, err
+}
+
+// dumps is Dumps that also returns the size of the JSON, before
+// compression.
+func (s *Signer) dumps(v any, now time.Time) (string, int, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // Python's json.dumps leaves <, > and & alone
 	if err := enc.Encode(v); err != nil {
-		return "", fmt.Errorf("session: encode json: %w", err)
+		return "", 0, fmt.Errorf("session: encode json: %w", err)
 	}
 	data := asciiJSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-	return s.sign(data, now), nil
+	return s.sign(data, now), len(data), nil
 }
 
 // asciiJSON escapes every byte of data outside printable ASCII (non-ASCII
@@ -155,15 +173,45 @@ func (s *Signer) sign(data []byte, now time.Time) string {
 // timestamp is not checked (sessions take their age from the store, as in
 // Django). Errors wrap ErrBadSignature or ErrMalformed.
 func (s *Signer) Loads(signed string) (map[string]any, error) {
+	data, _, err := s.loads(signed)
+	return data, err
+}
+
+// LoadsMaxAge is Loads for a value that must have been signed less than
+// maxAge before now, like Django's signing.loads(max_age=...): an older
+// one gives an error wrapping ErrExpired. It also returns when the value
+// was signed.
+func (s *Signer) LoadsMaxAge(signed string, maxAge time.Duration, now time.Time) (map[string]any, time.Time, error) {
+	data, ts, err := s.loads(signed)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if age := now.Sub(ts); age > maxAge {
+		return nil, ts, fmt.Errorf("%w: signed %v ago, over %v", ErrExpired, age.Round(time.Second), maxAge)
+	}
+	return data, ts, nil
+}
+
+// loads verifies and decodes signed, returning its timestamp too.
+func (s *Signer) loads(signed string) (map[string]any, time.Time, error) {
 	value, err := s.Unsign(signed)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	i := strings.LastIndexByte(value, ':')
 	if i < 0 {
-		return nil, fmt.Errorf("%w: no timestamp", ErrMalformed)
+		return nil, time.Time{}, fmt.Errorf("%w: no timestamp", ErrMalformed)
 	}
-	payload := value[:i]
+	ts, ok := unbase62(value[i+1:])
+	if !ok {
+		return nil, time.Time{}, fmt.Errorf("%w: bad timestamp", ErrMalformed)
+	}
+	m, err := s.decodePayload(value[:i])
+	return m, time.Unix(ts, 0), err
+}
+
+// decodePayload decodes the [.]base64 part of a signed value.
+func (s *Signer) decodePayload(payload string) (map[string]any, error) {
 	compressed := strings.HasPrefix(payload, ".")
 	if compressed {
 		payload = payload[1:]
@@ -179,13 +227,13 @@ func (s *Signer) Loads(signed string) (map[string]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: zlib: %v", ErrMalformed, err)
 		}
-		data, err = io.ReadAll(io.LimitReader(zr, maxDecompressed+1))
+		data, err = io.ReadAll(io.LimitReader(zr, int64(s.maxPayload)+1))
 		if err != nil {
 			return nil, fmt.Errorf("%w: zlib: %v", ErrMalformed, err)
 		}
-		if len(data) > maxDecompressed {
-			return nil, fmt.Errorf("%w: payload over %d bytes", ErrMalformed, maxDecompressed)
-		}
+	}
+	if len(data) > s.maxPayload {
+		return nil, fmt.Errorf("%w: payload over %d bytes", ErrMalformed, s.maxPayload)
 	}
 	m, err := decodeJSONObject(data)
 	if err != nil {
@@ -214,6 +262,50 @@ func decodeJSONObject(data []byte) (map[string]any, error) {
 }
 
 const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// unbase62 decodes Django's signing.b62_decode, refusing what would
+// overflow.
+func unbase62(s string) (int64, bool) {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	if s == "" || len(s) > 10 { // 62^10 > 2^59: enough for any date
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		d := strings.IndexByte(base62Alphabet, s[i])
+		if d < 0 {
+			return 0, false
+		}
+		n = n*62 + int64(d)
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// validSignedValue reports whether v has the shape of a signed value in a
+// cookie ([.]base64:base62:base64, cookie-safe characters only), so that
+// nothing else reaches the signature check or a log line.
+func validSignedValue(v string) bool {
+	if len(v) < 3 || len(v) > maxCookieSize {
+		return false
+	}
+	colons := 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == ':':
+			colons++
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return colons >= 2
+}
 
 // base62 encodes n as Django's signing.b62_encode does.
 func base62(n int64) string {

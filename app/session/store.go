@@ -37,6 +37,12 @@ var (
 // safe for concurrent use by many goroutines and by several processes
 // sharing the same storage.
 //
+// Every method honours its context: it fails, with the context's error
+// wrapped, when the context is already done, and gives up any wait (a
+// lock, a queue, a connection) when the context ends. The manager bounds
+// each request's store calls by a deadline (Config.StoreTimeout), so a
+// store that ignored it would turn an outage into a queue.
+//
 // Not-found, key-taken and changed-meanwhile are results, reported with
 // [ErrNotFound], [ErrExists] and [ErrConflict]. Any other error is a system
 // fault (database down, disk full, context cancelled); the middleware then

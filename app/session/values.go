@@ -19,17 +19,54 @@ import (
 // Python reads them back as floats; that holds inside maps, slices and
 // arrays too, but not inside structs or values with their own MarshalJSON,
 // which go through encoding/json as they are.
+//
+// It refuses what JSON would silently lose: a struct with unexported
+// fields (encoding/json skips them, so a struct of only unexported fields
+// would be stored as {}), and values nested deeper than MaxDepth.
 func normalize(v any) (any, error) {
-	return normalizeAt(v, 0)
+	out, err := normalizeAt(v, 0)
+	if err != nil {
+		return nil, err
+	}
+	if deeper(out, MaxDepth) {
+		return nil, fmt.Errorf("value nested deeper than %d levels", MaxDepth)
+	}
+	return out, nil
 }
 
-// maxNesting bounds the depth normalize walks, so a cyclic value is an
-// error rather than a stack overflow (encoding/json has the same guard).
-const maxNesting = 1000
+// MaxDepth is how deeply a stored value may nest lists and objects. It is
+// far below what Django's JSON decoder reads back (about 1000, Python's
+// recursion limit), and a session never needs more.
+const MaxDepth = 100
+
+// deeper reports whether v nests lists and objects more than max deep.
+func deeper(v any, max int) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		if max == 0 {
+			return true
+		}
+		for _, e := range x {
+			if deeper(e, max-1) {
+				return true
+			}
+		}
+	case []any:
+		if max == 0 {
+			return true
+		}
+		for _, e := range x {
+			if deeper(e, max-1) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func normalizeAt(v any, depth int) (any, error) {
-	if depth > maxNesting {
-		return nil, fmt.Errorf("value nested deeper than %d levels (cyclic?)", maxNesting)
+	if depth > MaxDepth {
+		return nil, fmt.Errorf("value nested deeper than %d levels (cyclic?)", MaxDepth)
 	}
 	switch x := v.(type) {
 	case nil, string, bool:
@@ -70,6 +107,9 @@ func normalizeAt(v any, depth int) (any, error) {
 	default:
 		if out, ok, err := normalizeContainer(reflect.ValueOf(v), depth); ok {
 			return out, err
+		}
+		if err := lossless(reflect.TypeOf(v), map[reflect.Type]bool{}); err != nil {
+			return nil, err
 		}
 	}
 	data, err := json.Marshal(v)
@@ -189,4 +229,51 @@ func parseISO(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+var (
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// lossless returns an error when encoding/json would silently drop part
+// of a value of type t: an unexported struct field (or an embedded one of
+// a type that is not a struct), anywhere in the type. Types with their own
+// MarshalJSON or MarshalText choose their JSON form and pass. seen guards
+// against recursive types.
+func lossless(t reflect.Type, seen map[reflect.Type]bool) error {
+	if t == nil || seen[t] {
+		return nil
+	}
+	seen[t] = true
+	// Only a method of the type itself: encoding/json calls one declared
+	// on the pointer only for addressable values, which a stored value is
+	// not.
+	if t.Implements(jsonMarshaler) || t.Implements(textMarshaler) {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return lossless(t.Elem(), seen)
+	case reflect.Map:
+		return lossless(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Name == "_" || f.Tag.Get("json") == "-" {
+				continue
+			}
+			ft := f.Type
+			if f.Anonymous && ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if !f.IsExported() && !(f.Anonymous && ft.Kind() == reflect.Struct) {
+				return fmt.Errorf("%s has the unexported field %s, which JSON would drop: export it (with a json tag), or give %s a MarshalJSON method (with a value receiver)", t, f.Name, t)
+			}
+			if err := lossless(f.Type, seen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
