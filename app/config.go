@@ -43,8 +43,8 @@ type Config struct {
 	// SessionEngine names the session backend (SESSION_ENGINE), as Django's
 	// last dotted component: "db" and "cached_db" (both the database, with
 	// the in-process cache of SessionCacheSize sessions, which is never
-	// stale) or "cache" (process memory only, lost on restart). Default
-	// "db".
+	// stale), "cache" (process memory only, lost on restart) or
+	// "signed_cookies" (the data in the cookie). Default "db".
 	SessionEngine string
 	// SessionCacheSize bounds how many sessions the database engines keep
 	// in memory (SESSION_CACHE_SIZE); 0 turns the cache off. Default 10000.
@@ -61,10 +61,10 @@ type Config struct {
 }
 
 // supportedEngines lists the values of SESSION_ENGINE this build supports.
-const supportedEngines = "db cached_db cache"
+const supportedEngines = "db cached_db cache signed_cookies"
 
 // djangoEngines are the SESSION_ENGINE values Django knows; they are
-// recognised, so that the error can say "not supported yet" rather than
+// recognised, so that the error can say "not supported" rather than
 // "unknown".
 const djangoEngines = "db cached_db cache signed_cookies file"
 
@@ -118,10 +118,22 @@ func settings() []setting {
 			case name != "" && slices.Contains(strings.Fields(supportedEngines), name):
 				cfg.SessionEngine = name
 				return nil
+			case name == "file":
+				// One file per session, no locking (Django's ticket #8616):
+				// db on SQLite is a file too, with transactions.
+				return fmt.Errorf("the file engine is not offered: db keeps sessions in one SQLite file, with transactions and no lost updates (supported: %s)", supportedEngines)
 			case name != "" && slices.Contains(strings.Fields(djangoEngines), name):
-				return fmt.Errorf("engine not supported yet (supported: %s)", supportedEngines)
+				return fmt.Errorf("engine not supported (supported: %s)", supportedEngines)
 			}
 			return fmt.Errorf("unknown engine (supported: %s)", supportedEngines)
+		}},
+		{env: "SESSION_MAX_SIZE", flag: "session-max-size", usage: "largest session stored, in `bytes` of JSON; a bigger one is refused (500) and the stored session kept", set: func(cfg *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 1 {
+				return errors.New("want a whole number of bytes, 1 or more")
+			}
+			cfg.Session.MaxSize = n
+			return nil
 		}},
 		{env: "SESSION_CACHE_SIZE", flag: "session-cache-size", usage: "`sessions` kept in memory by the db engines (0: no cache)", set: func(cfg *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -248,6 +260,7 @@ func PrintUsage(w io.Writer) {
 		"DATABASE_URL":                    def.Database.String(),
 		"SESSION_ENGINE":                  def.SessionEngine,
 		"SESSION_CACHE_SIZE":              strconv.Itoa(def.SessionCacheSize),
+		"SESSION_MAX_SIZE":                strconv.Itoa(def.Session.MaxSize),
 		"DEBUG":                           "False",
 		"SESSION_COOKIE_NAME":             def.Session.CookieName,
 		"SESSION_COOKIE_AGE":              strconv.Itoa(int(def.Session.CookieAge / time.Second)),

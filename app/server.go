@@ -38,9 +38,13 @@ func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite
 	if err != nil {
 		return nil, nil, err
 	}
-	if cfg.SessionEngine != "cache" {
+	if cfg.SessionEngine == "db" || cfg.SessionEngine == "cached_db" {
 		sc.DecodedCacheSize = cfg.SessionCacheSize
 	}
+	// Each request waits for the database at most its lock timeout, plus
+	// a second to answer.
+	sc.StoreTimeout = db.Timeout + time.Second
+	sc.SignedCookies = cfg.SessionEngine == "signed_cookies"
 	sc.SecretKey = cfg.SecretKey
 	sc.SecretKeyFallbacks = cfg.SecretKeyFallbacks
 	if sc.Logger == nil {
@@ -101,6 +105,9 @@ func newStore(cfg Config, db *database.DB, log *slog.Logger) (session.Store, fun
 	case "cache":
 		log.Warn("SESSION_ENGINE=cache keeps sessions in this process's memory: they are lost at restart and not shared with other processes")
 		return memstore.New(nil), func() error { return nil }, nil
+	case "signed_cookies":
+		// The cookie is the store (session.Config.SignedCookies).
+		return nil, func() error { return nil }, nil
 	}
 	return nil, nil, fmt.Errorf("app: session engine %q is not supported (supported: %s)", cfg.SessionEngine, supportedEngines)
 }

@@ -120,7 +120,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		want   string
 	}{
 		{"no secret key", func(c *Config) { c.SecretKey = "" }, "SECRET_KEY"},
-		{"unsupported engine", func(c *Config) { c.SessionEngine = "signed_cookies" }, `"signed_cookies"`},
+		{"unsupported engine", func(c *Config) { c.SessionEngine = "file" }, `"file"`},
 		{"bad session setting", func(c *Config) { c.Session.CookieName = "a;b" }, "cookie name"},
 	}
 	for _, tt := range tests {
