@@ -92,9 +92,10 @@ func newStore(cfg Config, db *database.DB, log *slog.Logger) (session.Store, fun
 	switch cfg.SessionEngine {
 	case "", "db", "cached_db":
 		var opts []dbstore.Option
-		// The never-stale cache watches SQLite's WAL index; an in-memory
-		// database and PostgreSQL go without it.
-		if cfg.SessionCacheSize > 0 && db.WAL() {
+		// The session cache learns other processes' writes from SQLite's
+		// WAL index, or from PostgreSQL's notifications; a private
+		// in-memory database has no other process and needs none.
+		if cfg.SessionCacheSize > 0 && (db.WAL() || db.Engine == database.PostgreSQL) {
 			opts = append(opts, dbstore.WithCache(cfg.SessionCacheSize))
 		}
 		st, err := dbstore.New(db, opts...)

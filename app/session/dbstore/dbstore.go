@@ -87,7 +87,7 @@ type Store struct {
 	sql queries // in the database's dialect
 
 	commit committer
-	cache  *cache
+	cache  recordCache
 
 	prepMu   sync.Mutex
 	prepared bool
@@ -155,6 +155,21 @@ func New(db *database.DB, opts ...Option) (*Store, error) {
 		s.commit.busyTimeout = db.Timeout
 	}
 	if s.cacheSize > 0 {
+		c, err := s.newCache(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.cache, s.commit.cache = c, c
+	}
+	return s, nil
+}
+
+// newCache returns the cache of the store's engine: it must learn every
+// change another process makes.
+func (s *Store) newCache(ctx context.Context) (recordCache, error) {
+	db := s.db
+	switch db.Engine {
+	case database.SQLite:
 		if !db.WAL() {
 			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (database.Open opens one so); %s is not", db.URL())
 		}
@@ -162,10 +177,11 @@ func New(db *database.DB, opts ...Option) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dbstore: WithCache: watch the WAL index of %s: %w", db.Path(), err)
 		}
-		s.cache = newCache(s.cacheSize, w)
-		s.commit.cache = s.cache
+		return newWALCache(s.cacheSize, w), nil
+	case database.PostgreSQL:
+		return newNotifyCache(ctx, s.cacheSize, db)
 	}
-	return s, nil
+	return nil, fmt.Errorf("dbstore: WithCache: no cache for engine %v", db.Engine)
 }
 
 // checkTable fails with ErrNotMigrated when django_session is missing.
@@ -212,6 +228,7 @@ type Stats struct {
 	CacheHits   int64 // loads answered from memory
 	CacheMisses int64 // loads that queried the database (with a cache)
 	CacheLen    int   // sessions in the cache now
+	CacheOn     bool  // the cache is serving (on PostgreSQL: its listener is connected)
 }
 
 // Stats returns the store's counters. Writes/Commits is the average group
@@ -219,7 +236,7 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	st := Stats{Commits: s.commit.commits.Load(), Writes: s.commit.writes.Load(), Rollbacks: s.commit.rollbacks.Load()}
 	if s.cache != nil {
-		st.CacheHits, st.CacheMisses, st.CacheLen = s.cache.hits.Load(), s.cache.misses.Load(), s.cache.size()
+		st.CacheHits, st.CacheMisses, st.CacheLen, st.CacheOn = s.cache.stats()
 	}
 	return st
 }
@@ -234,7 +251,7 @@ func (s *Store) Close() error {
 		s.prepared = false
 	}
 	if s.cache != nil {
-		return s.cache.watch.close()
+		return s.cache.close()
 	}
 	return nil
 }
@@ -312,13 +329,13 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 		return session.Record{}, fmt.Errorf("dbstore: load session %s: %w", session.KeyHash(key), err)
 	}
 	now := s.now()
-	var v walVersion
+	var token cacheToken
 	if s.cache != nil {
-		rec, ver, ok := s.cache.get(key, now)
+		rec, t, ok := s.cache.get(key, now)
 		if ok {
 			return rec, nil
 		}
-		v = ver
+		token = t
 	}
 	var (
 		data    string
@@ -333,7 +350,7 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	}
 	rec := session.Record{Key: key, Data: data, Expires: expires.Time}
 	if s.cache != nil {
-		s.cache.fill(rec, v)
+		s.cache.fill(rec, token)
 	}
 	return rec, nil
 }
