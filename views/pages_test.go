@@ -319,3 +319,20 @@ func TestErrorHandler(t *testing.T) {
 		t.Errorf("502: %d\n%s", rec.Code, rec.Body.String())
 	}
 }
+
+// TestFavicon: /favicon.ico, which browsers fetch on their own, answers
+// with the site's icon, and no warning reaches the log.
+func TestFavicon(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/favicon.ico")
+	wantStatus(t, r, http.StatusOK)
+	if got := r.Header.Get("Content-Type"); got != "image/svg+xml" {
+		t.Errorf("Content-Type %q", got)
+	}
+	if !strings.HasPrefix(r.body, "<svg") {
+		t.Errorf("body %.40q", r.body)
+	}
+	if logs := s.logs.String(); strings.Contains(logs, "level=WARN") || strings.Contains(logs, "level=ERROR") {
+		t.Errorf("log:\n%s", logs)
+	}
+}
