@@ -320,6 +320,39 @@ func TestErrorHandler(t *testing.T) {
 	}
 }
 
+// TestLoginRotatesCSRFToken: POST /login sends a new csrftoken cookie, as
+// Django's login() does with rotate_token(); the token from before login
+// is refused afterwards and the pages carry the new one. A refused login
+// rotates nothing.
+func TestLoginRotatesCSRFToken(t *testing.T) {
+	s := newSite(t)
+	before := s.csrfToken()
+	r := s.post("/login", url.Values{"username": {"ada"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	c := r.setCookie("csrftoken")
+	if c == nil || c.Value == "" || c.Value == before {
+		t.Fatalf("login sent csrftoken %v; want a new token (old %q)", c, before)
+	}
+	if c.MaxAge != 31449600 || !c.HttpOnly || c.Path != "/" || c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("rotated cookie %+v: want the CSRF cookie's attributes", c)
+	}
+	home := s.get("/")
+	if tok, _ := home.doc.Find(`input[name="csrfmiddlewaretoken"]`).First().Attr("value"); tok != c.Value {
+		t.Errorf("the page after login carries token %q, want the rotated %q", tok, c.Value)
+	}
+	wantStatus(t, s.postRaw("/set", url.Values{"csrfmiddlewaretoken": {before}}), http.StatusForbidden)
+	wantStatus(t, s.postRaw("/set", url.Values{"csrfmiddlewaretoken": {c.Value}}), http.StatusOK)
+
+	r = s.postRaw("/login", url.Values{"csrfmiddlewaretoken": {c.Value}, "username": {""}})
+	wantStatus(t, r, http.StatusBadRequest)
+	if got := r.setCookie("csrftoken"); got != nil {
+		t.Errorf("a refused login rotated the token: %v", got)
+	}
+	if tok, _ := r.doc.Find(`form[action="/login"] input[name="csrfmiddlewaretoken"]`).Attr("value"); tok != c.Value {
+		t.Errorf("the refused login's form carries %q, want %q", tok, c.Value)
+	}
+}
+
 // TestFavicon: /favicon.ico, which browsers fetch on their own, answers
 // with the site's icon, and no warning reaches the log.
 func TestFavicon(t *testing.T) {

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -96,8 +97,10 @@ def login_view(request):
     if not username or len(username) > MAX_USERNAME_LENGTH:
         error = "Enter a username of at most 150 characters."
         return render(request, "login.html", {"error": error}, status=400)
+    # As django.contrib.auth.login() does:
     request.session.cycle_key()  # session fixation: the old key dies here
     request.session["username"] = username
+    rotate_token(request)  # a new CSRF token too
     return see_other("/")
 
 
