@@ -66,8 +66,11 @@ func TestInspector(t *testing.T) {
 	if r.text("inspector-empty") == "" || r.text("inspector-key") != "none stored" {
 		t.Errorf("fresh inspector: key %q, empty %q", r.text("inspector-key"), r.text("inspector-empty"))
 	}
-	if got := r.text("inspector-expiry-age"); got != "1209600 s" {
+	if got := r.text("inspector-expiry-age"); got != "14 days (1209600 s)" {
 		t.Errorf("default expiry age %q", got)
+	}
+	if got := r.text("inspector-cookie-age"); got != "14 days (1209600 s)" {
+		t.Errorf("cookie age %q", got)
 	}
 	wantStatus(t, s.get("/set?expiry=300"), http.StatusOK)
 	wantStatus(t, s.post("/session", url.Values{"key": {"list"}, "value": {`[1,true,null]`}}), http.StatusSeeOther)
@@ -79,8 +82,11 @@ func TestInspector(t *testing.T) {
 	if strings.Contains(r.body, key) {
 		t.Error("the page shows the whole session key")
 	}
-	if got := r.text("inspector-expiry-age"); got != "300 s" {
+	if got := r.text("inspector-expiry-age"); got != "5 minutes (300 s)" {
 		t.Errorf("expiry age %q", got)
+	}
+	if got := r.text("inspector-cookie-age"); got != "14 days (1209600 s)" {
+		t.Errorf("cookie age %q: get_session_cookie_age() is the setting, not the session's expiry", got)
 	}
 	if got, want := r.text("inspector-expiry-date"), s.clock.Now().Add(300*time.Second).Format("2006-01-02 15:04:05 UTC"); got != want {
 		t.Errorf("expiry date %q, want %q", got, want)
@@ -141,7 +147,7 @@ func TestLessons(t *testing.T) {
 	s := newSite(t)
 	wantStatus(t, s.get("/set"), http.StatusOK)
 	for _, tc := range []struct{ path, goFunc, pyFunc, goLine string }{
-		{"/", "home", "home", "return render(c, http.StatusOK, templates.Home("},
+		{"/", "home", "home", "for _, k := range s.Keys() {"},
 		{"/set", "set", "set_session", `s.Incr("login_count", 1)`},
 		{"/get", "get", "get_session", `s.Get("username", "Guest")`},
 		{"/delete", "delete", "delete_session", `session.From(c).Delete("username")`},
@@ -149,9 +155,9 @@ func TestLessons(t *testing.T) {
 		{"/clear", "clear", "clear_session", `session.From(c).Clear()`},
 		{"/flush", "flush", "flush_session", `session.From(c).Flush()`},
 		{"/visits", "visits", "visits", `s.Save()`},
-		{"/login", "login", "login_view", `s.CycleKey()`},
+		{"/login", "login", "login_view", "func (h *Handlers) rotateCSRF(c echo.Context) {"},
 		{"/logout", "logout", "logout_view", `session.From(c).Flush()`},
-		{"/session", "editorSave", "session_editor", `s.Set(form.Key, value)`},
+		{"/session", "editorSave", "session_editor", `s.SetExpiryAt(e.at)`},
 		{"/learn", "apiSession", "api_session", `h.Sessions.Open(c.Request().Context(), key)`},
 	} {
 		r := s.get(tc.path)
@@ -317,6 +323,25 @@ func TestErrorHandler(t *testing.T) {
 	h.ErrorHandler(echo.NewHTTPError(http.StatusBadGateway, "upstream said: secret").SetInternal(errors.New("dial tcp secret")), e.NewContext(req, rec))
 	if rec.Code != http.StatusBadGateway || strings.Contains(rec.Body.String(), "secret") {
 		t.Errorf("502: %d\n%s", rec.Code, rec.Body.String())
+	}
+}
+
+// TestSetExplainsTheGreeting: /set greets harun_dev in the header, and
+// says that this is the template reading the session, not a login.
+func TestSetExplainsTheGreeting(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/set")
+	if got := r.text("welcome"); got != "Welcome harun_dev" {
+		t.Errorf("header %q", got)
+	}
+	about := r.text("about")
+	for _, want := range []string{"{{ request.session.username }}", "not a login"} {
+		if !strings.Contains(about, want) {
+			t.Errorf("/set does not say %q: %q", want, about)
+		}
+	}
+	if strings.Contains(s.get("/").doc.Find(`[data-testid="lesson-go"]`).Text(), "templates.Link{") {
+		t.Error("the home page's Go panel shows link building instead of its session reads")
 	}
 }
 

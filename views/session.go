@@ -91,7 +91,7 @@ func (h *Handlers) result(c echo.Context, message string) error {
 	}
 	r := templates.Result{Message: message, About: d.result, Expiry: d.expiry, Lesson: h.lessons[path]}
 	if d.form {
-		r.Action = d.path
+		r.Action, r.ActionLabel = d.path, d.button
 	}
 	return render(c, http.StatusOK, templates.ResultPage(h.page(c, d.title), r))
 }

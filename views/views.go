@@ -38,12 +38,14 @@ type demo struct {
 	path    string
 	methods []string
 	title   string
-	about   string // one line on the home page
-	result  string // what the view did, shown on its page
-	goFunc  string // the handler whose source the page shows
-	pyFunc  string // the Django view it mirrors
-	form    bool   // the page offers a POST button that repeats the demo
-	expiry  bool   // that form has an expiry field
+	about   string   // one line on the home page
+	result  string   // what the view did, shown on its page
+	goFunc  string   // the handler whose source the page shows
+	helpers []string // the helpers it calls the session in, shown after it
+	pyFunc  string   // the Django view it mirrors
+	form    bool     // the page offers a POST button that repeats the demo
+	button  string   // that button's text, when not "Do it again (POST)"
+	expiry  bool     // that form has an expiry field
 }
 
 // demos lists the pages that teach a session operation, in the order the
@@ -54,7 +56,7 @@ func demos() []demo {
 	return []demo{
 		{path: "/set", methods: getAndPost, title: "Set session data", pyFunc: "set_session", goFunc: "set", form: true, expiry: true,
 			about:  "Store username, role and a login counter; ?expiry=N sets the expiry.",
-			result: "The view stored username, role and login_count (the counter incremented with Incr, so concurrent requests never lose a count). With ?expiry=N it also called SetExpiry(N); 0 means the cookie ends when the browser closes."},
+			result: "The view stored username, role and login_count (the counter incremented with Incr, so concurrent requests never lose a count). With ?expiry=N it also called SetExpiry(N); 0 means the cookie ends when the browser closes. The header now says Welcome harun_dev because the layout reads the session's username, as the Django template does with {{ request.session.username }}: reading the session is not a login (no key cycled, no CSRF token rotated; /login does that)."},
 		{path: "/get", methods: getOnly, title: "Read session data", pyFunc: "get_session", goFunc: "get",
 			about:  "Read the values back, with defaults when they are missing.",
 			result: "The view read three keys with Get(key, default), like Django's request.session.get(key, default). Reading does not modify the session, so nothing is written."},

@@ -25,7 +25,8 @@ def see_other(to):
 
 @require_GET
 def home(request):
-    # The template reads request.session: its keys, values and expiry.
+    # The template reads request.session: the header's
+    # {{ request.session.username }}, its keys, values and expiry.
     return render(request, "home.html")
 
 
