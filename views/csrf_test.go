@@ -21,6 +21,7 @@ var stateChanging = []struct {
 	{"/flush", url.Values{}},
 	{"/login", url.Values{"username": {"mallory"}}},
 	{"/logout", url.Values{}},
+	{"/testcookie", url.Values{}},
 	{"/session", url.Values{"key": {"evil"}, "value": {"1"}}},
 }
 

@@ -114,7 +114,7 @@ func TestInspector(t *testing.T) {
 		}
 	}
 	// Every page has the inspector and the navigation.
-	for _, p := range []string{"/", "/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/login", "/logout", "/session", "/learn", "/missing"} {
+	for _, p := range []string{"/", "/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/testcookie", "/login", "/logout", "/session", "/learn", "/missing"} {
 		r := s.get(p)
 		if r.doc.Find(`[data-testid="inspector"]`).Length() != 1 {
 			t.Errorf("%s: no inspector", p)
@@ -131,7 +131,7 @@ func TestHomeLinksEveryDemo(t *testing.T) {
 		href, _ := a.Attr("href")
 		links[href] = true
 	})
-	for _, p := range []string{"/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/login", "/logout", "/session", "/api/session", "/learn"} {
+	for _, p := range []string{"/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/testcookie", "/login", "/logout", "/session", "/api/session", "/learn"} {
 		if !links[p] {
 			t.Errorf("home has no link to %s", p)
 		}
@@ -155,6 +155,7 @@ func TestLessons(t *testing.T) {
 		{"/clear", "clear", "clear_session", `session.From(c).Clear()`},
 		{"/flush", "flush", "flush_session", `session.From(c).Flush()`},
 		{"/visits", "visits", "visits", `s.Save()`},
+		{"/testcookie", "testCookie", "test_cookie", `s.TestCookieWorked()`},
 		{"/login", "login", "login_view", "func (h *Handlers) rotateCSRF(c echo.Context) {"},
 		{"/logout", "logout", "logout_view", `session.From(c).Flush()`},
 		{"/session", "editorSave", "session_editor", `s.SetExpiryAt(e.at)`},
@@ -375,6 +376,47 @@ func TestLoginRotatesCSRFToken(t *testing.T) {
 	}
 	if tok, _ := r.doc.Find(`form[action="/login"] input[name="csrfmiddlewaretoken"]`).Attr("value"); tok != c.Value {
 		t.Errorf("the refused login's form carries %q, want %q", tok, c.Value)
+	}
+}
+
+// TestTestCookie: GET /testcookie sets Django's test cookie in the
+// session; the POST finds it (and deletes it) when the browser sent the
+// session cookie back, and asks for cookies when it did not.
+func TestTestCookie(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/testcookie")
+	wantStatus(t, r, http.StatusOK)
+	if got := r.message(); got != "Test cookie set." {
+		t.Errorf("GET message %q", got)
+	}
+	if r.setCookie("sessionid") == nil {
+		t.Fatal("setting the test cookie sent no session cookie")
+	}
+	if data, _, _ := s.apiSession(); data["testcookie"] != "worked" {
+		t.Errorf("session after GET: %v, want Django's testcookie=worked", data)
+	}
+	r = s.post("/testcookie", nil)
+	wantStatus(t, r, http.StatusOK)
+	if got := r.message(); got != "Cookies work: the test cookie came back." {
+		t.Errorf("POST message %q", got)
+	}
+	if data, _, _ := s.apiSession(); len(data) != 0 {
+		t.Errorf("session after the check: %v, want the test cookie deleted", data)
+	}
+	if v, _ := r.doc.Find(`[data-testid="action-submit"]`).Html(); strings.TrimSpace(v) != "Check the test cookie (POST)" {
+		t.Errorf("button %q", v)
+	}
+
+	// A browser that keeps the CSRF cookie but never got the session's.
+	s.client = newClient(t)
+	token := s.csrfToken() // GET /login: a CSRF cookie, no session
+	if s.cookie("sessionid") != "" {
+		t.Fatal("GET /login created a session")
+	}
+	r = s.postRaw("/testcookie", url.Values{"csrfmiddlewaretoken": {token}})
+	wantStatus(t, r, http.StatusOK)
+	if got := r.message(); got != "Please enable cookies: the test cookie did not come back." {
+		t.Errorf("POST without the test cookie: %q", got)
 	}
 }
 

@@ -75,6 +75,9 @@ func demos() []demo {
 		{path: "/visits", methods: getOnly, title: "Count visits", pyFunc: "visits", goFunc: "visits",
 			about:  "Count your visits with Incr and an explicit Save.",
 			result: "The view incremented visits and saved at once, then showed the stored count. Open this page in several tabs at once: no visit is lost."},
+		{path: "/testcookie", methods: getAndPost, title: "Test cookie", pyFunc: "test_cookie", goFunc: "testCookie", form: true, button: "Check the test cookie (POST)",
+			about:  "Check that your browser sends cookies back, with Django's test-cookie API.",
+			result: "A GET sets the test cookie with SetTestCookie() (Django's set_test_cookie(): a marker in the session, so the session cookie goes to your browser). The button's POST asks TestCookieWorked() whether the marker came back, then removes it with DeleteTestCookie(); when it did not come back the page asks you to enable cookies, as Django's old login view did, instead of failing silently."},
 	}
 }
 
@@ -97,7 +100,7 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	e.GET("/", h.home, page...)
 	handlers := map[string]echo.HandlerFunc{
 		"/set": h.set, "/get": h.get, "/delete": h.delete, "/pop": h.pop,
-		"/clear": h.clear, "/flush": h.flush, "/visits": h.visits,
+		"/clear": h.clear, "/flush": h.flush, "/visits": h.visits, "/testcookie": h.testCookie,
 	}
 	for _, d := range demos() {
 		hf, ok := handlers[d.path]

@@ -91,6 +91,19 @@ def visits(request):
 
 
 @require_http_methods(["GET", "POST"])
+def test_cookie(request):
+    # The check of Django's old login view, on a page of its own.
+    if request.method == "GET":
+        request.session.set_test_cookie()
+        return render(request, "result.html", {"message": "Test cookie set."})
+    if not request.session.test_cookie_worked():
+        message = "Please enable cookies: the test cookie did not come back."
+        return render(request, "result.html", {"message": message})
+    request.session.delete_test_cookie()
+    return render(request, "result.html", {"message": "Cookies work: the test cookie came back."})
+
+
+@require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.method == "GET":
         return render(request, "login.html")
