@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
 )
@@ -180,7 +181,7 @@ func TestLessons(t *testing.T) {
 }
 
 // TestLearn: the table names every Django session API and setting, and
-// each row links to a page that answers.
+// each row links to a page that answers, or says it is not offered.
 func TestLearn(t *testing.T) {
 	s := newSite(t)
 	r := s.get("/learn")
@@ -192,28 +193,69 @@ func TestLearn(t *testing.T) {
 		".cycle_key()", ".set_expiry(300)", ".set_expiry(0)", ".set_expiry(datetime)", ".set_expiry(None)",
 		".get_expiry_age()", ".get_expiry_date()", ".get_expire_at_browser_close()", ".session_key", ".is_empty()",
 		".modified", ".accessed", ".save()", "SessionStore(session_key=key)", "SessionInterrupted",
+		".set_test_cookie()", ".test_cookie_worked()", ".delete_test_cookie()", ".clear_expired()", ".get_session_cookie_age()",
+		"rotate_token(request)", "s.CycleKey(); s.Set(\"username\", name); h.rotateCSRF(c)",
 		"SESSION_ENGINE", "SESSION_COOKIE_NAME", "SESSION_COOKIE_AGE", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH",
 		"SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "SESSION_EXPIRE_AT_BROWSER_CLOSE",
 		"SESSION_SAVE_EVERY_REQUEST", "SESSION_SERIALIZER", "SESSION_FILE_PATH", "SESSION_CACHE_ALIAS", "clearsessions",
+		"dbstore.(*Store).DeleteExpired", "s.CookieAge()", "s.SetTestCookie()", "s.TestCookieWorked()", "s.DeleteTestCookie()",
+		`backends.db"`, `backends.cached_db"`, `backends.cache"`, `backends.signed_cookies"`, `backends.file"`,
+		"dbstore.New(db, dbstore.WithCache(cfg.SessionCacheSize))",
 	} {
 		if !strings.Contains(table, name) {
 			t.Errorf("/learn does not map %s", name)
 		}
 	}
 	rows := r.doc.Find(`[data-testid="learn-row"]`)
-	if rows.Length() < 40 {
+	if rows.Length() < 50 {
 		t.Errorf("%d rows", rows.Length())
 	}
 	rows.Each(func(i int, row *goquery.Selection) {
 		href, ok := row.Find(`a[data-testid="learn-demo"]`).Attr("href")
 		if !ok {
-			t.Errorf("row %d has no demo link", i)
+			if note := row.Find(`[data-testid="learn-note"]`).Text(); !strings.HasPrefix(note, "Not offered") {
+				t.Errorf("row %d (%s) has no demo link and does not say it is not offered: %q", i, row.Find("td").First().Text(), note)
+			}
 			return
 		}
 		if got := s.get(href).StatusCode; got != http.StatusOK {
 			t.Errorf("row %d: %s answers %d", i, href, got)
 		}
 	})
+}
+
+// TestLearnEngines: each engine row of /learn tells the truth about the
+// running site: an engine the row calls not offered is refused by app.New,
+// and any other starts a site.
+func TestLearnEngines(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/learn")
+	re := regexp.MustCompile(`^SESSION_ENGINE = "django\.contrib\.sessions\.backends\.([a-z_]+)"$`)
+	seen := map[string]bool{}
+	r.doc.Find(`[data-testid="learn-row"]`).Each(func(_ int, row *goquery.Selection) {
+		m := re.FindStringSubmatch(row.Find("td").First().Text())
+		if m == nil {
+			return
+		}
+		engine := m[1]
+		seen[engine] = true
+		notOffered := strings.HasPrefix(row.Find(`[data-testid="learn-note"]`).Text(), "Not offered")
+		cfg := app.DefaultConfig()
+		cfg.SecretKey = "test-secret-key-for-the-views-tests"
+		cfg.SessionEngine = engine
+		_, err := app.New(cfg, migratedDB(t), s.logger())
+		switch {
+		case notOffered && err == nil:
+			t.Errorf("/learn says %s is not offered, but the site starts with it", engine)
+		case !notOffered && err != nil:
+			t.Errorf("/learn offers %s, but the site refuses it: %v", engine, err)
+		}
+	})
+	for _, e := range []string{"db", "cached_db", "cache", "signed_cookies", "file"} {
+		if !seen[e] {
+			t.Errorf("/learn has no row for the %s engine", e)
+		}
+	}
 }
 
 func TestErrorPages(t *testing.T) {
