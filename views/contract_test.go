@@ -171,8 +171,8 @@ func TestSetExpiry(t *testing.T) {
 		if got := data["_session_expiry"]; got != float64(300) {
 			t.Errorf("_session_expiry %v, want 300", got)
 		}
-		if got := r.text("inspector-expiry-age"); got != "300 s" {
-			t.Errorf("inspector expiry age %q, want 300 s", got)
+		if got := r.text("inspector-expiry-age"); got != "5 minutes (300 s)" {
+			t.Errorf("inspector expiry age %q, want 5 minutes (300 s)", got)
 		}
 	})
 	t.Run("zero: browser close", func(t *testing.T) {

@@ -73,6 +73,8 @@ type expiryChange struct {
 	at      time.Time
 }
 
+// apply makes the change on s, as Django's set_expiry(seconds),
+// set_expiry(datetime) or set_expiry(None) would.
 func (e expiryChange) apply(s *session.Session) {
 	switch e.kind {
 	case expireAfter:
