@@ -19,13 +19,13 @@ func engines() []engine {
 	dbStore := `sc.Store = dbstore.New(db, dbstore.WithCache(cfg.SessionCacheSize))  // app/server.go`
 	return []engine{
 		{name: "db", offered: true, goCode: dbStore, demo: "/visits",
-			note: "The default. Sessions live in the django_session table (SQLite, or PostgreSQL with a postgres:// DATABASE_URL), with an in-process cache of SESSION_CACHE_SIZE sessions in front (10000; 0 turns it off) that is never stale. Django's db engine has no cache."},
+			note: "The default. Sessions live in the django_session table (SQLite, or PostgreSQL with a postgres:// DATABASE_URL), with an in-process cache of SESSION_CACHE_SIZE sessions in front (10000; 0 turns it off). It learns every other writer's change: on SQLite from the WAL index before each read (never stale), on PostgreSQL from a trigger's notifications (stale at most until one arrives, about a millisecond). Django's db engine has no cache."},
 		{name: "cached_db", offered: true, goCode: dbStore, demo: "/get",
 			note: "Today the same store as db: the database with the in-process cache in front. There is no shared cache server yet."},
 		{name: "cache", offered: true, goCode: `sc.Store = memstore.New(nil)  // app/server.go`, demo: "/visits",
 			note: "Process memory only, with no cache server yet: right for one process; sessions are lost when it restarts."},
-		{name: "signed_cookies", offered: false,
-			note: "Not offered yet: the site refuses SESSION_ENGINE=signed_cookies at start."},
+		{name: "signed_cookies", offered: true, goCode: `sc.SignedCookies = true  // no Store: the cookie is the session`, demo: "/set",
+			note: "The data travels in the cookie, signed in Django's format, so a Django site with the same SECRET_KEY reads it. Nothing is stored on the server: concurrent requests each send a whole cookie and the last one wins, a stolen cookie works until it expires (logout cannot revoke it), and a session over 4096 bytes of cookie is an error, never a cookie the browser drops. Unlike Django, a session's own expiry is enforced too."},
 		{name: "file", offered: false,
 			note: "Not offered: a file per session on one machine's disk cannot be shared by several server processes or machines, and cannot merge concurrent changes as every store here must (no lost updates). On one machine, db on SQLite is a single file without those limits."},
 	}

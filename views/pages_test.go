@@ -243,7 +243,10 @@ func TestLearnEngines(t *testing.T) {
 		cfg := app.DefaultConfig()
 		cfg.SecretKey = "test-secret-key-for-the-views-tests"
 		cfg.SessionEngine = engine
-		_, err := app.New(cfg, migratedDB(t), s.logger())
+		_, closeSite, err := app.New(cfg, migratedDB(t), s.logger())
+		if err == nil {
+			closeSite()
+		}
 		switch {
 		case notOffered && err == nil:
 			t.Errorf("/learn says %s is not offered, but the site starts with it", engine)
