@@ -45,9 +45,9 @@ func (b *bench) memoryOnly() bool {
 	return e == "cache"
 }
 
-// The routes of the default mode, in the order of each round: every
-// session route right after its baseline, so that both see the same
-// machine.
+// The site's routes of the default mode, in the order of each round:
+// every session route right after its baseline, so that both see the
+// same machine.
 const (
 	pathRaw            = "/baseline/raw"
 	pathBaselineGet    = "/baseline/get"
@@ -56,13 +56,19 @@ const (
 	pathVisits         = "/visits"
 )
 
-var roundOrder = []string{pathRaw, pathBaselineGet, pathGet, pathBaselineVisits, pathVisits}
+// Labels of the routes of the library app and of scs.
+const (
+	labelRawEcho   = "raw Echo"
+	labelLibGet    = "library /get"
+	labelLibVisits = "library /visits"
+	labelMemGet    = "scs memstore /get"
+	labelMemVisits = "scs memstore /visits"
+	labelSQLGet    = "scs sqlite3store /get"
+	labelSQLVisits = "scs sqlite3store /visits"
+)
 
-// baselineOf maps a session route to its baseline.
-var baselineOf = map[string]string{pathGet: pathBaselineGet, pathVisits: pathBaselineVisits}
-
-// pageSentences are what each page must say for the benchmark's clients,
-// checked once before the load.
+// pageSentences are what each page of the site must say for the
+// benchmark's clients, checked once before the load.
 var pageSentences = map[string]string{
 	pathRaw:            "Hello, World!",
 	pathBaselineGet:    "User: harun_dev, Role: admin, Logins: 1",
@@ -71,91 +77,206 @@ var pageSentences = map[string]string{
 	pathVisits:         "You have visited this page ",
 }
 
+// Sentences of the library app's and scs's routes.
+const (
+	sentenceRaw    = "Hello, World!"
+	sentenceGet    = "User: harun_dev, Role: admin, Logins: 1"
+	sentenceVisits = "You have visited this page "
+)
+
+// run is the state of the default mode: the apps and their routes.
+type runState struct {
+	site, lib *app
+	scs       []*app
+	order     []route // of each round
+	raw       string  // label of the route every figure is relative to
+}
+
+// startApps starts the site and, when given, the library app and scs,
+// each on a fresh database, and gives every client its session.
+func (b *bench) startApps(ctx context.Context, stops *[]func() error) (*runState, error) {
+	o := b.o
+	st := &runState{}
+	start := func(name, bin string, extra ...string) (*site, error) {
+		env := siteEnv(os.Environ(), filepath.Join(b.dir, name+".sqlite3"), newSecret(), extra...)
+		s, err := startSite(ctx, bin, env, filepath.Join(b.dir, name+"-site.log"))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		*stops = append(*stops, s.stop)
+		return s, nil
+	}
+	s, err := start("routes", o.site)
+	if err != nil {
+		return nil, err
+	}
+	st.site = newApp("demo site", s, "", o)
+	b.logf("site at %s; warming up %s sessions (one /set and one /visits each)", s.url, thousands(int64(o.sessions)))
+	if st.site.l.cookies, err = b.newSessions(ctx, st.site.l, o.sessions); err != nil {
+		return nil, err
+	}
+	for i := range st.site.visits {
+		st.site.visits[i].Store(1) // the warm-up's
+	}
+
+	if o.lib != "" {
+		ls, err := start("library", o.lib)
+		if err != nil {
+			return nil, err
+		}
+		st.lib = newApp("library", ls, "", o)
+		b.logf("library app at %s", ls.url)
+		if err := st.lib.newSimpleSessions(ctx); err != nil {
+			return nil, err
+		}
+		st.order = append(st.order, route{label: labelRawEcho, app: st.lib, path: "/raw", sentence: sentenceRaw})
+		st.raw = labelRawEcho
+	}
+	site := st.site
+	st.order = append(st.order,
+		route{label: pathRaw, app: site, path: pathRaw, sentence: pageSentences[pathRaw]},
+		route{label: pathBaselineGet, app: site, path: pathBaselineGet, sentence: pageSentences[pathBaselineGet]},
+		route{label: pathGet, app: site, path: pathGet, baseline: pathBaselineGet, sentence: pageSentences[pathGet]},
+		route{label: pathBaselineVisits, app: site, path: pathBaselineVisits, sentence: pageSentences[pathBaselineVisits]},
+		route{label: pathVisits, app: site, path: pathVisits, baseline: pathBaselineVisits, visits: true, sentence: pageSentences[pathVisits]},
+	)
+	if st.raw == "" {
+		st.raw = pathRaw
+	}
+	if st.lib != nil {
+		st.order = append(st.order,
+			route{label: labelLibGet, app: st.lib, path: "/get", baseline: labelRawEcho, sentence: sentenceGet},
+			route{label: labelLibVisits, app: st.lib, path: "/visits", baseline: labelRawEcho, visits: true, sentence: sentenceVisits},
+		)
+	}
+	if o.scs != "" {
+		ss, err := start("scs", o.scs)
+		if err != nil {
+			return nil, err
+		}
+		b.logf("scs app at %s", ss.url)
+		for _, x := range []struct{ name, prefix, get, visits string }{
+			{"scs memstore", "/mem", labelMemGet, labelMemVisits},
+			{"scs sqlite3store", "/sqlite", labelSQLGet, labelSQLVisits},
+		} {
+			a := newApp(x.name, ss, x.prefix, o)
+			a.lossy = true
+			if err := a.newSimpleSessions(ctx); err != nil {
+				return nil, err
+			}
+			st.scs = append(st.scs, a)
+			base := ""
+			if st.lib != nil {
+				base = labelRawEcho
+			}
+			st.order = append(st.order,
+				route{label: x.get, app: a, path: x.prefix + "/get", baseline: base, sentence: sentenceGet},
+				route{label: x.visits, app: a, path: x.prefix + "/visits", baseline: base, visits: true, sentence: sentenceVisits},
+			)
+		}
+	}
+	return st, nil
+}
+
+// phaseOf is the phase of route r for d.
+func (b *bench) phaseOf(r route, d time.Duration) phase {
+	ph := phase{path: r.path, duration: d, maxRequests: b.o.maxRequests}
+	if r.visits {
+		ph.success = r.app.countVisit
+	}
+	return ph
+}
+
 // routes is the default mode: the route pairs, the lost-update check and
 // the memory phase. It returns false when requests failed or updates were
 // lost.
 func (b *bench) routes(ctx context.Context, out io.Writer) (bool, error) {
 	b.started = time.Now()
 	o := b.o
-	env := siteEnv(os.Environ(), filepath.Join(b.dir, "routes.sqlite3"), newSecret())
-	s, err := startSite(ctx, o.site, env, filepath.Join(b.dir, "routes-site.log"))
+	var stops []func() error
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	st, err := b.startApps(ctx, &stops)
 	if err != nil {
 		return false, err
 	}
-	defer s.stop()
-	l := newLoader(s.url, o.conns, o.reqTimeout)
-	defer l.close()
-	b.logf("site at %s; warming up %s sessions (one /set and one /visits each)", s.url, thousands(int64(o.sessions)))
-
-	if l.cookies, err = b.newSessions(ctx, l, o.sessions); err != nil {
-		return false, err
-	}
-	visits := make([]atomic.Int64, o.sessions) // successful /visits per client
-	for i := range visits {
-		visits[i].Store(1) // the warm-up's
-	}
-	countVisit := func(i int) { visits[i].Add(1) }
-	rssWarm, err := s.rss()
+	rssWarm, err := st.site.s.rss()
 	if err != nil {
 		return false, err
 	}
 
 	sizes := map[string]int64{}
-	for _, p := range roundOrder {
+	for _, r := range st.order {
 		var body bytes.Buffer
-		_, n, err := l.fetch(ctx, s.url+p, l.cookies[0], &body)
+		_, n, err := r.app.l.fetch(ctx, r.app.s.url+r.path, r.app.l.cookies[0], &body)
 		if err != nil {
 			return false, err
 		}
-		if !strings.Contains(body.String(), pageSentences[p]) {
-			return false, fmt.Errorf("%s does not say %q: is the site built from this tree?", p, pageSentences[p])
+		if !strings.Contains(body.String(), r.sentence) {
+			return false, fmt.Errorf("%s does not say %q: is it built from this tree?", r.label, r.sentence)
 		}
-		if p == pathVisits {
-			visits[0].Add(1)
+		if r.visits {
+			r.app.countVisit(0)
 		}
-		sizes[p] = n
+		sizes[r.label] = n
 	}
 
-	phaseOf := func(path string, d time.Duration) phase {
-		ph := phase{path: path, duration: d, maxRequests: o.maxRequests}
-		if path == pathVisits {
-			ph.success = countVisit
-		}
-		return ph
-	}
 	if o.warmup > 0 {
 		b.logf("warm-up: %v on each route", o.warmup)
-		for _, p := range roundOrder {
-			if r := l.run(ctx, phaseOf(p, o.warmup)); r.errs > 0 {
-				return false, fmt.Errorf("warm-up of %s: %d errors, the first: %s", p, r.errs, r.firstErr)
+		for _, r := range st.order {
+			if res := r.app.l.run(ctx, b.phaseOf(r, o.warmup)); res.errs > 0 {
+				return false, fmt.Errorf("warm-up of %s: %d errors, the first: %s", r.label, res.errs, res.firstErr)
 			}
 		}
 	}
 
 	all := map[string][]phaseResult{}
 	for round := 1; round <= o.rounds; round++ {
-		for _, p := range roundOrder {
+		for _, r := range st.order {
 			if err := ctx.Err(); err != nil {
 				return false, fmt.Errorf("stopped: %w", context.Cause(ctx))
 			}
-			r, err := measure(ctx, s, l, phaseOf(p, o.duration))
+			res, err := measure(ctx, r.app.s, r.app.l, b.phaseOf(r, o.duration))
 			if err != nil {
 				return false, err
 			}
-			all[p] = append(all[p], r)
-			b.logf("round %d/%d %-17s %6.0f req/s  p50 %s  p99 %s  site CPU %s/req  errors %d",
-				round, o.rounds, p, r.rps(), ms(r.percentile(0.5)), ms(r.percentile(0.99)), us(r.cpuPerRequest()), r.errs)
+			all[r.label] = append(all[r.label], res)
+			b.logf("round %d/%d %-24s %6.0f req/s  p50 %s  p99 %s  site CPU %s/req  errors %d",
+				round, o.rounds, r.label, res.rps(), ms(res.percentile(0.5)), ms(res.percentile(0.99)), us(res.cpuPerRequest()), res.errs)
+		}
+	}
+
+	var open *openResult
+	if o.openRounds > 0 {
+		if open, err = b.openLoop(ctx, st, all); err != nil {
+			return false, err
 		}
 	}
 
 	b.logf("checking the stored visit counts of %s sessions", thousands(int64(o.sessions)))
-	lost, err := b.checkVisits(ctx, l, visits)
+	checks := map[string]visitCheck{}
+	lost, err := b.checkVisits(ctx, st.site.l, st.site.visits)
 	if err != nil {
 		return false, err
 	}
-	l.close()
-	if err := s.stop(); err != nil {
-		b.logf("stopping the site: %v", err)
+	checks[st.site.name] = lost
+	for _, a := range append([]*app{st.lib}, st.scs...) {
+		if a == nil {
+			continue
+		}
+		stored, err := a.simpleCounts(ctx)
+		if err != nil {
+			return false, err
+		}
+		checks[a.name] = compareVisits(a.visits, stored)
+	}
+	for _, stop := range stops {
+		if err := stop(); err != nil {
+			b.logf("stopping an app: %v", err)
+		}
 	}
 
 	var mem *memoryResult
@@ -170,11 +291,16 @@ func (b *bench) routes(ctx context.Context, out io.Writer) (bool, error) {
 	}
 
 	rep := routesReport{
-		machine: describeMachine(b.getenv), started: b.started, o: o,
-		results: all, sizes: sizes, lost: lost, rssWarm: rssWarm, mem: mem,
+		machine: describeMachine(b.getenv), started: b.started, o: o, st: st,
+		results: all, sizes: sizes, checks: checks, rssWarm: rssWarm, mem: mem, open: open,
 	}
 	rep.write(out)
-	ok := lost.lost == 0 && lost.extra == 0
+	ok := true
+	for _, a := range append([]*app{st.site, st.lib}, st.scs...) {
+		if a != nil && !a.lossy {
+			ok = ok && checks[a.name].lost == 0 && checks[a.name].extra == 0
+		}
+	}
 	for _, rs := range all {
 		for _, r := range rs {
 			ok = ok && r.errs == 0
@@ -235,9 +361,9 @@ type visitCheck struct {
 	sessions        int   // sessions with a mismatch
 }
 
-// checkVisits reads every client's session through /api/session, which
-// only reads it, and compares its visits with the count of successful
-// /visits of that client.
+// checkVisits reads every client's session on the site through
+// /api/session, which only reads it, and compares its visits with the
+// count of successful /visits of that client.
 func (b *bench) checkVisits(ctx context.Context, l *loader, counted []atomic.Int64) (visitCheck, error) {
 	stored := make([]int64, len(counted))
 	err := l.each(ctx, len(counted), func(ctx context.Context, i int) error {
@@ -255,21 +381,7 @@ func (b *bench) checkVisits(ctx context.Context, l *loader, counted []atomic.Int
 	if err != nil {
 		return visitCheck{}, fmt.Errorf("reading back the visits: %w", err)
 	}
-	var c visitCheck
-	for i := range counted {
-		want, got := counted[i].Load(), stored[i]
-		c.counted += want
-		c.stored += got
-		if got != want {
-			c.sessions++
-		}
-		if got < want {
-			c.lost += want - got
-		} else {
-			c.extra += got - want
-		}
-	}
-	return c, nil
+	return compareVisits(counted, stored), nil
 }
 
 // storedVisits reads data.visits from an /api/session body; a session
