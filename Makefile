@@ -16,7 +16,7 @@ PG_AS      = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 # go test gets the server's URL, unless TEST_POSTGRES_URL names another one.
 PG_ENV     = TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(cat $(PG_DIR)/url 2>/dev/null)}"
 
-.PHONY: help run test deps services services-stop check race unit fuzz generate bench bench-clearsessions bench-micro
+.PHONY: help run test deps services services-stop check race unit fuzz generate bench bench-profile bench-clearsessions bench-micro
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -82,6 +82,13 @@ bench: ## load benchmark: the site, the package as a library and scs against raw
 	scs=""; if (cd app/loadtest/scs && $(GO) build -o "$$dir/scs" .); then scs="-scs $$dir/scs"; \
 	else echo "bench: scs did not build (app/loadtest/scs): measuring without it"; fi; \
 	$(GO) run ./app/loadtest -site "$$dir/site" -lib "$$dir/libsite" $$scs $(BENCHFLAGS)
+
+PROFILE_ROUTE ?= /visits
+bench-profile: ## CPU profile of one route under make bench's load (PROFILE_ROUTE: /get, /visits, library /visits, ...), kept in bench-profile.pprof
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(GO) build -o "$$dir/site" . && $(GO) build -o "$$dir/libsite" ./app/loadtest/libsite && \
+	$(GO) run ./app/loadtest -site "$$dir/site" -lib "$$dir/libsite" -profile "$(PROFILE_ROUTE)" -profile-out bench-profile.pprof $(BENCHFLAGS) && \
+	$(GO) tool pprof -top -nodecount=40 bench-profile.pprof 2>/dev/null | head -50
 
 bench-clearsessions: ## manage clearsessions on 1,000,000 expired rows while the site is under load
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \

@@ -59,6 +59,10 @@ type options struct {
 	timeout     time.Duration
 	keep        bool
 
+	profile     string // route label to profile (-profile mode)
+	profileOut  string
+	profileTime time.Duration
+
 	rate       float64
 	openRounds int
 	openConns  int
@@ -70,6 +74,7 @@ type options struct {
 
 const usageHead = `Usage: loadtest -site PATH [flags]
        loadtest -clearsessions -site PATH -manage PATH [flags]
+       loadtest -profile ROUTE -site PATH [-lib PATH] [flags]
 
 The load benchmark of the demo site. It starts the site binary PATH (build
 it with 'go build -o PATH .') on 127.0.0.1 with a fresh SQLite database in
@@ -89,6 +94,10 @@ visit was lost (the stored counts, read back, add up to the successful
 /visits), runs the open-loop phase (raw Echo, the library's and the
 site's /visits at one fixed offered rate, -rate), and measures the site's
 memory with -mem-sessions sessions cached.
+
+-profile ROUTE: starts the apps as above, then loads the route ROUTE (a
+label of the report) for -profile-time while its process records a CPU
+profile, written to -profile-out.
 
 -clearsessions: fills a fresh database with -expired expired sessions and
 -live live ones, loads /get on live sessions for -before, then runs
@@ -115,6 +124,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.manage, "manage", "", "the manage binary (required with -clearsessions)")
 	fs.StringVar(&o.lib, "lib", "", "the library app binary (app/loadtest/libsite), measured beside the site and with its /raw as raw Echo")
 	fs.StringVar(&o.scs, "scs", "", "the scs comparison app binary (built from app/loadtest/scs, a module of its own)")
+	fs.StringVar(&o.profile, "profile", "", "profile mode: record a CPU profile of the process serving this route (a label of the report: /get, /visits, library /visits, ...) under load")
+	fs.StringVar(&o.profileOut, "profile-out", "cpu.pprof", "with -profile: where the profile goes")
+	fs.DurationVar(&o.profileTime, "profile-time", 10*time.Second, "with -profile: how long to record")
 	fs.Float64Var(&o.rate, "rate", 0, "open-loop phase: offered requests per second (0: half the closed-loop throughput of the slowest route measured)")
 	fs.IntVar(&o.openRounds, "open-rounds", 4, "open-loop phase: interleaved rounds of -duration per route (0 skips it)")
 	fs.IntVar(&o.openConns, "open-c", 64, "open-loop phase: connections (requests in flight at most)")
@@ -140,6 +152,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case o.site == "":
 		return o, errors.New("-site is required: build the site with 'go build -o /tmp/site .' and pass -site /tmp/site")
+	case o.profile != "" && (o.clearSessions || o.profileTime < time.Second):
+		return o, errors.New("-profile: not with -clearsessions, and -profile-time of 1s or more")
 	case o.clearSessions && o.manage == "":
 		return o, errors.New("-clearsessions needs -manage: build it with 'go build -o /tmp/manage ./manage'")
 	case o.conns < 1 || o.conns > 1024:
@@ -188,9 +202,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	b := &bench{o: o, dir: dir, getenv: getenv, progress: stderr}
 	var ok bool
-	if o.clearSessions {
+	switch {
+	case o.clearSessions:
 		ok, err = b.clearSessions(ctx, stdout)
-	} else {
+	case o.profile != "":
+		ok, err = b.profile(ctx, stdout)
+	default:
 		ok, err = b.routes(ctx, stdout)
 	}
 	if err != nil {
