@@ -202,3 +202,30 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 		})
 	}
 }
+
+// TestPrerenderedLessonIsTheSame checks that a lesson rendered once
+// (Lesson.Prerender) gives the page the same HTML as one rendered with
+// the page, escaping included.
+func TestPrerenderedLessonIsTheSame(t *testing.T) {
+	l := templates.Lesson{
+		Django: templates.NewCode("v in views.py", "def v(request):\n    request.session['x'] = '"+evil+"'"),
+		Go:     []templates.Code{templates.NewCode("h", "func h() {\n\ts.Set(\"x\", `"+evil+"`)\n}")},
+	}
+	pre, err := l.Prerender(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func(l templates.Lesson) string {
+		_, html := renderDoc(t, templates.ResultPage(templates.Page{Title: "x"}, templates.Result{Lesson: l}))
+		return html
+	}
+	if got, want := page(pre), page(l); got != want {
+		t.Errorf("page with the prerendered lesson:\n%s\nwant:\n%s", got, want)
+	}
+	if strings.Contains(page(pre), evil) {
+		t.Error("the prerendered lesson is not escaped")
+	}
+	if again, err := pre.Prerender(t.Context()); err != nil || page(again) != page(l) {
+		t.Errorf("prerendering twice changed the page (%v)", err)
+	}
+}

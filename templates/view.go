@@ -1,5 +1,11 @@
 package templates
 
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
 // Page is what the layout needs on every page.
 type Page struct {
 	// Title is the page's heading and the document title's first part.
@@ -70,6 +76,23 @@ type Lesson struct {
 	Django Code
 	// Go is the Go handler, then its helpers.
 	Go []Code
+
+	// html is the panel rendered once by Prerender.
+	html string
+}
+
+// Prerender returns l with its code panel rendered once, now: a page
+// then writes the same HTML without rendering it again. A lesson is fixed
+// for the life of the site and its panel is most of a page, so rendering
+// it on every request was the largest cost of a page.
+func (l Lesson) Prerender(ctx context.Context) (Lesson, error) {
+	l.html = ""
+	var b strings.Builder
+	if err := lesson(l).Render(ctx, &b); err != nil {
+		return Lesson{}, fmt.Errorf("templates: render a lesson: %w", err)
+	}
+	l.html = b.String()
+	return l, nil
 }
 
 // IsZero reports whether the lesson has no code at all; pages without a

@@ -30,6 +30,7 @@ type Handlers struct {
 	Log *slog.Logger
 
 	lessons map[string]templates.Lesson // by page path; set by Register
+	demos   map[string]demo             // by page path; set by Register
 }
 
 // demo describes one page of the site: its route, the text around it and
@@ -95,6 +96,10 @@ func (h *Handlers) Register(e *echo.Echo) error {
 		return fmt.Errorf("views: %w", err)
 	}
 	h.lessons = lessons
+	h.demos = make(map[string]demo)
+	for _, d := range demos() {
+		h.demos[d.path] = d
+	}
 
 	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.csrf}
 	e.GET("/", h.home, page...)
