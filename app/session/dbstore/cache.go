@@ -1,6 +1,7 @@
 package dbstore
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,54 @@ type cacheToken struct {
 	seq   uint64 // notifyCache: notifications seen
 }
 
+// records is the bounded map of cached records both caches keep. A key
+// is copied when it enters: the key a load is asked for is often a slice
+// of the request's Cookie header, which an entry would otherwise keep
+// alive, whole, for as long as it stays cached. The record's key is not
+// stored twice (it is the map's key), and nothing else is kept.
+type records struct {
+	max int
+	m   map[string]cachedRecord
+}
+
+type cachedRecord struct {
+	data    string
+	expires time.Time
+}
+
+func newRecords(max int) records {
+	return records{max: max, m: make(map[string]cachedRecord, min(max, 4096))}
+}
+
+// get returns the record of key, keyed by the caller's string.
+func (r *records) get(key string) (session.Record, bool) {
+	e, ok := r.m[key]
+	if !ok {
+		return session.Record{}, false
+	}
+	return session.Record{Key: key, Data: e.data, Expires: e.expires}, true
+}
+
+// put stores rec, evicting an arbitrary entry when full.
+func (r *records) put(rec session.Record) {
+	e := cachedRecord{data: rec.Data, expires: rec.Expires}
+	if _, ok := r.m[rec.Key]; ok {
+		r.m[rec.Key] = e // the map keeps its own copy of the key
+		return
+	}
+	if len(r.m) >= r.max {
+		for k := range r.m {
+			delete(r.m, k)
+			break
+		}
+	}
+	r.m[strings.Clone(rec.Key)] = e
+}
+
+func (r *records) delete(key string) { delete(r.m, key) }
+func (r *records) clear()            { clear(r.m) }
+func (r *records) len() int          { return len(r.m) }
+
 // walCache keeps recently seen records in memory, like Django's cached_db
 // engine but without its stale reads: an entry is served only while the
 // database provably has not changed since the cache was last known
@@ -57,7 +106,6 @@ type cacheToken struct {
 // after. If the change counter moved by exactly one, the change was its
 // own commit.
 type walCache struct {
-	max   int
 	watch *walWatch
 
 	// committing is held by the committer from just before COMMIT until
@@ -69,11 +117,11 @@ type walCache struct {
 
 	known   atomic.Pointer[walVersion] // state the entries are current for
 	mu      sync.RWMutex
-	entries map[string]session.Record
+	entries records
 }
 
 func newWALCache(max int, watch *walWatch) *walCache {
-	c := &walCache{max: max, watch: watch, entries: make(map[string]session.Record, min(max, 4096))}
+	c := &walCache{watch: watch, entries: newRecords(max)}
 	if v, ok := watch.version(); ok {
 		c.known.Store(&v)
 	}
@@ -95,7 +143,7 @@ func (c *walCache) get(key string, now time.Time) (session.Record, cacheToken, b
 		return session.Record{}, t, false
 	}
 	c.mu.RLock()
-	rec, ok := c.entries[key]
+	rec, ok := c.entries.get(key)
 	c.mu.RUnlock()
 	if !ok || !rec.Expires.After(now) {
 		c.misses.Add(1)
@@ -120,7 +168,7 @@ func (c *walCache) resync() {
 		return
 	}
 	c.mu.Lock()
-	clear(c.entries)
+	c.entries.clear()
 	c.known.Store(&v)
 	c.mu.Unlock()
 }
@@ -137,19 +185,7 @@ func (c *walCache) fill(rec session.Record, t cacheToken) {
 	if k := c.known.Load(); !ok || now != t.wal || k == nil || *k != t.wal {
 		return
 	}
-	c.put(rec)
-}
-
-// put stores rec, evicting an arbitrary entry when full; the caller holds
-// c.mu.
-func (c *walCache) put(rec session.Record) {
-	if _, ok := c.entries[rec.Key]; !ok && len(c.entries) >= c.max {
-		for k := range c.entries {
-			delete(c.entries, k)
-			break
-		}
-	}
-	c.entries[rec.Key] = rec
+	c.entries.put(rec)
 }
 
 // beginCommit is called by the committer holding SQLite's write lock, just
@@ -181,7 +217,7 @@ func (c *walCache) endCommit(t cacheToken, committed, wrote bool, batch []*write
 		}
 	}
 	if !own {
-		clear(c.entries)
+		c.entries.clear()
 		if afterOK {
 			c.known.Store(&after)
 		} else {
@@ -192,11 +228,11 @@ func (c *walCache) endCommit(t cacheToken, committed, wrote bool, batch []*write
 	for _, op := range batch {
 		switch {
 		case op.err != nil:
-			delete(c.entries, op.key())
+			c.entries.delete(op.key())
 		case op.kind == opDelete:
-			delete(c.entries, op.rec.Key)
+			c.entries.delete(op.rec.Key)
 		default:
-			c.put(op.rec)
+			c.entries.put(op.rec)
 		}
 	}
 	c.known.Store(&after)
@@ -205,7 +241,7 @@ func (c *walCache) endCommit(t cacheToken, committed, wrote bool, batch []*write
 func (c *walCache) stats() (hits, misses int64, size int, on bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.hits.Load(), c.misses.Load(), len(c.entries), true
+	return c.hits.Load(), c.misses.Load(), c.entries.len(), true
 }
 
 func (c *walCache) close() error { return c.watch.close() }

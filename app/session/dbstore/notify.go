@@ -44,7 +44,6 @@ const notifySlots = 4096
 //     it: the cache empties at once and stays off, every read going to
 //     the database, until the connection is back.
 type notifyCache struct {
-	max  int
 	stop func()
 
 	on    atomic.Bool
@@ -58,7 +57,7 @@ type notifyCache struct {
 	hits, misses atomic.Int64
 
 	mu      sync.RWMutex
-	entries map[string]session.Record
+	entries records
 }
 
 // newNotifyCache starts listening on db and returns the cache once the
@@ -73,7 +72,7 @@ func newNotifyCache(ctx context.Context, max int, db *database.DB) (*notifyCache
 	if one != 1 {
 		return nil, fmt.Errorf("%w (WithCache on PostgreSQL needs migration 3, notify_session_changes)", ErrNotMigrated)
 	}
-	c := &notifyCache{max: max, ready: make(chan struct{}), entries: make(map[string]session.Record, min(max, 4096))}
+	c := &notifyCache{ready: make(chan struct{}), entries: newRecords(max)}
 	c.stop, err = db.Listen(notifyChannel, c.notified, c.listening)
 	if err != nil {
 		return nil, fmt.Errorf("dbstore: WithCache: %w", err)
@@ -109,7 +108,7 @@ func (c *notifyCache) listening(on bool) {
 func (c *notifyCache) reset(on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	clear(c.entries)
+	c.entries.clear()
 	c.gen.Add(1)
 	c.on.Store(on)
 }
@@ -126,8 +125,8 @@ func (c *notifyCache) notified(payload string) {
 	c.slots[slotOf(key)].Store(c.seq.Add(1))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.entries[key]; ok && (sum == "-" || md5hex(e.Data) != sum) {
-		delete(c.entries, key)
+	if e, ok := c.entries.get(key); ok && (sum == "-" || md5hex(e.Data) != sum) {
+		c.entries.delete(key)
 	}
 }
 
@@ -147,7 +146,7 @@ func (c *notifyCache) get(key string, now time.Time) (session.Record, cacheToken
 		return session.Record{}, t, false
 	}
 	c.mu.RLock()
-	rec, ok := c.entries[key]
+	rec, ok := c.entries.get(key)
 	c.mu.RUnlock()
 	if !ok || !rec.Expires.After(now) {
 		c.misses.Add(1)
@@ -167,20 +166,8 @@ func (c *notifyCache) fill(rec session.Record, t cacheToken) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fresh(rec.Key, t) {
-		c.put(rec)
+		c.entries.put(rec)
 	}
-}
-
-// put stores rec, evicting an arbitrary entry when full; the caller holds
-// c.mu.
-func (c *notifyCache) put(rec session.Record) {
-	if _, ok := c.entries[rec.Key]; !ok && len(c.entries) >= c.max {
-		for k := range c.entries {
-			delete(c.entries, k)
-			break
-		}
-	}
-	c.entries[rec.Key] = rec
 }
 
 func (c *notifyCache) beginCommit() cacheToken { return c.token() }
@@ -194,9 +181,9 @@ func (c *notifyCache) endCommit(t cacheToken, committed, _ bool, batch []*writeO
 	for _, op := range batch {
 		switch {
 		case !committed || op.err != nil || op.kind == opDelete || !c.fresh(op.key(), t):
-			delete(c.entries, op.key())
+			c.entries.delete(op.key())
 		default:
-			c.put(op.rec)
+			c.entries.put(op.rec)
 		}
 	}
 }
@@ -204,7 +191,7 @@ func (c *notifyCache) endCommit(t cacheToken, committed, _ bool, batch []*writeO
 func (c *notifyCache) stats() (hits, misses int64, size int, on bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.hits.Load(), c.misses.Load(), len(c.entries), c.on.Load()
+	return c.hits.Load(), c.misses.Load(), c.entries.len(), c.on.Load()
 }
 
 // close stops listening.
