@@ -90,7 +90,7 @@ bench-profile: ## CPU profile of one route under make bench's load (PROFILE_ROUT
 	$(GO) run ./app/loadtest -site "$$dir/site" -lib "$$dir/libsite" -profile "$(PROFILE_ROUTE)" -profile-out bench-profile.pprof $(BENCHFLAGS) && \
 	$(GO) tool pprof -top -nodecount=40 bench-profile.pprof 2>/dev/null | head -50
 
-bench-clearsessions: ## manage clearsessions on 1,000,000 expired rows while the site is under load
+bench-clearsessions: ## manage clearsessions on 1,000,000 expired rows while the site serves /get and /visits under load
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 	$(GO) build -o "$$dir/site" . && $(GO) build -o "$$dir/manage" ./manage && \
 	$(GO) run ./app/loadtest -clearsessions -site "$$dir/site" -manage "$$dir/manage" $(BENCHFLAGS)

@@ -500,21 +500,75 @@ func (b *bench) readSessions(ctx context.Context, s *site, keys []string, first 
 
 // clearResult is what the clearsessions mode measured.
 type clearResult struct {
-	fill            time.Duration
-	before, during  phaseResult
+	fill time.Duration
+	// before and during clearsessions, by path (/get and /visits, run
+	// together, half the connections each)
+	before, during  map[string]phaseResult
 	took            time.Duration
 	output          string
-	deleted         int64 // from manage's output; -1 when it said no count
+	deleted         int64         // from manage's output; -1 when it said no count
+	longestHold     time.Duration // from manage's output; -1 when it said none
 	remaining       int64
+	lost            visitCheck
 	loadEndedEarly  bool
 	manageSucceeded bool
 }
 
-// deletedLine is manage clearsessions' last line.
-var deletedLine = regexp.MustCompile(`Deleted (\d+) expired sessions?\.`)
+// clearPaths are the routes loaded in the clearsessions mode: a read and
+// a write, since only writes wait for the write lock clearsessions takes.
+var clearPaths = []string{pathGet, pathVisits}
+
+// deletedLine is manage clearsessions' last line; holdLine its --verbose
+// line before it.
+var (
+	deletedLine = regexp.MustCompile(`Deleted (\d+) expired sessions?\.`)
+	holdLine    = regexp.MustCompile(`the longest for ([0-9.]+[µm]?s)\.`)
+)
+
+// loadBoth runs /get and /visits at once on their loaders until stop
+// closes (or for d when stop is nil) and returns each one's result.
+func (b *bench) loadBoth(ctx context.Context, s *site, loaders map[string]*loader, d time.Duration, stop <-chan struct{}, countVisit func(int)) (map[string]phaseResult, error) {
+	out := map[string]phaseResult{}
+	cpu0, err := s.cpuTime()
+	if err != nil {
+		return nil, err
+	}
+	type res struct {
+		path string
+		r    phaseResult
+	}
+	ch := make(chan res, len(clearPaths))
+	for _, p := range clearPaths {
+		ph := phase{path: p, duration: d, maxRequests: b.o.maxRequests, stop: stop}
+		if p == pathVisits {
+			ph.success = countVisit
+		}
+		go func() { ch <- res{p, loaders[p].run(ctx, ph)} }()
+	}
+	for range clearPaths {
+		x := <-ch
+		out[x.path] = x.r
+	}
+	cpu1, err := s.cpuTime()
+	if err != nil {
+		return nil, err
+	}
+	// The CPU time is the site's, for both routes: shared by requests.
+	var ok int64
+	for _, r := range out {
+		ok += r.ok
+	}
+	for p, r := range out {
+		if ok > 0 {
+			r.siteCPU = (cpu1 - cpu0) * time.Duration(r.ok) / time.Duration(ok)
+		}
+		out[p] = r
+	}
+	return out, nil
+}
 
 // clearSessions is the -clearsessions mode. It returns false when requests
-// failed or the wrong rows were deleted.
+// failed, the wrong rows were deleted or a visit was lost.
 func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) {
 	b.started = time.Now()
 	o := b.o
@@ -539,56 +593,89 @@ func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) 
 		return false, err
 	}
 	defer s.stop()
-	l := newLoader(s.url, o.conns, o.reqTimeout)
-	defer l.close()
 	csrf, name := csrfCookie(), b.cookieName()
-	l.cookies = make([]string, o.sessions)
-	for i := range l.cookies { // spread over the live sessions, hence over the table
-		l.cookies[i] = csrf + "; " + name + "=" + keys[i*len(keys)/o.sessions]
+	cookies := make([]string, o.sessions)
+	for i := range cookies { // spread over the live sessions, hence over the table
+		cookies[i] = csrf + "; " + name + "=" + keys[i*len(keys)/o.sessions]
 	}
+	loaders := map[string]*loader{}
+	for _, p := range clearPaths {
+		l := newLoader(s.url, max(o.conns/len(clearPaths), 1), o.reqTimeout)
+		l.cookies = cookies
+		defer l.close()
+		loaders[p] = l
+	}
+	visits := make([]atomic.Int64, o.sessions) // the filled sessions have none
+	countVisit := func(i int) { visits[i].Add(1) }
 	var body bytes.Buffer
-	if _, _, err := l.fetch(ctx, s.url+pathGet, l.cookies[0], &body); err != nil {
+	if _, _, err := loaders[pathGet].fetch(ctx, s.url+pathGet, cookies[0], &body); err != nil {
 		return false, err
 	}
 	if !strings.Contains(body.String(), pageSentences[pathGet]) {
 		return false, errors.New("/get did not find a filled session")
 	}
 	if o.warmup > 0 {
-		l.run(ctx, phase{path: pathGet, duration: o.warmup, maxRequests: o.maxRequests})
+		if _, err := b.loadBoth(ctx, s, loaders, o.warmup, nil, countVisit); err != nil {
+			return false, err
+		}
 	}
-	if r.before, err = measure(ctx, s, l, phase{path: pathGet, duration: o.before, maxRequests: o.maxRequests}); err != nil {
+	if r.before, err = b.loadBoth(ctx, s, loaders, o.before, nil, countVisit); err != nil {
 		return false, err
 	}
-	b.logf("before: %8.0f req/s  p50 %s  p99 %s  max %s", r.before.rps(), ms(r.before.percentile(0.5)), ms(r.before.percentile(0.99)), ms(r.before.max()))
+	for _, p := range clearPaths {
+		x := r.before[p]
+		b.logf("before: %-8s %6.0f req/s  p50 %s  p99 %s  max %s", p, x.rps(), ms(x.percentile(0.5)), ms(x.percentile(0.99)), ms(x.max()))
+	}
 
-	b.logf("running manage clearsessions under load")
+	b.logf("running manage clearsessions --verbose under load")
 	stop := make(chan struct{})
-	during := make(chan phaseResult, 1)
+	type during struct {
+		r   map[string]phaseResult
+		err error
+	}
+	done := make(chan during, 1)
 	go func() {
-		r, err := measure(ctx, s, l, phase{path: pathGet, duration: o.timeout, maxRequests: o.maxRequests, stop: stop})
-		if err != nil {
-			b.logf("%v", err)
-		}
-		during <- r
+		r, err := b.loadBoth(ctx, s, loaders, o.timeout, stop, countVisit)
+		done <- during{r, err}
 	}()
 	var stdout bytes.Buffer
-	cmd := exec.CommandContext(ctx, o.manage, "clearsessions")
+	cmd := exec.CommandContext(ctx, o.manage, "clearsessions", "--verbose")
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = &stdout, &stdout
 	t1 := time.Now()
 	runErr := cmd.Run()
 	r.took = time.Since(t1)
 	close(stop)
-	r.during = <-during
-	r.loadEndedEarly = r.during.limited
+	d := <-done
+	if d.err != nil {
+		return false, d.err
+	}
+	r.during = d.r
+	for _, p := range clearPaths {
+		x := r.during[p]
+		r.loadEndedEarly = r.loadEndedEarly || x.limited
+		b.logf("during: %-8s %6.0f req/s  p50 %s  p99 %s  max %s", p, x.rps(), ms(x.percentile(0.5)), ms(x.percentile(0.99)), ms(x.max()))
+	}
 	r.output = strings.TrimSpace(stdout.String())
 	r.manageSucceeded = runErr == nil
-	r.deleted = -1
+	r.deleted, r.longestHold = -1, -1
 	if m := deletedLine.FindStringSubmatch(r.output); m != nil {
 		r.deleted, _ = strconv.ParseInt(m[1], 10, 64)
 	}
-	b.logf("during: %8.0f req/s  p50 %s  p99 %s  max %s; clearsessions took %v", r.during.rps(), ms(r.during.percentile(0.5)), ms(r.during.percentile(0.99)), ms(r.during.max()), r.took.Round(time.Millisecond))
-	l.close()
+	if m := holdLine.FindStringSubmatch(r.output); m != nil {
+		if d, err := time.ParseDuration(m[1]); err == nil {
+			r.longestHold = d
+		}
+	}
+	b.logf("clearsessions took %v: %s", r.took.Round(time.Millisecond), r.output)
+
+	b.logf("checking the stored visit counts of %s sessions", thousands(int64(o.sessions)))
+	if r.lost, err = b.checkVisits(ctx, loaders[pathGet], visits); err != nil {
+		return false, err
+	}
+	for _, l := range loaders {
+		l.close()
+	}
 	if err := s.stop(); err != nil {
 		b.logf("stopping the site: %v", err)
 	}
@@ -598,7 +685,10 @@ func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) 
 
 	rep := clearReport{machine: describeMachine(b.getenv), started: b.started, o: o, r: r}
 	rep.write(out)
-	ok := r.manageSucceeded && r.before.errs == 0 && r.during.errs == 0 &&
-		r.deleted == int64(o.expired) && r.remaining == int64(o.live) && !r.loadEndedEarly
+	ok := r.manageSucceeded && !r.loadEndedEarly && r.lost.lost == 0 && r.lost.extra == 0 &&
+		r.deleted == int64(o.expired) && r.remaining == int64(o.live)
+	for _, p := range clearPaths {
+		ok = ok && r.before[p].errs == 0 && r.during[p].errs == 0
+	}
 	return ok, nil
 }

@@ -266,7 +266,7 @@ func TestEndToEnd(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("clearsessions mode: exit %d\n%s\n%s", code, progress.String(), out.String())
 	}
-	for _, want := range []string{"| before clearsessions |", "| during clearsessions |", `said: "Deleted 3000 expired sessions."`, "Sessions left: 200 (want 200)"} {
+	for _, want := range []string{"| `/get` | before clearsessions |", "| `/visits` | during clearsessions |", `Deleted 3000 expired sessions.`, "the longest for ", "Sessions left: 200 (want 200)", "Lost updates of `/visits`: 0 ", "longest write-lock hold ≤ 20ms: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("clearsessions report lacks %q:\n%s", want, out.String())
 		}

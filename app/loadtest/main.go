@@ -100,9 +100,10 @@ label of the report) for -profile-time while its process records a CPU
 profile, written to -profile-out.
 
 -clearsessions: fills a fresh database with -expired expired sessions and
--live live ones, loads /get on live sessions for -before, then runs
-'manage clearsessions' under the same load and reports its time and the
-site's latency before and during it.
+-live live ones, loads /get and /visits (half the connections each) on
+live sessions for -before, then runs 'manage clearsessions --verbose'
+under the same load and reports its time, its longest write-lock hold,
+the site's latency before and during it, and lost visits.
 
 Other settings of the site (SESSION_ENGINE, SESSION_CACHE_SIZE, ...) pass
 through from the environment; ADDR, DATABASE_URL, SECRET_KEY and
