@@ -125,6 +125,10 @@ func (s *Signer) Dumps(v any, now time.Time) (string, error) {
 // dumps is Dumps that also returns the size of the JSON, before
 // compression.
 func (s *Signer) dumps(v any, now time.Time) (string, int, error) {
+	if data, ok := appendJSON(make([]byte, 0, 256), v); ok {
+		data = asciiJSON(data)
+		return s.sign(data, now), len(data), nil
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // Python's json.dumps leaves <, > and & alone
