@@ -2,7 +2,6 @@ package session
 
 import (
 	"bytes"
-	"compress/flate"
 	"compress/zlib"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf16"
+
+	kzlib "github.com/klauspost/compress/zlib"
 )
 
 // SessionSalt is the salt Django's built-in session engines sign with
@@ -57,7 +58,7 @@ type Signer struct {
 	// hmac.New hashes the key's inner and outer pads again each time, two
 	// of the five SHA-256 blocks a typical session's signature costs.
 	macs []*sync.Pool
-	// zpool holds zlib writers at flate.BestSpeed (see compress).
+	// zpool holds zlib writers at BestSpeed (see compress).
 	zpool sync.Pool
 	// maxPayload bounds a decoded payload, in bytes.
 	maxPayload int
@@ -193,18 +194,20 @@ const minCompressible = 11
 // compress writes data to zbuf as a zlib stream and reports whether it
 // tried. Like Django's zlib.compress it may or may not come out shorter;
 // the caller keeps it only when it does, as Django does. Django reads any
-// zlib stream, so the level is this side's choice: flate.BestSpeed,
-// whose writer resets in nanoseconds, where the default level clears
-// some 600 KB of hash chains for every session saved. On session-sized
-// JSON both find the same repeats (the key names, quotes and digits of a
-// few hundred bytes); measured in BenchmarkCodec and the load benchmark.
+// zlib stream, so the compressor is this side's choice: klauspost's at
+// BestSpeed, whose writer resets in nanoseconds (the standard library's
+// default level clears some 600 KB of hash chains for every session
+// saved) and which settles a payload of a few dozen bytes, as most
+// sessions are, for half the work of compress/flate's BestSpeed (a
+// cheap entropy estimate instead of building Huffman codes that a stored
+// block then beats). Measured in BenchmarkCodec and the load benchmark.
 func (s *Signer) compress(zbuf *bytes.Buffer, data []byte) bool {
 	if len(data) < minCompressible {
 		return false
 	}
-	zw, _ := s.zpool.Get().(*zlib.Writer)
+	zw, _ := s.zpool.Get().(*kzlib.Writer)
 	if zw == nil {
-		zw, _ = zlib.NewWriterLevel(zbuf, flate.BestSpeed) // a valid level: no error
+		zw, _ = kzlib.NewWriterLevel(zbuf, kzlib.BestSpeed) // a valid level: no error
 	} else {
 		zw.Reset(zbuf)
 	}
