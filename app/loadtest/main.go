@@ -128,7 +128,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.profile, "profile", "", "profile mode: record a CPU profile of the process serving this route (a label of the report: /get, /visits, library /visits, ...) under load")
 	fs.StringVar(&o.profileOut, "profile-out", "cpu.pprof", "with -profile: where the profile goes")
 	fs.DurationVar(&o.profileTime, "profile-time", 10*time.Second, "with -profile: how long to record")
-	fs.Float64Var(&o.rate, "rate", 0, "open-loop phase: offered requests per second (0: half the closed-loop throughput of the slowest route measured)")
+	fs.Float64Var(&o.rate, "rate", 0, "open-loop phase: offered requests per second (0: a third of the closed-loop throughput of the slowest route measured)")
 	fs.IntVar(&o.openRounds, "open-rounds", 4, "open-loop phase: interleaved rounds of -duration per route (0 skips it)")
 	fs.IntVar(&o.openConns, "open-c", 64, "open-loop phase: connections (requests in flight at most)")
 	fs.IntVar(&o.conns, "c", 32, "concurrent connections, one request in flight on each")
