@@ -229,3 +229,31 @@ func TestPrerenderedLessonIsTheSame(t *testing.T) {
 		t.Errorf("prerendering twice changed the page (%v)", err)
 	}
 }
+
+// TestPrerenderedNavIsTheSame checks that a page with the navigation
+// rendered once (PrerenderNavs) is the page rendered whole, for every
+// path the navigation links to, and that a Nav of another path is not
+// used.
+func TestPrerenderedNavIsTheSame(t *testing.T) {
+	navs, err := templates.PrerenderNavs(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(navs) < 10 {
+		t.Fatalf("%d navigations prerendered", len(navs))
+	}
+	page := func(p templates.Page) string {
+		_, html := renderDoc(t, templates.ResultPage(p, templates.Result{Message: "m"}))
+		return html
+	}
+	for path, nav := range navs {
+		want := page(templates.Page{Title: "t", Path: path})
+		if got := page(templates.Page{Title: "t", Path: path, Nav: nav}); got != want {
+			t.Errorf("%s: the prerendered navigation changes the page:\n%s\nwant:\n%s", path, got, want)
+		}
+	}
+	want := page(templates.Page{Title: "t", Path: "/get"})
+	if got := page(templates.Page{Title: "t", Path: "/get", Nav: navs["/set"]}); got != want {
+		t.Error("a Nav of another path was used")
+	}
+}

@@ -20,6 +20,29 @@ type Page struct {
 	CSRFToken string
 	// Session is the inspector's view of the request's session.
 	Session SessionView
+	// Nav is the navigation rendered once for Path (see PrerenderNavs);
+	// the zero Nav renders it with the page.
+	Nav Nav
+}
+
+// Nav is the site's navigation rendered once for one current path: the
+// same HTML on every page of that path.
+type Nav struct {
+	path, html string
+}
+
+// PrerenderNavs renders the navigation once for each path it links to,
+// by path.
+func PrerenderNavs(ctx context.Context) (map[string]Nav, error) {
+	navs := make(map[string]Nav, len(navLinks))
+	for _, l := range navLinks {
+		var b strings.Builder
+		if err := nav(l.Path).Render(ctx, &b); err != nil {
+			return nil, fmt.Errorf("templates: render the navigation: %w", err)
+		}
+		navs[l.Path] = Nav{path: l.Path, html: b.String()}
+	}
+	return navs, nil
 }
 
 // SessionView is the session inspector's read-only view of a session, as

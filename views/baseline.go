@@ -96,7 +96,7 @@ func (h *Handlers) baselineResult(c echo.Context, path, message string, data map
 	for _, k := range []string{"login_count", "role", "username", "visits"} { // sorted, as Keys returns them
 		view.Items = append(view.Items, templates.Item{Key: k, Value: jsonText(data[k]), Type: jsonType(data[k])})
 	}
-	p := templates.Page{Title: d.title, Path: path, Username: display(data["username"]), CSRFToken: baselineToken, Session: view}
+	p := templates.Page{Title: d.title, Path: path, Username: display(data["username"]), CSRFToken: baselineToken, Session: view, Nav: h.navs[path]}
 	r := templates.Result{Message: message, About: d.result, Expiry: d.expiry, Lesson: h.lessons[path]}
 	if d.form {
 		r.Action = d.path

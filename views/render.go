@@ -30,7 +30,9 @@ func render(c echo.Context, status int, comp templ.Component) error {
 // page builds the layout's model for the request's page from its session
 // (session.From, Django's request.session) and CSRF token.
 func (h *Handlers) page(c echo.Context, title string) templates.Page {
-	return pageOf(session.From(c), title, pagePath(c), csrfToken(c))
+	p := pageOf(session.From(c), title, pagePath(c), csrfToken(c))
+	p.Nav = h.navs[p.Path]
+	return p
 }
 
 // pageOf builds a page's model from s: the header greets the session's

@@ -10,6 +10,7 @@
 package views
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +32,7 @@ type Handlers struct {
 
 	lessons map[string]templates.Lesson // by page path; set by Register
 	demos   map[string]demo             // by page path; set by Register
+	navs    map[string]templates.Nav    // by page path; set by Register
 }
 
 // demo describes one page of the site: its route, the text around it and
@@ -96,6 +98,9 @@ func (h *Handlers) Register(e *echo.Echo) error {
 		return fmt.Errorf("views: %w", err)
 	}
 	h.lessons = lessons
+	if h.navs, err = templates.PrerenderNavs(context.Background()); err != nil {
+		return fmt.Errorf("views: %w", err)
+	}
 	h.demos = make(map[string]demo)
 	for _, d := range demos() {
 		h.demos[d.path] = d
