@@ -230,9 +230,18 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 }
 
 // replace discards the handler's response, which has not been sent, and
-// lets the error hook write one for err instead.
+// lets the error hook write one for err instead. The headers that describe
+// the handler's response go with it; the others stay on the replacement,
+// such as security headers an outer middleware set before the handler ran.
 func (w *responseWriter) replace(err error) {
-	clear(w.Header())
+	h := w.Header()
+	for _, k := range []string{
+		"Content-Type", "Content-Length", "Content-Encoding", "Content-Disposition",
+		"Content-Range", "Content-Language", "Etag", "Last-Modified", "Location",
+		"Set-Cookie", "Cache-Control",
+	} {
+		h.Del(k)
+	}
 	res := w.c.Response()
 	res.Committed, res.Status, res.Size = false, http.StatusOK, 0
 	w.state = stateErrorWriting
