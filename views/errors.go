@@ -57,10 +57,8 @@ func (h *Handlers) ErrorHandler(err error, c echo.Context) {
 	}
 	status, message := describe(err, c)
 	req := c.Request()
-	if req.Method == http.MethodHead {
-		_ = c.NoContent(status)
-		return
-	}
+	// A HEAD gets the same page, so the same headers; net/http drops the
+	// body.
 	if strings.HasPrefix(req.URL.Path, "/api/") {
 		_ = c.JSON(status, map[string]string{"error": message})
 		return
