@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -56,7 +57,14 @@ func (h *Handlers) ErrorHandler(err error, c echo.Context) {
 		return
 	}
 	status, message := describe(err, c)
+	// The page is rendered even when the request's context is cancelled (a
+	// client gone, a body cut off by the read timeout): it is small, and a
+	// failed render would be one more log line for the same request.
 	req := c.Request()
+	if req.Context().Err() != nil {
+		req = req.WithContext(context.WithoutCancel(req.Context()))
+		c.SetRequest(req)
+	}
 	// A HEAD gets the same page, so the same headers; net/http drops the
 	// body.
 	if strings.HasPrefix(req.URL.Path, "/api/") {
