@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/djangosessions/gosessions/app/session"
@@ -83,7 +84,7 @@ func demos() []demo {
 
 // Register adds every route of the site to e: the demos, the login and
 // logout forms, the key/value editor, /learn and /api/session, each also
-// under its path with a trailing slash. The routes that use the session get
+// under its path with a trailing slash, and HEAD wherever GET (see route). The routes that use the session get
 // the session middleware and CSRF protection; /api/session gets neither, so
 // it never creates, saves or touches a session and never sets a cookie.
 func (h *Handlers) Register(e *echo.Echo) error {
@@ -97,7 +98,7 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	h.lessons = lessons
 
 	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.csrf}
-	e.GET("/", h.home, page...)
+	route(e, []string{http.MethodGet}, "/", h.home, page...)
 	handlers := map[string]echo.HandlerFunc{
 		"/set": h.set, "/get": h.get, "/delete": h.delete, "/pop": h.pop,
 		"/clear": h.clear, "/flush": h.flush, "/visits": h.visits, "/testcookie": h.testCookie,
@@ -121,15 +122,26 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	return nil
 }
 
-// route registers hf for methods on path and on path + "/". A GET of the
-// slashed path is answered with a 301 to the bare one (the canonical URL,
-// query kept); other methods are served there directly, because a redirect
-// would turn a POST into a GET and lose its form.
+// route registers hf for methods on path and on path + "/", with HEAD
+// wherever GET is (RFC 9110: GET's status and headers, no body). A GET or
+// HEAD of the slashed path is answered with a 301 to the bare one (the
+// canonical URL, query kept); other methods are served there directly,
+// because a redirect would turn a POST into a GET and lose its form.
+//
+// HEAD runs the GET handler, session middleware included, as Django runs
+// the view for a HEAD: a HEAD of /visits counts a visit and gets its
+// Set-Cookie, exactly as the GET would.
 func route(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
+		methods = append(slices.Clone(methods), http.MethodHead)
+	}
 	e.Match(methods, path, hf, mw...)
+	if path == "/" {
+		return
+	}
 	for _, m := range methods {
-		if m == http.MethodGet {
-			e.GET(path+"/", func(c echo.Context) error {
+		if m == http.MethodGet || m == http.MethodHead {
+			e.Add(m, path+"/", func(c echo.Context) error {
 				to := path
 				if q := c.Request().URL.RawQuery; q != "" {
 					to += "?" + q
