@@ -215,7 +215,9 @@ func TestBrowserTour(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/api/session")); err != nil {
 		t.Fatal(err)
 	}
-	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	// Read the text by script rather than by DOM node: Chromium's JSON
+	// viewer may rebuild the body after load, invalidating node ids.
+	body, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
 	if err != nil {
 		t.Fatal(err)
 	}
