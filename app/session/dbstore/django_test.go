@@ -102,12 +102,13 @@ func manage(t *testing.T, dbPath string, wantErr bool, args ...string) string {
 }
 
 // startDjango serves the Django site on a free loopback port until the
-// test ends and returns its base URL and its stderr (Django's log).
-func startDjango(t *testing.T, dbPath string) (string, *lockedBuffer) {
+// test ends and returns its base URL and its stderr (Django's log). env
+// adds to its environment (DJANGO_SESSION_ENGINE, say).
+func startDjango(t *testing.T, dbPath string, env ...string) (string, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(djangoPython, "serve.py")
 	cmd.Dir = djangoSite
-	cmd.Env = djangoEnv(dbPath)
+	cmd.Env = append(djangoEnv(dbPath), env...)
 	stderr := &lockedBuffer{}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
@@ -201,6 +202,14 @@ func startGo(t *testing.T, db *database.DB) *goSite {
 		t.Fatal(err)
 	}
 	g.manager = m
+	g.base = serveGo(t, m)
+	return g
+}
+
+// serveGo serves the Go side's views with m until the test ends and
+// returns its base URL.
+func serveGo(t *testing.T, m *session.Manager) string {
+	t.Helper()
 	e := echo.New()
 	e.HideBanner = true
 	e.Use(m.Middleware())
@@ -247,8 +256,7 @@ func startGo(t *testing.T, db *database.DB) *goSite {
 	})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	g.base = srv.URL
-	return g
+	return srv.URL
 }
 
 func parseJSONOrString(s string) any {

@@ -6,6 +6,7 @@ deployment would do it:
     DJANGO_SECRET_KEY            the SECRET_KEY the Go site also signs with
     DJANGO_SECRET_KEY_FALLBACKS  comma-separated SECRET_KEY_FALLBACKS (Django >= 4.1)
     DJANGO_DB                    path of the SQLite file both sites use
+    DJANGO_SESSION_ENGINE        SESSION_ENGINE (default the db engine)
 """
 import os
 
@@ -40,7 +41,7 @@ USE_TZ = True
 TIME_ZONE = "Pacific/Kiritimati"
 
 # Defaults spelled out: these are the settings the Go site must match.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = os.environ.get("DJANGO_SESSION_ENGINE", "django.contrib.sessions.backends.db")
 SESSION_COOKIE_NAME = "sessionid"
 SESSION_COOKIE_AGE = 1209600
 SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
