@@ -140,16 +140,19 @@ func (c *walCache) fill(rec session.Record, t cacheToken) {
 	c.put(rec)
 }
 
-// put stores rec, evicting an arbitrary entry when full; the caller holds
-// c.mu.
-func (c *walCache) put(rec session.Record) {
-	if _, ok := c.entries[rec.Key]; !ok && len(c.entries) >= c.max {
-		for k := range c.entries {
-			delete(c.entries, k)
+// put stores rec; the caller holds c.mu.
+func (c *walCache) put(rec session.Record) { putBounded(c.entries, c.max, rec) }
+
+// putBounded stores rec in entries, evicting an arbitrary entry when
+// entries already holds max records.
+func putBounded(entries map[string]session.Record, max int, rec session.Record) {
+	if _, ok := entries[rec.Key]; !ok && len(entries) >= max {
+		for k := range entries {
+			delete(entries, k)
 			break
 		}
 	}
-	c.entries[rec.Key] = rec
+	entries[rec.Key] = rec
 }
 
 // beginCommit is called by the committer holding SQLite's write lock, just

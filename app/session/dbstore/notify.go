@@ -171,17 +171,8 @@ func (c *notifyCache) fill(rec session.Record, t cacheToken) {
 	}
 }
 
-// put stores rec, evicting an arbitrary entry when full; the caller holds
-// c.mu.
-func (c *notifyCache) put(rec session.Record) {
-	if _, ok := c.entries[rec.Key]; !ok && len(c.entries) >= c.max {
-		for k := range c.entries {
-			delete(c.entries, k)
-			break
-		}
-	}
-	c.entries[rec.Key] = rec
-}
+// put stores rec; the caller holds c.mu.
+func (c *notifyCache) put(rec session.Record) { putBounded(c.entries, c.max, rec) }
 
 func (c *notifyCache) beginCommit() cacheToken { return c.token() }
 
