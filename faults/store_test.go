@@ -169,6 +169,29 @@ func TestLockHeldBoundsEveryWait(t *testing.T) {
 	}
 }
 
+// loadUntil starts n visitors loading s with visits and returns once they
+// have had acked visits acknowledged in all; stop stops them and waits.
+func loadUntil(t *testing.T, s *site, n int, acked int64) ([]*visitor, func()) {
+	t.Helper()
+	visitors := make([]*visitor, n)
+	for i := range visitors {
+		visitors[i] = newVisitor(t)
+	}
+	done := make(chan struct{})
+	wg := load(s.url, visitors, done)
+	s.waitFor(fmt.Sprintf("%d visits acknowledged", acked), func() bool { return ackedBy(visitors) >= acked })
+	return visitors, func() { close(done); wg.Wait() }
+}
+
+// ackedBy returns the visits acknowledged to visitors in all.
+func ackedBy(visitors []*visitor) int64 {
+	var n int64
+	for _, v := range visitors {
+		n += v.acked.Load()
+	}
+	return n
+}
+
 // startSiteOn is startSite on an existing database: a restart.
 func startSiteOn(t *testing.T, databaseURL string, env ...string) *site {
 	t.Helper()
@@ -186,25 +209,12 @@ func startSiteOn(t *testing.T, databaseURL string, env ...string) *site {
 // its 200 went out is at most one more per visitor).
 func TestKillUnderLoad(t *testing.T) {
 	s := startSite(t)
-	visitors := make([]*visitor, 8)
-	for i := range visitors {
-		visitors[i] = newVisitor(t)
-	}
-	stop := make(chan struct{})
-	wg := load(s.url, visitors, stop)
-	s.waitFor("200 visits acknowledged", func() bool {
-		var n int64
-		for _, v := range visitors {
-			n += v.acked.Load()
-		}
-		return n >= 200
-	})
+	visitors, stop := loadUntil(t, s, 8, 200)
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	<-s.exited
-	close(stop)
-	wg.Wait()
+	stop()
 
 	db, err := sql.Open("sqlite3", s.dbPath)
 	if err != nil {
@@ -230,22 +240,9 @@ func TestKillUnderLoad(t *testing.T) {
 // stored is exactly what was acknowledged.
 func TestSIGTERMUnderLoad(t *testing.T) {
 	s := startSite(t)
-	visitors := make([]*visitor, 8)
-	for i := range visitors {
-		visitors[i] = newVisitor(t)
-	}
-	stop := make(chan struct{})
-	wg := load(s.url, visitors, stop)
-	s.waitFor("200 visits acknowledged", func() bool {
-		var n int64
-		for _, v := range visitors {
-			n += v.acked.Load()
-		}
-		return n >= 200
-	})
+	visitors, stop := loadUntil(t, s, 8, 200)
 	took, code := s.sigterm()
-	close(stop)
-	wg.Wait()
+	stop()
 	if code != 0 {
 		t.Errorf("exit status %d after SIGTERM under load, want 0", code)
 	}
@@ -435,19 +432,8 @@ func (c *postgresCluster) run(t *testing.T, name string, args ...string) {
 func TestPostgresRestart(t *testing.T) {
 	c := startCluster(t)
 	s := startSiteOn(t, c.url+"&timeout=1")
-	visitors := make([]*visitor, 6)
-	for i := range visitors {
-		visitors[i] = newVisitor(t)
-	}
-	stop := make(chan struct{})
-	wg := load(s.url, visitors, stop)
-	acked := func() int64 {
-		var n int64
-		for _, v := range visitors {
-			n += v.acked.Load()
-		}
-		return n
-	}
+	visitors, stop := loadUntil(t, s, 6, 100)
+	acked := func() int64 { return ackedBy(visitors) }
 	failed := func() int64 {
 		var n int64
 		for _, v := range visitors {
@@ -455,8 +441,6 @@ func TestPostgresRestart(t *testing.T) {
 		}
 		return n
 	}
-	s.waitFor("100 visits acknowledged", func() bool { return acked() >= 100 })
-
 	c.ctl(t, "stop", "-m", "fast", "-w")
 	before := failed()
 	s.waitFor("503s while PostgreSQL is down", func() bool { return failed() > before+10 })
@@ -470,8 +454,7 @@ func TestPostgresRestart(t *testing.T) {
 	c.start(t)
 	down := acked()
 	s.waitFor("visits acknowledged again after the restart", func() bool { return acked() > down+100 })
-	close(stop)
-	wg.Wait()
+	stop()
 	s.waitFor("/readyz after the restart", func() bool {
 		resp, err := http.Get(s.url + "/readyz")
 		if err != nil {
