@@ -56,10 +56,24 @@ type notifyCache struct {
 	readyOnce sync.Once
 
 	hits, misses atomic.Int64
+	// echoTimeouts counts deletes that went on without their echo.
+	echoTimeouts atomic.Int64
 
 	mu      sync.RWMutex
 	entries map[string]session.Record
+	echoes  map[string][]*echo // by payload: writers waiting for it
 }
+
+// echo is a writer waiting for the notification of its own change.
+type echo struct {
+	payload string
+	seen    chan struct{}
+}
+
+// echoLimit bounds the wait for an echo: a notification normally arrives
+// within a millisecond; one that does not arrive (the listener reconnecting)
+// must not hold the writer.
+const echoLimit = 250 * time.Millisecond
 
 // newNotifyCache starts listening on db and returns the cache once the
 // listener is in place. It fails when migration 3 (the trigger) is not
@@ -73,7 +87,7 @@ func newNotifyCache(ctx context.Context, max int, db *database.DB) (*notifyCache
 	if one != 1 {
 		return nil, fmt.Errorf("%w (WithCache on PostgreSQL needs migration 3, notify_session_changes)", ErrNotMigrated)
 	}
-	c := &notifyCache{max: max, ready: make(chan struct{}), entries: make(map[string]session.Record, min(max, 4096))}
+	c := &notifyCache{max: max, ready: make(chan struct{}), entries: make(map[string]session.Record, min(max, 4096)), echoes: map[string][]*echo{}}
 	c.stop, err = db.Listen(notifyChannel, c.notified, c.listening)
 	if err != nil {
 		return nil, fmt.Errorf("dbstore: WithCache: %w", err)
@@ -128,6 +142,55 @@ func (c *notifyCache) notified(payload string) {
 	defer c.mu.Unlock()
 	if e, ok := c.entries[key]; ok && (sum == "-" || md5hex(e.Data) != sum) {
 		delete(c.entries, key)
+	}
+	for _, e := range c.echoes[payload] {
+		close(e.seen)
+	}
+	delete(c.echoes, payload)
+}
+
+// expect registers a wait for the notification payload, before the write
+// that will send it commits.
+func (c *notifyCache) expect(payload string) *echo {
+	e := &echo{payload: payload, seen: make(chan struct{})}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.echoes[payload] = append(c.echoes[payload], e)
+	return e
+}
+
+// await waits for e's notification, at most echoLimit and not past ctx;
+// it returns at once while the cache is off (no listener to hear it).
+func (c *notifyCache) await(ctx context.Context, e *echo) {
+	if !c.on.Load() {
+		return
+	}
+	t := time.NewTimer(echoLimit)
+	defer t.Stop()
+	select {
+	case <-e.seen:
+	case <-ctx.Done():
+		c.echoTimeouts.Add(1)
+	case <-t.C:
+		c.echoTimeouts.Add(1)
+	}
+}
+
+// forget unregisters e, heard or not.
+func (c *notifyCache) forget(e *echo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ws := c.echoes[e.payload]
+	for i, w := range ws {
+		if w == e {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(c.echoes, e.payload)
+	} else {
+		c.echoes[e.payload] = ws
 	}
 }
 

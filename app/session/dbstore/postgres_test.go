@@ -414,6 +414,40 @@ func TestPostgresCacheSeesEveryWriter(t *testing.T) {
 	waitFor(t, "a TRUNCATE", func() bool { return load(rec.Key) == "<none>" })
 }
 
+// TestPostgresLogoutSeenElsewhere: a delete (a logout) returns once its
+// own notification came back; every other process was notified at the
+// same moment. The test deletes sessions another process has cached and
+// asks that process at once, counting the loads that still found the
+// session: the window the README states.
+func TestPostgresLogoutSeenElsewhere(t *testing.T) {
+	url, db := migratedPostgres(t)
+	a := newStore(t, db, dbstore.WithCache(1000))
+	b := newStore(t, open(t, url), dbstore.WithCache(1000))
+	ctx := t.Context()
+	const n = 200
+	stale := 0
+	for range n {
+		rec := session.Record{Key: session.NewKey(), Data: "d", Expires: time.Now().Add(time.Hour)}
+		if err := a.Create(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "b to see the new session", func() bool { _, err := b.Load(ctx, rec.Key); return err == nil })
+		if _, err := b.Load(ctx, rec.Key); err != nil { // cached in b now
+			t.Fatal(err)
+		}
+		if err := a.Delete(ctx, rec.Key, "d"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Load(ctx, rec.Key); err == nil {
+			stale++
+		}
+	}
+	if st := a.Stats(); st.EchoTimeouts != 0 {
+		t.Errorf("%d of %d deletes returned without their own notification", st.EchoTimeouts, n)
+	}
+	t.Logf("%d of %d sessions deleted by one process were still served by another right after the delete returned", stale, n)
+}
+
 // TestPostgresCacheOffWithoutListener: when the listening connection is
 // lost, the cache turns off at once (every load reads the database, so a
 // change made meanwhile is seen) and comes back by itself.
