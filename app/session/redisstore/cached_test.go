@@ -452,11 +452,12 @@ func TestCachedCloseStopsGoroutine(t *testing.T) {
 	c.Close() // twice is fine
 }
 
-// probers counts the goroutines running CachedStore.probe.
+// probers counts the goroutines that NewCache started (running or not
+// yet scheduled).
 func probers() int {
 	buf := make([]byte, 1<<20)
 	buf = buf[:runtime.Stack(buf, true)]
-	return strings.Count(string(buf), "redisstore.(*CachedStore).probe(")
+	return strings.Count(string(buf), "created by github.com/djangosessions/gosessions/app/session/redisstore.NewCache")
 }
 
 // waitFor polls cond until it holds, failing the test after 10 s.
