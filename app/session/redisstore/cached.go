@@ -337,6 +337,9 @@ func (c *CachedStore) write(ctx context.Context, op string, rec session.Record, 
 	if err := ctx.Err(); err != nil {
 		return fault(ctx, op, rec.Key, err)
 	}
+	// Before the tombstone is sent: it expires no sooner than start plus
+	// its TTL, by Redis's clock.
+	start := time.Now()
 	var mark string
 	if !c.bypassing() {
 		mark = newTombstone()
@@ -349,7 +352,6 @@ func (c *CachedStore) write(ctx context.Context, op string, rec session.Record, 
 			mark = ""
 		}
 	}
-	start := time.Now()
 	err := dbWrite()
 	if mark == "" {
 		c.fallback()
@@ -363,7 +365,8 @@ func (c *CachedStore) write(ctx context.Context, op string, rec session.Record, 
 	case err == nil:
 		if time.Since(start)+c.fillWindow >= c.o.tombstone {
 			// So slow that the tombstone may have expired before the
-			// write landed, and a reader cached the old record.
+			// write landed plus the fill window, and a reader cached
+			// the old record.
 			c.stale()
 			return nil
 		}

@@ -499,3 +499,44 @@ func (l *logRecorder) count(prefix string) int {
 	}
 	return n
 }
+
+// slowUpdates is a database store whose updates take delay: a database
+// under a lock or a long checkpoint.
+type slowUpdates struct {
+	session.Store
+	delay time.Duration
+}
+
+func (s slowUpdates) Update(ctx context.Context, rec session.Record, old string) error {
+	time.Sleep(s.delay)
+	return s.Store.Update(ctx, rec, old)
+}
+
+// TestCachedSlowWriteBumps: a database write slower than the tombstone
+// TTL minus the fill window may land after its tombstone expired (and a
+// reader cached the old record meanwhile): the store empties the cache
+// (bumps) before using it again, and the next load reads the write.
+func TestCachedSlowWriteBumps(t *testing.T) {
+	redisURL, dbURL, prefix := redistest.URL(t), migratedSQLite(t), redistest.Prefix(t)
+	ctx := t.Context()
+	const ttl = 300 * time.Millisecond // fill window 100 ms: writes over 200 ms are slow
+	db := slowUpdates{Store: dbStore(t, dbURL), delay: 250 * time.Millisecond}
+	c := redisstore.NewCache(redistest.ClientFor(t, redisURL), db, redisstore.WithPrefix(prefix), redisstore.WithTombstoneTTL(ttl))
+	defer c.Close()
+	other := newInstance(t, redisURL, dbURL, prefix, redisstore.WithTombstoneTTL(ttl))
+	rec := session.Record{Key: session.NewKey(), Data: "old", Expires: time.Now().Add(time.Hour)}
+	if err := c.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	next := rec
+	next.Data = "new"
+	if err := c.Update(ctx, next, "old"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the bump after a slow write", func() bool { return c.Stats().Bumps == 1 && !c.Stats().Bypassing })
+	for _, s := range []session.Store{c, other} {
+		if got, err := s.Load(ctx, rec.Key); err != nil || got.Data != "new" {
+			t.Errorf("load after a slow write = %+v, %v; want new", got, err)
+		}
+	}
+}
