@@ -21,6 +21,8 @@ import (
 
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/session/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // Config is the site's configuration. [LoadConfig] fills it from
@@ -50,6 +52,12 @@ type Config struct {
 	// SessionCacheSize bounds how many sessions the database engines keep
 	// in memory (SESSION_CACHE_SIZE); 0 turns the cache off. Default 10000.
 	SessionCacheSize int
+	// Cache is the shared cache (CACHE_URL, redis:// or rediss://),
+	// parsed into Redis client options: Redis is the store of the cache
+	// engine and a write-through cache in front of the database for
+	// cached_db. Nil when unset: cache keeps sessions in process memory,
+	// cached_db uses the in-process cache alone.
+	Cache *redis.Options
 	// Debug turns on debug logging and Echo's debug mode (DEBUG). Default
 	// false.
 	Debug bool
@@ -153,6 +161,14 @@ func settings() []setting {
 				return errors.New("want a whole number of bytes, 1 or more")
 			}
 			cfg.Session.MaxSize = n
+			return nil
+		}},
+		{env: "CACHE_URL", flag: "cache-url", secret: true, usage: "shared cache `URL` for the cache and cached_db engines: redis://[:password@]host:port/db (or rediss://)", set: func(cfg *Config, v string) error {
+			opts, err := redisstore.ParseURL(strings.TrimSpace(v))
+			if err != nil {
+				return errors.New(strings.TrimPrefix(err.Error(), "redisstore: "))
+			}
+			cfg.Cache = opts
 			return nil
 		}},
 		{env: "SESSION_CACHE_SIZE", flag: "session-cache-size", usage: "`sessions` kept in memory by the db engines (0: no cache)", set: func(cfg *Config, v string) error {

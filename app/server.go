@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,9 +11,11 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/memstore"
+	"github.com/djangosessions/gosessions/app/session/redisstore"
 	"github.com/djangosessions/gosessions/static"
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 )
 
 // New builds the site: an Echo instance with panic recovery, one log line
@@ -100,28 +103,80 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 }
 
 // newStore returns the session store of cfg's engine on db, and what
-// closes it. The engine is chosen here, once.
+// closes it. The engine is chosen here, once, with its layers (see the
+// README's engine table):
+//
+//   - db: the database, with the in-process cache in front;
+//   - cached_db: the database with Redis in front (CACHE_URL), or without
+//     CACHE_URL the same as db;
+//   - cache: Redis (CACHE_URL), or without it process memory;
+//   - signed_cookies: no store, the cookie holds the session.
 func newStore(cfg Config, db *database.DB, log *slog.Logger) (session.Store, func() error, error) {
+	noop := func() error { return nil }
 	switch cfg.SessionEngine {
 	case "", "db", "cached_db":
-		var opts []dbstore.Option
-		// The session cache learns other processes' writes from SQLite's
-		// WAL index, or from PostgreSQL's notifications; a private
-		// in-memory database has no other process and needs none.
-		if cfg.SessionCacheSize > 0 && (db.WAL() || db.Engine == database.PostgreSQL) {
-			opts = append(opts, dbstore.WithCache(cfg.SessionCacheSize))
+		if cfg.SessionEngine == "cached_db" && cfg.Cache != nil {
+			return newCachedDB(cfg, db, log)
 		}
-		st, err := dbstore.New(db, opts...)
+		st, err := newDBStore(cfg, db)
 		if err != nil {
-			return nil, nil, fmt.Errorf("app: %w", err)
+			return nil, nil, err
 		}
 		return st, st.Close, nil
 	case "cache":
-		log.Warn("SESSION_ENGINE=cache keeps sessions in this process's memory: they are lost at restart and not shared with other processes")
-		return memstore.New(nil), func() error { return nil }, nil
+		if cfg.Cache == nil {
+			log.Warn("SESSION_ENGINE=cache without CACHE_URL keeps sessions in this process's memory: they are lost at restart and not shared with other processes")
+			return memstore.New(nil), noop, nil
+		}
+		client := redis.NewClient(cfg.Cache)
+		if err := pingRedis(client, cfg.storeWaitBound()); err != nil {
+			client.Close()
+			return nil, nil, fmt.Errorf("app: SESSION_ENGINE=cache: Redis at %s does not answer: %w", cfg.Cache.Addr, err)
+		}
+		return redisstore.New(client), client.Close, nil
 	case "signed_cookies":
 		// The cookie is the store (session.Config.SignedCookies).
-		return nil, func() error { return nil }, nil
+		return nil, noop, nil
 	}
 	return nil, nil, fmt.Errorf("app: session engine %q is not supported (supported: %s)", cfg.SessionEngine, supportedEngines)
+}
+
+// newDBStore returns the database store with the in-process cache, which
+// learns other processes' writes from SQLite's WAL index or from
+// PostgreSQL's notifications (a private in-memory database has no other
+// process, and needs none).
+func newDBStore(cfg Config, db *database.DB, opts ...dbstore.Option) (*dbstore.Store, error) {
+	if cfg.SessionCacheSize > 0 && (db.WAL() || db.Engine == database.PostgreSQL) {
+		opts = append(opts, dbstore.WithCache(cfg.SessionCacheSize))
+	}
+	st, err := dbstore.New(db, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return st, nil
+}
+
+// newCachedDB returns Django's cached_db: the database (without the
+// in-process cache, which Redis replaces) and Redis in front of it. Redis
+// not answering at start is a warning, not an error: requests are served
+// from the database until it answers.
+func newCachedDB(cfg Config, db *database.DB, log *slog.Logger) (session.Store, func() error, error) {
+	st, err := dbstore.New(db)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: %w", err)
+	}
+	client := redis.NewClient(cfg.Cache)
+	if err := pingRedis(client, cfg.storeWaitBound()); err != nil {
+		log.Warn("SESSION_ENGINE=cached_db: Redis does not answer; serving sessions from the database until it does", "redis", cfg.Cache.Addr, "error", err)
+	}
+	cached := redisstore.NewCache(client, st, redisstore.WithLogger(log))
+	return cached, func() error { return errors.Join(cached.Close(), client.Close(), st.Close()) }, nil
+}
+
+// pingRedis checks that Redis answers within timeout, or two seconds at
+// most: a start should not hang on it.
+func pingRedis(client *redis.Client, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), min(timeout, 2*time.Second))
+	defer cancel()
+	return client.Ping(ctx).Err()
 }
