@@ -12,7 +12,6 @@ import (
 
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/migrations"
-	"github.com/redis/go-redis/v9"
 )
 
 // Options adjust [RunWith] for tests and for programs that embed the site.
@@ -54,10 +53,6 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	// go-redis reports its own connection failures through a logger of
-	// the process; the session store reports what matters (one line per
-	// outage), so its lines go to the debug level.
-	redis.SetLogger(redisLogger{log})
 
 	db, err := database.Open(ctx, cfg.Database, database.WithLogger(log))
 	if err != nil {
@@ -137,11 +132,4 @@ func migrate(db *database.DB, log *slog.Logger) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
-}
-
-// redisLogger passes go-redis's log lines to the site's log at debug level.
-type redisLogger struct{ log *slog.Logger }
-
-func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
