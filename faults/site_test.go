@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/djangosessions/gosessions/app/session/redisstore/redistest"
 )
 
 // siteBinary is the site built by TestMain.
@@ -38,7 +40,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "faults: build the site:", err)
 		return 1
 	}
-	return m.Run()
+	// A Redis server for the tests that need one (redistest.URL).
+	return redistest.Main(m)
 }
 
 // syncBuffer collects a process's log for a test to read while it runs.
