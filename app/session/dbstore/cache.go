@@ -1,6 +1,7 @@
 package dbstore
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,8 +16,8 @@ import (
 // trigger notifies every change).
 type recordCache interface {
 	// get returns the cached live record of key, and a token to fill the
-	// cache with after a read of the database.
-	get(key string, now time.Time) (session.Record, cacheToken, bool)
+	// cache with after a read of the database. ctx bounds any wait.
+	get(ctx context.Context, key string, now time.Time) (session.Record, cacheToken, bool)
 	// fill caches rec, read from the database after get gave t, unless
 	// the database may have changed since.
 	fill(rec session.Record, t cacheToken)
@@ -82,7 +83,7 @@ func newWALCache(max int, watch *walWatch) *walCache {
 
 // get returns the cached record for key if the cache is current. It also
 // returns the version read, for fill.
-func (c *walCache) get(key string, now time.Time) (session.Record, cacheToken, bool) {
+func (c *walCache) get(_ context.Context, key string, now time.Time) (session.Record, cacheToken, bool) {
 	v, ok := c.watch.version()
 	t := cacheToken{wal: v, walOK: ok}
 	if !ok {

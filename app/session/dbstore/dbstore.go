@@ -229,9 +229,10 @@ type Stats struct {
 	CacheMisses int64 // loads that queried the database (with a cache)
 	CacheLen    int   // sessions in the cache now
 	CacheOn     bool  // the cache is serving (on PostgreSQL: its listener is connected)
-	// EchoTimeouts (PostgreSQL's cache): deletes that returned without
-	// having heard their own notification (see Delete).
-	EchoTimeouts int64
+	// FenceFailures (PostgreSQL's cache): cached sessions that could not be
+	// confirmed fresh (the listener down, the deadline passed) and were
+	// read from the database instead.
+	FenceFailures int64
 }
 
 // Stats returns the store's counters. Writes/Commits is the average group
@@ -242,7 +243,7 @@ func (s *Store) Stats() Stats {
 		st.CacheHits, st.CacheMisses, st.CacheLen, st.CacheOn = s.cache.stats()
 	}
 	if c, ok := s.cache.(*notifyCache); ok {
-		st.EchoTimeouts = c.echoTimeouts.Load()
+		st.FenceFailures = c.fenceFailures.Load()
 	}
 	return st
 }
@@ -337,7 +338,7 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	now := s.now()
 	var token cacheToken
 	if s.cache != nil {
-		rec, t, ok := s.cache.get(key, now)
+		rec, t, ok := s.cache.get(ctx, key, now)
 		if ok {
 			return rec, nil
 		}
@@ -398,25 +399,10 @@ func (s *Store) Update(ctx context.Context, rec session.Record, old string) erro
 
 // Delete implements session.Store. With old empty it deletes
 // unconditionally; otherwise only while the data still equals old.
-//
-// With the PostgreSQL cache, a delete (a logout, a flush, the old key of a
-// cycle_key) returns only once this process has received the notification
-// of its own delete, or after a short bound: every other process was told
-// at the same moment, so the client's next request, wherever it goes,
-// arrives after they were.
 func (s *Store) Delete(ctx context.Context, key, old string) error {
-	var e *echo
-	if c, ok := s.cache.(*notifyCache); ok {
-		e = c.expect(key + " -")
-		defer c.forget(e)
-	}
-	op := &writeOp{kind: opDelete, rec: session.Record{Key: key}, old: old}
-	err := s.write(ctx, op)
+	err := s.write(ctx, &writeOp{kind: opDelete, rec: session.Record{Key: key}, old: old})
 	if err != nil && !errors.Is(err, session.ErrConflict) {
 		return fmt.Errorf("dbstore: delete session %s: %w", session.KeyHash(key), err)
-	}
-	if err == nil && op.wrote && e != nil {
-		s.cache.(*notifyCache).await(ctx, e)
 	}
 	return err
 }

@@ -30,13 +30,23 @@ const notifySlots = 4096
 // commits, and each process listens on a connection of its own and
 // forgets what changed.
 //
-// What it guarantees:
+// A notification arrives some time after its commit, and a process under
+// load may take longer still to read it: a cache trusting whatever it
+// heard so far would answer stale data in that window (measured: one read
+// in eight right after another process's write, for up to 60 ms). So a
+// cached entry is served only after a fence: a round trip on the listening
+// connection that began after the read began, which PostgreSQL completes
+// only after delivering every notification of every transaction committed
+// before it. Concurrent reads share fences, so under load one cheap
+// round trip ("SELECT 1") serves many reads instead of one query each.
 //
+// What it guarantees, like the WAL cache on SQLite:
+//
+//   - a read never returns data older than what any transaction (any
+//     process, Django, raw SQL) had committed when the read began: a
+//     write acknowledged anywhere is seen by every later read, and a
+//     deleted session is never served again;
 //   - a process's own writes are in its cache at once, in commit order;
-//   - a change by anyone else is seen once its notification arrives:
-//     between that commit and the notification's arrival (well under a
-//     millisecond on a LAN; the README gives the figures measured under
-//     load) a read may still get the previous data from the cache;
 //   - a read of the database that raced with a change never fills the
 //     cache with what it read (each slot of keys remembers its last
 //     notification, and a fill that started before it is dropped);
@@ -44,8 +54,8 @@ const notifySlots = 4096
 //     it: the cache empties at once and stays off, every read going to
 //     the database, until the connection is back.
 type notifyCache struct {
-	max  int
-	stop func()
+	max      int
+	listener *database.Listener
 
 	on    atomic.Bool
 	gen   atomic.Uint64 // +1 at each reset: fills that began before are dropped
@@ -56,24 +66,13 @@ type notifyCache struct {
 	readyOnce sync.Once
 
 	hits, misses atomic.Int64
-	// echoTimeouts counts deletes that went on without their echo.
-	echoTimeouts atomic.Int64
+	// fences counts round trips; fenceFailures the hits they could not
+	// confirm (listener down, deadline), which read the database instead.
+	fenceFailures atomic.Int64
 
 	mu      sync.RWMutex
 	entries map[string]session.Record
-	echoes  map[string][]*echo // by payload: writers waiting for it
 }
-
-// echo is a writer waiting for the notification of its own change.
-type echo struct {
-	payload string
-	seen    chan struct{}
-}
-
-// echoLimit bounds the wait for an echo: a notification normally arrives
-// within a millisecond; one that does not arrive (the listener reconnecting)
-// must not hold the writer.
-const echoLimit = 250 * time.Millisecond
 
 // newNotifyCache starts listening on db and returns the cache once the
 // listener is in place. It fails when migration 3 (the trigger) is not
@@ -87,8 +86,8 @@ func newNotifyCache(ctx context.Context, max int, db *database.DB) (*notifyCache
 	if one != 1 {
 		return nil, fmt.Errorf("%w (WithCache on PostgreSQL needs migration 3, notify_session_changes)", ErrNotMigrated)
 	}
-	c := &notifyCache{max: max, ready: make(chan struct{}), entries: make(map[string]session.Record, min(max, 4096)), echoes: map[string][]*echo{}}
-	c.stop, err = db.Listen(notifyChannel, c.notified, c.listening)
+	c := &notifyCache{max: max, ready: make(chan struct{}), entries: make(map[string]session.Record, min(max, 4096))}
+	c.listener, err = db.Listen(notifyChannel, c.notified, c.listening)
 	if err != nil {
 		return nil, fmt.Errorf("dbstore: WithCache: %w", err)
 	}
@@ -96,7 +95,7 @@ func newNotifyCache(ctx context.Context, max int, db *database.DB) (*notifyCache
 	case <-c.ready:
 		return c, nil
 	case <-ctx.Done():
-		c.stop()
+		c.listener.Stop()
 		return nil, fmt.Errorf("dbstore: WithCache: listen for session changes: %w", ctx.Err())
 	}
 }
@@ -143,55 +142,6 @@ func (c *notifyCache) notified(payload string) {
 	if e, ok := c.entries[key]; ok && (sum == "-" || md5hex(e.Data) != sum) {
 		delete(c.entries, key)
 	}
-	for _, e := range c.echoes[payload] {
-		close(e.seen)
-	}
-	delete(c.echoes, payload)
-}
-
-// expect registers a wait for the notification payload, before the write
-// that will send it commits.
-func (c *notifyCache) expect(payload string) *echo {
-	e := &echo{payload: payload, seen: make(chan struct{})}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.echoes[payload] = append(c.echoes[payload], e)
-	return e
-}
-
-// await waits for e's notification, at most echoLimit and not past ctx;
-// it returns at once while the cache is off (no listener to hear it).
-func (c *notifyCache) await(ctx context.Context, e *echo) {
-	if !c.on.Load() {
-		return
-	}
-	t := time.NewTimer(echoLimit)
-	defer t.Stop()
-	select {
-	case <-e.seen:
-	case <-ctx.Done():
-		c.echoTimeouts.Add(1)
-	case <-t.C:
-		c.echoTimeouts.Add(1)
-	}
-}
-
-// forget unregisters e, heard or not.
-func (c *notifyCache) forget(e *echo) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ws := c.echoes[e.payload]
-	for i, w := range ws {
-		if w == e {
-			ws = append(ws[:i], ws[i+1:]...)
-			break
-		}
-	}
-	if len(ws) == 0 {
-		delete(c.echoes, e.payload)
-	} else {
-		c.echoes[e.payload] = ws
-	}
 }
 
 func md5hex(s string) string {
@@ -203,21 +153,36 @@ func (c *notifyCache) token() cacheToken {
 	return cacheToken{gen: c.gen.Load(), seq: c.seq.Load()}
 }
 
-func (c *notifyCache) get(key string, now time.Time) (session.Record, cacheToken, bool) {
+func (c *notifyCache) get(ctx context.Context, key string, now time.Time) (session.Record, cacheToken, bool) {
 	t := c.token()
-	if !c.on.Load() {
+	if !c.on.Load() || !c.has(key, now) {
+		c.misses.Add(1)
+		return session.Record{}, t, false
+	}
+	// Every notification of a commit before this read must be applied
+	// before the entry can be trusted.
+	if err := c.listener.Fence(ctx); err != nil {
+		c.fenceFailures.Add(1)
 		c.misses.Add(1)
 		return session.Record{}, t, false
 	}
 	c.mu.RLock()
 	rec, ok := c.entries[key]
 	c.mu.RUnlock()
-	if !ok || !rec.Expires.After(now) {
+	if !ok || !rec.Expires.After(now) || !c.on.Load() {
 		c.misses.Add(1)
 		return session.Record{}, t, false
 	}
 	c.hits.Add(1)
 	return rec, t, true
+}
+
+// has reports whether a live entry for key is cached, fence aside.
+func (c *notifyCache) has(key string, now time.Time) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	rec, ok := c.entries[key]
+	return ok && rec.Expires.After(now)
 }
 
 // fresh reports whether key may be cached from a read or commit that
@@ -263,6 +228,6 @@ func (c *notifyCache) stats() (hits, misses int64, size int, on bool) {
 
 // close stops listening.
 func (c *notifyCache) close() error {
-	c.stop()
+	c.listener.Stop()
 	return nil
 }
