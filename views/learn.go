@@ -19,7 +19,7 @@ func engines() []engine {
 	dbStore := `sc.Store = dbstore.New(db, dbstore.WithCache(cfg.SessionCacheSize))  // app/server.go`
 	return []engine{
 		{name: "db", offered: true, goCode: dbStore, demo: "/visits",
-			note: "The default. Sessions live in the django_session table (SQLite, or PostgreSQL with a postgres:// DATABASE_URL), with an in-process cache of SESSION_CACHE_SIZE sessions in front (10000; 0 turns it off). It learns every other writer's change: on SQLite from the WAL index before each read (never stale), on PostgreSQL from a trigger's notifications (stale at most until one arrives, about a millisecond). Django's db engine has no cache."},
+			note: "The default. Sessions live in the django_session table (SQLite, or PostgreSQL with a postgres:// DATABASE_URL), with an in-process cache of SESSION_CACHE_SIZE sessions in front (10000; 0 turns it off). It learns every other writer's change, and is never stale: on SQLite from the WAL index before each read, on PostgreSQL from a trigger's notifications, with a round trip on the listening connection before an entry is served. Django's db engine has no cache."},
 		{name: "cached_db", offered: true, goCode: dbStore, demo: "/get",
 			note: "Today the same store as db: the database with the in-process cache in front. There is no shared cache server yet."},
 		{name: "cache", offered: true, goCode: `sc.Store = memstore.New(nil)  // app/server.go`, demo: "/visits",
