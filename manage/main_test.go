@@ -140,12 +140,12 @@ func TestMigrate(t *testing.T) {
 	db := tempDB(t)
 
 	r := manage(t, db, "migrate", "--list")
-	if r.code != 0 || r.stdout != "[ ] 0001_create_django_session\n" {
+	if r.code != 0 || r.stdout != "[ ] 0001_create_django_session\n[ ] 0002_create_auth_user\n" {
 		t.Errorf("list before migrate = %d, %q (stderr %q)", r.code, r.stdout, r.stderr)
 	}
 
 	r = manage(t, db, "migrate")
-	want := "Running migrations:\n  Applying 0001_create_django_session... OK\n"
+	want := "Running migrations:\n  Applying 0001_create_django_session... OK\n  Applying 0002_create_auth_user... OK\n"
 	if r.code != 0 || r.stdout != want || r.stderr != "" {
 		t.Errorf("migrate = %d, stdout %q, stderr %q; want 0, %q", r.code, r.stdout, r.stderr, want)
 	}
@@ -157,7 +157,7 @@ func TestMigrate(t *testing.T) {
 	}
 
 	r = manage(t, db, "migrate", "-list")
-	if r.code != 0 || r.stdout != "[X] 0001_create_django_session\n" {
+	if r.code != 0 || r.stdout != "[X] 0001_create_django_session\n[X] 0002_create_auth_user\n" {
 		t.Errorf("list after migrate = %d, %q", r.code, r.stdout)
 	}
 }
@@ -169,20 +169,20 @@ func TestMigrateDownAndUp(t *testing.T) {
 	}
 	for _, target := range []string{"0", "zero"} {
 		r := manage(t, db, "migrate", target)
-		want := "Running migrations:\n  Unapplying 0001_create_django_session... OK\n"
+		want := "Running migrations:\n  Unapplying 0002_create_auth_user... OK\n  Unapplying 0001_create_django_session... OK\n"
 		if r.code != 0 || r.stdout != want {
 			t.Errorf("migrate %s = %d, %q (stderr %q); want %q", target, r.code, r.stdout, r.stderr, want)
 		}
-		if r := manage(t, db, "migrate", "--list"); r.stdout != "[ ] 0001_create_django_session\n" {
+		if r := manage(t, db, "migrate", "--list"); r.stdout != "[ ] 0001_create_django_session\n[ ] 0002_create_auth_user\n" {
 			t.Errorf("list after migrate %s = %q", target, r.stdout)
 		}
 		if r := manage(t, db, "clearsessions"); r.code != 1 {
 			t.Errorf("clearsessions after migrate %s: status %d, want 1", target, r.code)
 		}
 		// Back up, by number or by name.
-		up := map[string]string{"0": "1", "zero": "0001_create_django_session"}[target]
+		up := map[string]string{"0": "2", "zero": "0002_create_auth_user"}[target]
 		r = manage(t, db, "migrate", up)
-		want = "Running migrations:\n  Applying 0001_create_django_session... OK\n"
+		want = "Running migrations:\n  Applying 0001_create_django_session... OK\n  Applying 0002_create_auth_user... OK\n"
 		if r.code != 0 || r.stdout != want {
 			t.Errorf("migrate %s = %d, %q (stderr %q); want %q", up, r.code, r.stdout, r.stderr, want)
 		}
@@ -226,10 +226,10 @@ func TestDatabaseURLFlag(t *testing.T) {
 	if r := manage(t, envDB, "migrate", "--database-url", flagDB); r.code != 0 {
 		t.Fatalf("migrate --database-url: %+v", r)
 	}
-	if r := manage(t, flagDB, "migrate", "--list"); r.stdout != "[X] 0001_create_django_session\n" {
+	if r := manage(t, flagDB, "migrate", "--list"); r.stdout != "[X] 0001_create_django_session\n[X] 0002_create_auth_user\n" {
 		t.Errorf("the flag's database is not migrated: %q", r.stdout)
 	}
-	if r := manage(t, envDB, "migrate", "--list"); r.stdout != "[ ] 0001_create_django_session\n" {
+	if r := manage(t, envDB, "migrate", "--list"); r.stdout != "[ ] 0001_create_django_session\n[ ] 0002_create_auth_user\n" {
 		t.Errorf("DATABASE_URL's database was migrated instead: %q", r.stdout)
 	}
 	wantUsage(t, manage(t, envDB, "clearsessions", "--database-url"), "database-url")

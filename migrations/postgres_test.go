@@ -163,13 +163,13 @@ func TestPostgresUpDownUp(t *testing.T) {
 	django := djangoSchema(t)
 	db := openPostgres(t)
 
-	wantInfos(t, "Status of a new database", status(t, db), applied(first, false))
+	wantInfos(t, "Status of a new database", status(t, db), applied(first, false), applied(second, false))
 	var steps []migrations.Info
 	if err := migrations.Up(db, record(&steps)); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
-	wantInfos(t, "Up reported", steps, applied(first, true))
-	wantInfos(t, "Status after Up", status(t, db), applied(first, true))
+	wantInfos(t, "Up reported", steps, applied(first, true), applied(second, true))
+	wantInfos(t, "Status after Up", status(t, db), applied(first, true), applied(second, true))
 	checkPostgresSchema(t, db, django)
 
 	steps = nil
@@ -181,8 +181,8 @@ func TestPostgresUpDownUp(t *testing.T) {
 	if err := migrations.To(db, 0, record(&steps)); err != nil {
 		t.Fatalf("To(0): %v", err)
 	}
-	wantInfos(t, "To(0) reported", steps, applied(first, false))
-	wantInfos(t, "Status after To(0)", status(t, db), applied(first, false))
+	wantInfos(t, "To(0) reported", steps, applied(second, false), applied(first, false))
+	wantInfos(t, "Status after To(0)", status(t, db), applied(first, false), applied(second, false))
 	if postgresTableExists(t, db) {
 		t.Error("django_session still exists after To(0)")
 	}
@@ -237,12 +237,12 @@ func TestPostgresAdoptDjangoTable(t *testing.T) {
 	exec(t, db, djangoPostgres...)
 	exec(t, db, `INSERT INTO django_session VALUES ('k2mvlfalnvfy7e8pe66k4ac8xzjwr4jt', 'eyJmb28iOiJiYXIifQ:1xWemM:sig', '2030-01-01 01:00:00+01')`)
 
-	wantInfos(t, "Status of Django's database", status(t, db), applied(first, false))
+	wantInfos(t, "Status of Django's database", status(t, db), applied(first, false), applied(second, false))
 	var steps []migrations.Info
 	if err := migrations.Up(db, record(&steps)); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
-	wantInfos(t, "Up reported", steps, applied(first, true))
+	wantInfos(t, "Up reported", steps, applied(first, true), applied(second, true))
 	checkPostgresSchema(t, db, django)
 
 	var data string
@@ -258,7 +258,7 @@ func TestPostgresAdoptDjangoTable(t *testing.T) {
 
 func TestPostgresDirty(t *testing.T) {
 	db := openPostgres(t)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := migrations.To(db, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	exec(t, db, `DROP TABLE django_session`, `UPDATE `+migrations.VersionTable+` SET dirty = true`)
@@ -331,7 +331,7 @@ func TestPostgresConcurrentUp(t *testing.T) {
 			t.Errorf("Up %d: %v", i, err)
 		}
 	}
-	wantInfos(t, "Status", status(t, openPostgresURL(t, url)), applied(first, true))
+	wantInfos(t, "Status", status(t, openPostgresURL(t, url)), applied(first, true), applied(second, true))
 }
 
 // TestEnginesHaveTheSameMigrations: every SQLite migration has its
