@@ -2,9 +2,10 @@
 GO        ?= go
 FUZZTIME  ?= 10s
 BENCHFLAGS ?=
-# Debian packages the tests need: a real headless browser, real Django and
-# a real PostgreSQL.
-DEB_PKGS  := chromium python3-django postgresql
+# Debian packages the tests need: a real headless browser, real Django (with
+# its argon2 and bcrypt hashers, and psycopg2 for Django on PostgreSQL) and a
+# real PostgreSQL.
+DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 postgresql
 # The tests' private PostgreSQL (make services): its binaries (Debian's
 # newest, else initdb on the PATH), its directory (one per checkout) and the
 # first port it tries on 127.0.0.1.
