@@ -36,7 +36,9 @@ const (
 // backend this package logs users in with.
 const ModelBackend = "django.contrib.auth.backends.ModelBackend"
 
-// Config holds the settings of an [Auth]. DB and SecretKey are required.
+// Config holds the settings of an [Auth]. DB is required, and SecretKey
+// for everything about requests (User, UserOf, Login); managing users
+// (CreateUser, SetPassword, Authenticate) does without it.
 type Config struct {
 	// DB holds Django's auth_user table.
 	DB *gorm.DB
@@ -88,9 +90,6 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("auth: Config.DB is required")
 	}
-	if cfg.SecretKey == "" {
-		return nil, errors.New("auth: Config.SecretKey is required")
-	}
 	if cfg.Iterations == 0 {
 		cfg.Iterations, _ = PBKDF2Iterations(LatestDjangoVersion)
 	}
@@ -120,6 +119,10 @@ func New(cfg Config) (*Auth, error) {
 
 // Config returns the configuration, defaults filled in.
 func (a *Auth) Config() Config { return a.cfg }
+
+// errNoSecretKey is returned where a session auth hash is needed without
+// a SECRET_KEY: an empty key would make hashes anyone can compute.
+var errNoSecretKey = errors.New("auth: Config.SecretKey is not set")
 
 // userContextKey is where User caches the request's user in the Echo
 // context.
@@ -180,6 +183,9 @@ func (a *Auth) remember(c echo.Context, u *models.User) {
 // flush and the key cycle are saved with the session, as every change is:
 // a session opened with Manager.Open and never saved is left as it is.
 func (a *Auth) UserOf(ctx context.Context, s *session.Session) (*models.User, error) {
+	if a.cfg.SecretKey == "" {
+		return nil, errNoSecretKey
+	}
 	rawID, ok := s.Lookup(SessionKey)
 	if !ok {
 		return nil, nil
@@ -268,6 +274,9 @@ func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []by
 func (a *Auth) Login(c echo.Context, u *models.User, rotateCSRF func(echo.Context)) error {
 	if u == nil || u.ID == 0 {
 		return errors.New("auth: Login needs a stored user")
+	}
+	if a.cfg.SecretKey == "" {
+		return errNoSecretKey
 	}
 	s := session.From(c)
 	now := models.DateTime{Time: a.cfg.Now()}

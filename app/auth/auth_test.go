@@ -551,8 +551,12 @@ func TestNewValidates(t *testing.T) {
 		t.Error("no DB: no error")
 	}
 	s := newSite(t, nil)
-	if _, err := auth.New(auth.Config{DB: s.db.Gorm}); err == nil {
-		t.Error("no SecretKey: no error")
+	keyless, err := auth.New(auth.Config{DB: s.db.Gorm})
+	if err != nil {
+		t.Fatalf("no SecretKey (enough to manage users): %v", err)
+	}
+	if _, err := keyless.UserOf(t.Context(), s.sessions.Open(t.Context(), "")); err == nil {
+		t.Error("UserOf without a SecretKey: no error")
 	}
 	if _, err := auth.New(auth.Config{DB: s.db.Gorm, SecretKey: "x", Iterations: -1}); err == nil {
 		t.Error("negative Iterations: no error")
