@@ -1,17 +1,16 @@
 -- Django's auth_user table as Django 3.2 leaves it after every auth
 -- migration (0001 to 0012), statement for statement as it stands in
 -- sqlite_master, so that users move between the two sites: the Go site
--- reads and writes auth_user only. The other tables of Django's
--- auth.0001_initial (auth_permission, auth_group and the many-to-many
--- tables) and the django_content_type table it refers to are created too,
--- unused by Go, so that a Django site joining a database the Go site
--- created adopts them all with "manage.py migrate --fake-initial", which
--- fakes an initial migration only when every table it creates exists.
--- django_content_type is created as contenttypes.0001_initial makes it
--- (with its "name" column), because Django's contenttypes.0002 then runs
--- for real and drops that column. Every statement has IF NOT EXISTS, so a
--- database Django created keeps its tables, rows and all.
-CREATE TABLE IF NOT EXISTS "django_content_type" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "name" varchar(100) NOT NULL, "app_label" varchar(100) NOT NULL, "model" varchar(100) NOT NULL);
+-- reads and writes auth_user only. The other tables of Django's auth app
+-- (auth_permission, auth_group and the many-to-many tables) and the
+-- django_content_type table they refer to are created too, unused by Go,
+-- also as Django's migrations leave them (contenttypes 0002, auth 0012), so
+-- that a Django site joining a database the Go site created marks those
+-- migrations as applied ("manage.py migrate auth 0012 --fake", then
+-- "migrate --fake-initial"; see the README) and finds exactly the schema
+-- its own migrate makes. Every statement has IF NOT EXISTS, so a database
+-- Django created keeps its tables, rows and all.
+CREATE TABLE IF NOT EXISTS "django_content_type" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "app_label" varchar(100) NOT NULL, "model" varchar(100) NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "django_content_type_app_label_model_76bd3d3b_uniq" ON "django_content_type" ("app_label", "model");
 CREATE TABLE IF NOT EXISTS "auth_permission" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "content_type_id" integer NOT NULL REFERENCES "django_content_type" ("id") DEFERRABLE INITIALLY DEFERRED, "codename" varchar(100) NOT NULL, "name" varchar(255) NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "auth_permission_content_type_id_codename_01ab375a_uniq" ON "auth_permission" ("content_type_id", "codename");

@@ -3,20 +3,19 @@
 -- sqlmigrate auth 0001" with the column types of the later migrations
 -- (username, first_name and last_name varchar(150), email varchar(254),
 -- last_login NULL), so that users move between the two sites: the Go site
--- reads and writes auth_user only. The other tables of Django's
--- auth.0001_initial and the django_content_type table it refers to are
--- created too, unused by Go, so that a Django site joining a database the
--- Go site created adopts them all with "manage.py migrate --fake-initial",
--- which fakes an initial migration only when every table it creates
--- exists. django_content_type is created as contenttypes.0001_initial makes
--- it (with its "name" column), because Django's contenttypes.0002 then
--- runs for real and drops that column.
+-- reads and writes auth_user only. The other tables of Django's auth app
+-- and the django_content_type table they refer to are created too, unused
+-- by Go, also as Django's migrations leave them (contenttypes 0002, auth
+-- 0012), so that a Django site joining a database the Go site created
+-- marks those migrations as applied ("manage.py migrate auth 0012 --fake",
+-- then "migrate --fake-initial"; see the README) and finds exactly the
+-- schema its own migrate makes.
 --
 -- Django adds its unique and foreign-key constraints with ALTER TABLE,
 -- which has no IF NOT EXISTS; here they are declared inside CREATE TABLE
 -- IF NOT EXISTS under Django's names, which gives the same catalog, so a
 -- database Django created keeps its tables, rows and all.
-CREATE TABLE IF NOT EXISTS "django_content_type" ("id" serial NOT NULL PRIMARY KEY, "name" varchar(100) NOT NULL, "app_label" varchar(100) NOT NULL, "model" varchar(100) NOT NULL,
+CREATE TABLE IF NOT EXISTS "django_content_type" ("id" serial NOT NULL PRIMARY KEY, "app_label" varchar(100) NOT NULL, "model" varchar(100) NOT NULL,
     CONSTRAINT "django_content_type_app_label_model_76bd3d3b_uniq" UNIQUE ("app_label", "model"));
 CREATE TABLE IF NOT EXISTS "auth_permission" ("id" serial NOT NULL PRIMARY KEY, "name" varchar(255) NOT NULL, "content_type_id" integer NOT NULL, "codename" varchar(100) NOT NULL,
     CONSTRAINT "auth_permission_content_type_id_codename_01ab375a_uniq" UNIQUE ("content_type_id", "codename"),

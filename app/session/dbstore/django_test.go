@@ -840,8 +840,9 @@ func migrate(t *testing.T, dbPath string) {
 }
 
 // TestDjangoFakeInitialAdoptsGoTable is the reverse migration path: Go
-// creates django_session first; Django's plain migrate then fails on the
-// existing table, and migrate --fake-initial adopts it.
+// creates django_session (and Django's auth tables) first; Django's plain
+// migrate then fails on the existing tables, and the README's two
+// commands adopt them (app/auth's live tests check the schema and users).
 func TestDjangoFakeInitialAdoptsGoTable(t *testing.T) {
 	requireDjango(t)
 	dbPath := filepath.Join(t.TempDir(), "db.sqlite3")
@@ -850,6 +851,7 @@ func TestDjangoFakeInitialAdoptsGoTable(t *testing.T) {
 	if !strings.Contains(out, "already exists") {
 		t.Errorf("plain migrate on Go's table: want \"already exists\", got\n%s", out)
 	}
+	manage(t, dbPath, false, "migrate", "auth", "0012", "--fake")
 	out = manage(t, dbPath, false, "migrate", "--fake-initial")
 	if !strings.Contains(out, "sessions.0001_initial... FAKED") {
 		t.Errorf("migrate --fake-initial did not fake sessions.0001_initial:\n%s", out)

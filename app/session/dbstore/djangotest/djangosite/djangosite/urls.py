@@ -15,6 +15,9 @@ from . import clock
 
 
 def state(request):
+    # request.user first: loading the user may flush the session (a hash
+    # that does not match), and the data shown must be what is left.
+    authenticated = request.user.is_authenticated
     s = request.session
     data = dict(s.items())
     return JsonResponse({
@@ -23,8 +26,8 @@ def state(request):
         "types": {k: type(v).__name__ for k, v in data.items()},
         "expiry_age": s.get_expiry_age(),
         "expire_at_browser_close": s.get_expire_at_browser_close(),
-        "user": request.user.get_username() if request.user.is_authenticated else None,
-        "user_id": request.user.pk if request.user.is_authenticated else None,
+        "user": request.user.get_username() if authenticated else None,
+        "user_id": request.user.pk if authenticated else None,
     })
 
 
@@ -95,10 +98,13 @@ def auth_set_password(request):
     """A password change as Django's PasswordChangeView makes it: the new
     hash is saved, and the session that changed it stays logged in
     (update_session_auth_hash); every other session of the user ends."""
+    # Who is asking is settled before the change, as PasswordChangeView
+    # binds its form to request.user before saving.
+    changer = request.user.pk if request.user.is_authenticated else None
     user = get_user_model().objects.get(username=request.GET["username"])
     user.set_password(request.GET["password"])
     user.save()
-    if request.user.is_authenticated and request.user.pk == user.pk:
+    if changer == user.pk:
         update_session_auth_hash(request, user)
     return state(request)
 
