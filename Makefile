@@ -20,7 +20,9 @@ PG_ENV     = TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(cat $(PG_DIR)/url 2>/de
 .PHONY: help run test deps services services-stop check race unit fuzz generate bench bench-clearsessions bench-micro
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
+		'{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1) } \
+		END { for (i = 1; i <= NR; i++) printf "  %-" w "s  %s\n", name[i], text[i] }'
 
 run: ## serve the demo site on 127.0.0.1:8000 (SQLite file db.sqlite3, migrated at start)
 	$(GO) run .
@@ -71,6 +73,7 @@ fuzz: ## each fuzz target for FUZZTIME
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzLoads$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzSignedPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./views -run '^$$' -fuzz '^FuzzEditorValue$$' -fuzztime $(FUZZTIME)
 
 generate: ## regenerate templ components
 	$(GO) generate ./templates

@@ -136,16 +136,51 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// migrationNames are the embedded migrations, oldest first, as manage
+// prints them.
+var migrationNames = []string{"0001_create_django_session", "0002_create_auth_user", "0003_notify_session_changes"}
+
+// listing is what migrate --list prints with every migration applied or
+// none.
+func listing(applied bool) string {
+	mark := "[ ] "
+	if applied {
+		mark = "[X] "
+	}
+	var b strings.Builder
+	for _, n := range migrationNames {
+		b.WriteString(mark + n + "\n")
+	}
+	return b.String()
+}
+
+// running is what migrate prints when it applies (or, with verb
+// "Unapplying", reverts) names, in that order.
+func running(verb string, names ...string) string {
+	out := "Running migrations:\n"
+	for _, n := range names {
+		out += "  " + verb + " " + n + "... OK\n"
+	}
+	return out
+}
+
+// reversed returns names last first.
+func reversed(names []string) []string {
+	out := slices.Clone(names)
+	slices.Reverse(out)
+	return out
+}
+
 func TestMigrate(t *testing.T) {
 	db := tempDB(t)
 
 	r := manage(t, db, "migrate", "--list")
-	if r.code != 0 || r.stdout != "[ ] 0001_create_django_session\n[ ] 0002_create_auth_user\n" {
+	if r.code != 0 || r.stdout != listing(false) {
 		t.Errorf("list before migrate = %d, %q (stderr %q)", r.code, r.stdout, r.stderr)
 	}
 
 	r = manage(t, db, "migrate")
-	want := "Running migrations:\n  Applying 0001_create_django_session... OK\n  Applying 0002_create_auth_user... OK\n"
+	want := running("Applying", migrationNames...)
 	if r.code != 0 || r.stdout != want || r.stderr != "" {
 		t.Errorf("migrate = %d, stdout %q, stderr %q; want 0, %q", r.code, r.stdout, r.stderr, want)
 	}
@@ -157,7 +192,7 @@ func TestMigrate(t *testing.T) {
 	}
 
 	r = manage(t, db, "migrate", "-list")
-	if r.code != 0 || r.stdout != "[X] 0001_create_django_session\n[X] 0002_create_auth_user\n" {
+	if r.code != 0 || r.stdout != listing(true) {
 		t.Errorf("list after migrate = %d, %q", r.code, r.stdout)
 	}
 }
@@ -169,11 +204,11 @@ func TestMigrateDownAndUp(t *testing.T) {
 	}
 	for _, target := range []string{"0", "zero"} {
 		r := manage(t, db, "migrate", target)
-		want := "Running migrations:\n  Unapplying 0002_create_auth_user... OK\n  Unapplying 0001_create_django_session... OK\n"
+		want := running("Unapplying", reversed(migrationNames)...)
 		if r.code != 0 || r.stdout != want {
 			t.Errorf("migrate %s = %d, %q (stderr %q); want %q", target, r.code, r.stdout, r.stderr, want)
 		}
-		if r := manage(t, db, "migrate", "--list"); r.stdout != "[ ] 0001_create_django_session\n[ ] 0002_create_auth_user\n" {
+		if r := manage(t, db, "migrate", "--list"); r.stdout != listing(false) {
 			t.Errorf("list after migrate %s = %q", target, r.stdout)
 		}
 		if r := manage(t, db, "clearsessions"); r.code != 1 {
@@ -182,9 +217,12 @@ func TestMigrateDownAndUp(t *testing.T) {
 		// Back up, by number or by name.
 		up := map[string]string{"0": "2", "zero": "0002_create_auth_user"}[target]
 		r = manage(t, db, "migrate", up)
-		want = "Running migrations:\n  Applying 0001_create_django_session... OK\n  Applying 0002_create_auth_user... OK\n"
+		want = running("Applying", migrationNames[:2]...)
 		if r.code != 0 || r.stdout != want {
 			t.Errorf("migrate %s = %d, %q (stderr %q); want %q", up, r.code, r.stdout, r.stderr, want)
+		}
+		if r := manage(t, db, "migrate"); r.code != 0 || r.stdout != running("Applying", migrationNames[2:]...) {
+			t.Errorf("migrate the rest = %+v", r)
 		}
 	}
 	if r := manage(t, db, "clearsessions"); r.code != 0 {
@@ -226,10 +264,10 @@ func TestDatabaseURLFlag(t *testing.T) {
 	if r := manage(t, envDB, "migrate", "--database-url", flagDB); r.code != 0 {
 		t.Fatalf("migrate --database-url: %+v", r)
 	}
-	if r := manage(t, flagDB, "migrate", "--list"); r.stdout != "[X] 0001_create_django_session\n[X] 0002_create_auth_user\n" {
+	if r := manage(t, flagDB, "migrate", "--list"); r.stdout != listing(true) {
 		t.Errorf("the flag's database is not migrated: %q", r.stdout)
 	}
-	if r := manage(t, envDB, "migrate", "--list"); r.stdout != "[ ] 0001_create_django_session\n[ ] 0002_create_auth_user\n" {
+	if r := manage(t, envDB, "migrate", "--list"); r.stdout != listing(false) {
 		t.Errorf("DATABASE_URL's database was migrated instead: %q", r.stdout)
 	}
 	wantUsage(t, manage(t, envDB, "clearsessions", "--database-url"), "database-url")

@@ -27,6 +27,7 @@ func TestServesAssetsWithCacheHeaders(t *testing.T) {
 	for _, tc := range []struct{ path, contentType, contains string }{
 		{"/static/site.css", "text/css; charset=utf-8", "prefers-color-scheme: dark"},
 		{"/static/favicon.svg", "image/svg+xml", "<svg"},
+		{"/favicon.ico", "image/svg+xml", "<svg"}, // what browsers ask for first
 	} {
 		rec := serve(t, http.MethodGet, tc.path)
 		if rec.Code != http.StatusOK {

@@ -61,7 +61,7 @@ func TestLayoutGreetsAndEscapes(t *testing.T) {
 	}
 	for id, want := range map[string]string{
 		"inspector-key":           "abcdefgh…",
-		"inspector-expiry-age":    "60 s",
+		"inspector-expiry-age":    "1 minute (60 s)",
 		"inspector-expiry-date":   "2030-01-01 00:00:00 UTC",
 		"inspector-browser-close": "yes",
 		"inspector-modified":      "yes",
@@ -137,13 +137,39 @@ func TestFormsKeepInputEscaped(t *testing.T) {
 }
 
 func TestLessonShowsBothSides(t *testing.T) {
-	l := templates.Lesson{DjangoName: "set_session", Django: "def set_session(request):\n    pass", GoName: "(*Handlers).set", Go: "func (h *Handlers) set(c echo.Context) error {\n\treturn nil\n}"}
+	django := "def set_session(request):\n    request.session.set_expiry(0)\n\n    pass"
+	handler := "func (h *Handlers) set(c echo.Context) error {\n\treturn nil\n}"
+	helper := "func (e expiryChange) apply(s *session.Session) {\n\ts.SetExpiryAt(e.at)\n}"
+	l := templates.Lesson{
+		Django: templates.NewCode("set_session in views.py", django),
+		Go:     []templates.Code{templates.NewCode("(*Handlers).set", handler), templates.NewCode("expiryChange.apply", helper)},
+	}
 	doc, _ := renderDoc(t, templates.ResultPage(templates.Page{Title: "x"}, templates.Result{Lesson: l}))
-	if got := doc.Find(`[data-testid="lesson-django"]`).Text(); got != l.Django {
+	if got := doc.Find(`[data-testid="lesson-django"]`).Text(); got != django {
 		t.Errorf("django %q", got)
 	}
-	if got := doc.Find(`[data-testid="lesson-go"]`).Text(); got != l.Go {
-		t.Errorf("go %q", got)
+	goBlocks := doc.Find(`[data-testid="lesson-go"]`)
+	if goBlocks.Length() != 2 || goBlocks.First().Text() != handler || goBlocks.Last().Text() != helper {
+		t.Errorf("go blocks %q", goBlocks.Text())
+	}
+	if got := doc.Find(`.lesson figcaption`).Text(); got != "Django: set_session in views.pyGo: (*Handlers).setGo: expiryChange.apply" {
+		t.Errorf("captions %q", got)
+	}
+	// One element per line, with the depth's hanging-indent class; a blank
+	// line keeps its newline, so it keeps its height.
+	var classes []string
+	doc.Find(`[data-testid="lesson-django"] > span`).Each(func(_ int, s *goquery.Selection) {
+		c, _ := s.Attr("class")
+		classes = append(classes, c+"|"+s.Text())
+	})
+	want := []string{"ln d0|def set_session(request):\n", "ln d1|    request.session.set_expiry(0)\n", "ln d0|\n", "ln d1|    pass"}
+	if strings.Join(classes, ",") != strings.Join(want, ",") {
+		t.Errorf("lines %q, want %q", classes, want)
+	}
+	// Long runs may break after their dots and brackets, nowhere else:
+	// set_session( | request):, request. | session. | set_expiry( | 0).
+	if n := doc.Find(`[data-testid="lesson-django"] wbr`).Length(); n != 4 {
+		t.Errorf("%d wbr, want 4", n)
 	}
 	doc, _ = renderDoc(t, templates.ResultPage(templates.Page{Title: "x"}, templates.Result{}))
 	if doc.Find(`[data-testid="lesson"]`).Length() != 0 {
@@ -152,11 +178,16 @@ func TestLessonShowsBothSides(t *testing.T) {
 }
 
 func TestNoInlineScriptOrStyle(t *testing.T) {
-	p := templates.Page{Title: "x", Username: "ada", CSRFToken: "t"}
+	p := templates.Page{Title: "x", Username: "ada", CSRFToken: "t", Session: templates.SessionView{Items: []templates.Item{{Key: "a_key_long_enough_to_wrap_after_underscores", Value: "1", Type: "number"}}}}
+	l := templates.Lesson{Django: templates.NewCode("v", "def v(request):\n    request.session.flush()"), Go: []templates.Code{templates.NewCode("h", "func h() {\n\ts.Flush()\n}")}}
 	for name, c := range map[string]templ.Component{
-		"home":   templates.Home(p, []templates.Link{{Path: "/set", Label: "/set"}}, templates.EditorForm{}, templates.Lesson{}),
-		"learn":  templates.LearnPage(p, []templates.LearnSection{{Title: "A", Rows: []templates.LearnRow{{Django: "d", Go: "g", Demo: "/set"}}}}, templates.Lesson{}),
-		"logout": templates.LogoutPage(p, templates.Lesson{}),
+		"home":   templates.Home(p, []templates.Link{{Path: "/set", Label: "/set"}}, templates.EditorForm{}, l),
+		"learn":  templates.LearnPage(p, []templates.LearnSection{{Title: "A", Rows: []templates.LearnRow{{Django: "d", Go: "g", Demo: "/set"}, {Django: "d", Go: "g", Note: "Not offered."}}}}, l),
+		"logout": templates.LogoutPage(p, l),
+		"login":  templates.LoginPage(p, templates.LoginForm{Error: "e", Lesson: l}),
+		"editor": templates.EditorPage(p, templates.EditorForm{Error: "e", Lesson: l}),
+		"result": templates.ResultPage(p, templates.Result{Message: "m", Action: "/set", Expiry: true, Lesson: l}),
+		"error":  templates.ErrorPage(p, templates.ErrorView{Status: 404, Message: "m"}),
 	} {
 		doc, _ := renderDoc(t, c)
 		if doc.Find("script, style, [style]").Length() != 0 {

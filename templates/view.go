@@ -33,6 +33,9 @@ type SessionView struct {
 	ExpiryDate string
 	// BrowserClose is get_expire_at_browser_close().
 	BrowserClose bool
+	// CookieAge is get_session_cookie_age(): the configured age in seconds
+	// of a session cookie, whatever the session's own expiry.
+	CookieAge int
 	// Modified and Accessed are the session's flags for this request.
 	Modified, Accessed bool
 }
@@ -58,17 +61,21 @@ type Link struct {
 	About string
 }
 
-// Lesson is the code a page mirrors: the Django view beside the Go handler
-// that serves the page, both cut from their real source.
+// Lesson is the code a page mirrors: the Django view beside the Go that
+// serves the page, all cut from their real source. The Go side is the
+// handler first, then the helpers where the handler's session calls happen,
+// so that every session call of the page is on the page.
 type Lesson struct {
-	// DjangoName is the Django view function's name.
-	DjangoName string
-	// Django is the Django view's source.
-	Django string
-	// GoName is the Go handler's name, as in (*Handlers).set.
-	GoName string
-	// Go is the Go handler's source.
-	Go string
+	// Django is the Django view.
+	Django Code
+	// Go is the Go handler, then its helpers.
+	Go []Code
+}
+
+// IsZero reports whether the lesson has no code at all; pages without a
+// lesson render no panel.
+func (l Lesson) IsZero() bool {
+	return len(l.Django.Lines) == 0 && len(l.Go) == 0
 }
 
 // Result is a demo page: the sentence the view answers with and what it
@@ -81,6 +88,8 @@ type Result struct {
 	// Action is the path a POST button on the page repeats the demo with;
 	// "" for views without a POST form.
 	Action string
+	// ActionLabel is the POST button's text; "" means "Do it again (POST)".
+	ActionLabel string
 	// Expiry, when set, adds an optional expiry field to the POST form.
 	Expiry bool
 	// Lesson is the code panel.
@@ -121,7 +130,12 @@ type LearnRow struct {
 	Django string
 	// Go is how this project does it.
 	Go string
-	// Demo is the path of the view that demonstrates it.
+	// Note says what the running site does where that needs more than the
+	// Go code (an engine not offered yet, a command instead of a page);
+	// "" for none.
+	Note string
+	// Demo is the path of the view that demonstrates it; "" when nothing
+	// on the site shows it (the Note says why).
 	Demo string
 }
 

@@ -21,10 +21,12 @@ func (h *Handlers) loginForm(c echo.Context) error {
 	return h.loginPage(c, http.StatusOK, "", "")
 }
 
-// login mirrors Django's login(): CycleKey gives the session a new key and
-// keeps its data, so a key an attacker planted before login is worthless
-// (session fixation); then the name is stored and the browser is sent home
-// with a 303. An invalid name re-shows the form with a 400.
+// login mirrors what Django's login() does to the session: CycleKey gives
+// the session a new key and keeps its data, so a key an attacker planted
+// before login is worthless (session fixation); the name is stored; and
+// rotateCSRF replaces the CSRF token, as login() does with rotate_token(),
+// so a token seen before login is worthless too. Then the browser is sent
+// home with a 303. An invalid name re-shows the form with a 400.
 func (h *Handlers) login(c echo.Context) error {
 	name, problem := cleanUsername(c.FormValue("username"))
 	if problem != "" {
@@ -33,6 +35,7 @@ func (h *Handlers) login(c echo.Context) error {
 	s := session.From(c)
 	s.CycleKey()
 	s.Set("username", name)
+	h.rotateCSRF(c)
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 

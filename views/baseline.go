@@ -90,6 +90,7 @@ func (h *Handlers) baselineResult(c echo.Context, path, message string, data map
 		ShortKey:   baselineShortKey,
 		ExpiryAge:  baselineCookieAge,
 		ExpiryDate: time.Now().Add(baselineCookieAge * time.Second).UTC().Format("2006-01-02 15:04:05 UTC"),
+		CookieAge:  baselineCookieAge,
 		Modified:   modified,
 		Accessed:   true,
 	}

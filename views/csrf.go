@@ -43,25 +43,40 @@ func (h *Handlers) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if !safeMethod(req.Method) {
 			if err := checkCSRF(req, secret); err != nil {
-				h.log().Info("csrf refused", "method", req.Method, "path", req.URL.Path, "reason", err.Message)
-				return err
+				return err // the request log line gives the reason
 			}
 		}
 		if secret == "" {
 			secret = newCSRFToken()
-			c.SetCookie(&http.Cookie{
-				Name:     csrfCookieName,
-				Value:    secret,
-				Path:     "/",
-				MaxAge:   csrfCookieAge,
-				HttpOnly: true, // no script on this site reads it
-				Secure:   h.Sessions.Config().CookieSecure,
-				SameSite: http.SameSiteLaxMode,
-			})
+			c.SetCookie(h.csrfCookie(secret))
 		}
 		c.Response().Header().Add(echo.HeaderVary, echo.HeaderCookie)
 		c.Set(csrfContextKey, secret)
 		return next(c)
+	}
+}
+
+// rotateCSRF gives the request a new CSRF token, as Django's login() does
+// with rotate_token(request): the new cookie goes out with the response and
+// the forms of a page rendered for this request carry the new token, so a
+// token seen before login (planted, or read over the user's shoulder) is
+// worthless after it.
+func (h *Handlers) rotateCSRF(c echo.Context) {
+	secret := newCSRFToken()
+	c.SetCookie(h.csrfCookie(secret))
+	c.Set(csrfContextKey, secret)
+}
+
+// csrfCookie is the cookie that carries the CSRF secret to the browser.
+func (h *Handlers) csrfCookie(secret string) *http.Cookie {
+	return &http.Cookie{
+		Name:     csrfCookieName,
+		Value:    secret,
+		Path:     "/",
+		MaxAge:   csrfCookieAge,
+		HttpOnly: true, // no script on this site reads it
+		Secure:   h.Sessions.Config().CookieSecure,
+		SameSite: http.SameSiteLaxMode,
 	}
 }
 

@@ -21,6 +21,7 @@ var stateChanging = []struct {
 	{"/flush", url.Values{}},
 	{"/login", url.Values{"username": {"mallory"}}},
 	{"/logout", url.Values{}},
+	{"/testcookie", url.Values{}},
 	{"/session", url.Values{"key": {"evil"}, "value": {"1"}}},
 }
 
@@ -87,6 +88,9 @@ func TestCSRFRefusals(t *testing.T) {
 			// client and as a browser, is accepted.
 			if r := s.postRaw(route.path, with(token)); r.StatusCode == http.StatusForbidden {
 				t.Errorf("plain client with the token refused: %s", r.text("error-message"))
+			}
+			if route.path == "/login" {
+				token = s.csrfToken() // a login rotates the token
 			}
 			if r := s.postRaw(route.path, with(token), "Sec-Fetch-Site", "same-origin", "Origin", s.srv.URL); r.StatusCode == http.StatusForbidden {
 				t.Errorf("browser with the token refused: %s", r.text("error-message"))

@@ -2,6 +2,53 @@ package views
 
 import "github.com/djangosessions/gosessions/templates"
 
+// engine is one of Django's SESSION_ENGINE values and what the running site
+// does with it today.
+type engine struct {
+	name    string // the short name; Django's is django.contrib.sessions.backends.<name>
+	offered bool   // whether the site starts with it (app.New accepts it)
+	goCode  string // how app.New builds its store, or "" when not offered
+	note    string // what it means here
+	demo    string // the page that shows it at work, "" for none
+}
+
+// engines is the one place to update when an engine changes (the Redis
+// cache and signed cookies are being built): a test checks each row's
+// offered against app.New, so a row cannot promise what the site refuses.
+func engines() []engine {
+	dbStore := `sc.Store = dbstore.New(db, dbstore.WithCache(cfg.SessionCacheSize))  // app/server.go`
+	return []engine{
+		{name: "db", offered: true, goCode: dbStore, demo: "/visits",
+			note: "The default. Sessions live in the django_session table (SQLite, or PostgreSQL with a postgres:// DATABASE_URL), with an in-process cache of SESSION_CACHE_SIZE sessions in front (10000; 0 turns it off). It learns every other writer's change: on SQLite from the WAL index before each read (never stale), on PostgreSQL from a trigger's notifications (stale at most until one arrives, about a millisecond). Django's db engine has no cache."},
+		{name: "cached_db", offered: true, goCode: dbStore, demo: "/get",
+			note: "Today the same store as db: the database with the in-process cache in front. There is no shared cache server yet."},
+		{name: "cache", offered: true, goCode: `sc.Store = memstore.New(nil)  // app/server.go`, demo: "/visits",
+			note: "Process memory only, with no cache server yet: right for one process; sessions are lost when it restarts."},
+		{name: "signed_cookies", offered: true, goCode: `sc.SignedCookies = true  // no Store: the cookie is the session`, demo: "/set",
+			note: "The data travels in the cookie, signed in Django's format, so a Django site with the same SECRET_KEY reads it. Nothing is stored on the server: concurrent requests each send a whole cookie and the last one wins, a stolen cookie works until it expires (logout cannot revoke it), and a session over 4096 bytes of cookie is an error, never a cookie the browser drops. Unlike Django, a session's own expiry is enforced too."},
+		{name: "file", offered: false,
+			note: "Not offered: a file per session on one machine's disk cannot be shared by several server processes or machines, and cannot merge concurrent changes as every store here must (no lost updates). On one machine, db on SQLite is a single file without those limits."},
+	}
+}
+
+// engineRows are the /learn rows of the engines.
+func engineRows() []templates.LearnRow {
+	var rows []templates.LearnRow
+	for _, e := range engines() {
+		goCode := e.goCode
+		if !e.offered {
+			goCode = "SESSION_ENGINE=" + e.name + "  // refused at start"
+		}
+		rows = append(rows, templates.LearnRow{
+			Django: `SESSION_ENGINE = "django.contrib.sessions.backends.` + e.name + `"`,
+			Go:     goCode,
+			Note:   e.note,
+			Demo:   e.demo,
+		})
+	}
+	return rows
+}
+
 // learnSections is the /learn table: every Django session API and setting
 // with its Go equivalent here and the page that shows it at work. A test
 // checks that every demo link answers.
@@ -22,7 +69,9 @@ func learnSections() []templates.LearnSection {
 			{Django: `request.session.flush()`, Go: `s.Flush()`, Demo: "/flush"},
 			{Django: `django.contrib.auth.logout(request)`, Go: `s.Flush()`, Demo: "/logout"},
 			{Django: `request.session.cycle_key()`, Go: `s.CycleKey()`, Demo: "/login"},
-			{Django: `django.contrib.auth.login(request, user)`, Go: `s.CycleKey(); s.Set("username", name)`, Demo: "/login"},
+			{Django: `django.contrib.auth.login(request, user)`, Go: `s.CycleKey(); s.Set("username", name); h.rotateCSRF(c)`, Demo: "/login",
+				Note: "The demo's login stores a name, without a password or Django's _auth_user_* keys; to the session and the CSRF token it does what login() does."},
+			{Django: `django.middleware.csrf.rotate_token(request)`, Go: `h.rotateCSRF(c)  // views/csrf.go`, Demo: "/login"},
 			{Django: `request.session.set_expiry(300)`, Go: `s.SetExpiry(300)`, Demo: "/set?expiry=300"},
 			{Django: `request.session.set_expiry(0)`, Go: `s.SetExpiry(0)  // expire at browser close`, Demo: "/set?expiry=0"},
 			{Django: `request.session.set_expiry(datetime)`, Go: `s.SetExpiryAt(t)`, Demo: "/session"},
@@ -30,18 +79,22 @@ func learnSections() []templates.LearnSection {
 			{Django: `request.session.get_expiry_age()`, Go: `s.ExpiryAge()`, Demo: "/api/session"},
 			{Django: `request.session.get_expiry_date()`, Go: `s.ExpiryDate()`, Demo: "/"},
 			{Django: `request.session.get_expire_at_browser_close()`, Go: `s.ExpireAtBrowserClose()`, Demo: "/api/session"},
+			{Django: `request.session.get_session_cookie_age()`, Go: `s.CookieAge()`, Demo: "/",
+				Note: "The inspector's Cookie age: SESSION_COOKIE_AGE, whatever the session's own expiry."},
 			{Django: `request.session.session_key`, Go: `s.Key()`, Demo: "/"},
 			{Django: `request.session.is_empty()`, Go: `s.IsEmpty()`, Demo: "/flush"},
 			{Django: `request.session.modified, .accessed`, Go: `s.Modified(), s.Accessed()`, Demo: "/set"},
 			{Django: `request.session.save()`, Go: `s.Save()`, Demo: "/visits"},
+			{Django: `request.session.set_test_cookie()`, Go: `s.SetTestCookie()`, Demo: "/testcookie"},
+			{Django: `request.session.test_cookie_worked()`, Go: `s.TestCookieWorked()`, Demo: "/testcookie"},
+			{Django: `request.session.delete_test_cookie()`, Go: `s.DeleteTestCookie()  // absent is not an error`, Demo: "/testcookie"},
+			{Django: `SessionStore.clear_expired()`, Go: `store.DeleteExpired(ctx)  // dbstore.(*Store).DeleteExpired`, Demo: "/set?expiry=60",
+				Note: "No request calls it: go run ./manage clearsessions does, and prints how many sessions it deleted. A session set to expire in 60 s is one it deletes a minute later."},
 			{Django: `SessionStore(session_key=key)`, Go: `manager.Open(ctx, key)`, Demo: "/api/session"},
 			{Django: `SessionMiddleware`, Go: `manager.Middleware()  // session.New(cfg)`, Demo: "/"},
 			{Django: `SessionInterrupted (400)`, Go: `session.ErrInterrupted`, Demo: "/visits"},
 		}},
 		{Title: "Settings (session.Config, from the environment)", Rows: []templates.LearnRow{
-			{Django: `SESSION_ENGINE = "...backends.db"`, Go: `Config.Store = dbstore.New(db)  // SESSION_ENGINE=db`, Demo: "/"},
-			{Django: `SESSION_ENGINE = "...backends.cached_db"`, Go: `Config.Store = dbstore.New(db, dbstore.WithCache(n))  // SESSION_ENGINE=cached_db`, Demo: "/visits"},
-			{Django: `SESSION_ENGINE = "...backends.cache"`, Go: `Config.Store = memstore.New(nil)  // SESSION_ENGINE=cache, one process`, Demo: "/visits"},
 			{Django: `SESSION_COOKIE_NAME`, Go: `Config.CookieName  // "sessionid"`, Demo: "/api/session"},
 			{Django: `SESSION_COOKIE_AGE`, Go: `Config.CookieAge  // two weeks`, Demo: "/set"},
 			{Django: `SESSION_COOKIE_DOMAIN`, Go: `Config.CookieDomain`, Demo: "/set"},
@@ -53,9 +106,12 @@ func learnSections() []templates.LearnSection {
 			{Django: `SESSION_SAVE_EVERY_REQUEST`, Go: `Config.SaveEveryRequest`, Demo: "/visits"},
 			{Django: `SESSION_SERIALIZER`, Go: `JSON, always (json.Number keeps integers exact)`, Demo: "/session"},
 			{Django: `SESSION_CACHE_ALIAS`, Go: `SESSION_CACHE_SIZE: sessions the db engines keep in memory`, Demo: "/get"},
-			{Django: `SESSION_FILE_PATH`, Go: `no file store: a backend is any session.Store`, Demo: "/"},
+			{Django: `SESSION_FILE_PATH`, Go: `none: a backend is any session.Store`,
+				Note: "Not offered: there is no file engine (see the engines below)."},
 			{Django: `SECRET_KEY, SECRET_KEY_FALLBACKS`, Go: `Config.SecretKey, Config.SecretKeyFallbacks  // signs the data Django's way`, Demo: "/api/session"},
-			{Django: `manage.py clearsessions`, Go: `go run ./manage clearsessions`, Demo: "/set?expiry=60"},
+			{Django: `manage.py clearsessions`, Go: `go run ./manage clearsessions`, Demo: "/set?expiry=60",
+				Note: "Calls DeleteExpired on the configured store and prints how many sessions it deleted."},
 		}},
+		{Title: "Engines (SESSION_ENGINE: what this site does with each today)", Rows: engineRows()},
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
 )
@@ -66,8 +67,11 @@ func TestInspector(t *testing.T) {
 	if r.text("inspector-empty") == "" || r.text("inspector-key") != "none stored" {
 		t.Errorf("fresh inspector: key %q, empty %q", r.text("inspector-key"), r.text("inspector-empty"))
 	}
-	if got := r.text("inspector-expiry-age"); got != "1209600 s" {
+	if got := r.text("inspector-expiry-age"); got != "14 days (1209600 s)" {
 		t.Errorf("default expiry age %q", got)
+	}
+	if got := r.text("inspector-cookie-age"); got != "14 days (1209600 s)" {
+		t.Errorf("cookie age %q", got)
 	}
 	wantStatus(t, s.get("/set?expiry=300"), http.StatusOK)
 	wantStatus(t, s.post("/session", url.Values{"key": {"list"}, "value": {`[1,true,null]`}}), http.StatusSeeOther)
@@ -79,8 +83,11 @@ func TestInspector(t *testing.T) {
 	if strings.Contains(r.body, key) {
 		t.Error("the page shows the whole session key")
 	}
-	if got := r.text("inspector-expiry-age"); got != "300 s" {
+	if got := r.text("inspector-expiry-age"); got != "5 minutes (300 s)" {
 		t.Errorf("expiry age %q", got)
+	}
+	if got := r.text("inspector-cookie-age"); got != "14 days (1209600 s)" {
+		t.Errorf("cookie age %q: get_session_cookie_age() is the setting, not the session's expiry", got)
 	}
 	if got, want := r.text("inspector-expiry-date"), s.clock.Now().Add(300*time.Second).Format("2006-01-02 15:04:05 UTC"); got != want {
 		t.Errorf("expiry date %q, want %q", got, want)
@@ -108,7 +115,7 @@ func TestInspector(t *testing.T) {
 		}
 	}
 	// Every page has the inspector and the navigation.
-	for _, p := range []string{"/", "/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/login", "/logout", "/session", "/learn", "/missing"} {
+	for _, p := range []string{"/", "/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/testcookie", "/login", "/logout", "/session", "/learn", "/missing"} {
 		r := s.get(p)
 		if r.doc.Find(`[data-testid="inspector"]`).Length() != 1 {
 			t.Errorf("%s: no inspector", p)
@@ -125,7 +132,7 @@ func TestHomeLinksEveryDemo(t *testing.T) {
 		href, _ := a.Attr("href")
 		links[href] = true
 	})
-	for _, p := range []string{"/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/login", "/logout", "/session", "/api/session", "/learn"} {
+	for _, p := range []string{"/set", "/get", "/delete", "/pop", "/clear", "/flush", "/visits", "/testcookie", "/login", "/logout", "/session", "/api/session", "/learn"} {
 		if !links[p] {
 			t.Errorf("home has no link to %s", p)
 		}
@@ -141,7 +148,7 @@ func TestLessons(t *testing.T) {
 	s := newSite(t)
 	wantStatus(t, s.get("/set"), http.StatusOK)
 	for _, tc := range []struct{ path, goFunc, pyFunc, goLine string }{
-		{"/", "home", "home", "return render(c, http.StatusOK, templates.Home("},
+		{"/", "home", "home", "for _, k := range s.Keys() {"},
 		{"/set", "set", "set_session", `s.Incr("login_count", 1)`},
 		{"/get", "get", "get_session", `s.Get("username", "Guest")`},
 		{"/delete", "delete", "delete_session", `session.From(c).Delete("username")`},
@@ -149,9 +156,10 @@ func TestLessons(t *testing.T) {
 		{"/clear", "clear", "clear_session", `session.From(c).Clear()`},
 		{"/flush", "flush", "flush_session", `session.From(c).Flush()`},
 		{"/visits", "visits", "visits", `s.Save()`},
-		{"/login", "login", "login_view", `s.CycleKey()`},
+		{"/testcookie", "testCookie", "test_cookie", `s.TestCookieWorked()`},
+		{"/login", "login", "login_view", "func (h *Handlers) rotateCSRF(c echo.Context) {"},
 		{"/logout", "logout", "logout_view", `session.From(c).Flush()`},
-		{"/session", "editorSave", "session_editor", `s.Set(form.Key, value)`},
+		{"/session", "editorSave", "session_editor", `s.SetExpiryAt(e.at)`},
 		{"/learn", "apiSession", "api_session", `h.Sessions.Open(c.Request().Context(), key)`},
 	} {
 		r := s.get(tc.path)
@@ -173,7 +181,7 @@ func TestLessons(t *testing.T) {
 }
 
 // TestLearn: the table names every Django session API and setting, and
-// each row links to a page that answers.
+// each row links to a page that answers, or says it is not offered.
 func TestLearn(t *testing.T) {
 	s := newSite(t)
 	r := s.get("/learn")
@@ -185,28 +193,72 @@ func TestLearn(t *testing.T) {
 		".cycle_key()", ".set_expiry(300)", ".set_expiry(0)", ".set_expiry(datetime)", ".set_expiry(None)",
 		".get_expiry_age()", ".get_expiry_date()", ".get_expire_at_browser_close()", ".session_key", ".is_empty()",
 		".modified", ".accessed", ".save()", "SessionStore(session_key=key)", "SessionInterrupted",
+		".set_test_cookie()", ".test_cookie_worked()", ".delete_test_cookie()", ".clear_expired()", ".get_session_cookie_age()",
+		"rotate_token(request)", "s.CycleKey(); s.Set(\"username\", name); h.rotateCSRF(c)",
 		"SESSION_ENGINE", "SESSION_COOKIE_NAME", "SESSION_COOKIE_AGE", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH",
 		"SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "SESSION_EXPIRE_AT_BROWSER_CLOSE",
 		"SESSION_SAVE_EVERY_REQUEST", "SESSION_SERIALIZER", "SESSION_FILE_PATH", "SESSION_CACHE_ALIAS", "clearsessions",
+		"dbstore.(*Store).DeleteExpired", "s.CookieAge()", "s.SetTestCookie()", "s.TestCookieWorked()", "s.DeleteTestCookie()",
+		`backends.db"`, `backends.cached_db"`, `backends.cache"`, `backends.signed_cookies"`, `backends.file"`,
+		"dbstore.New(db, dbstore.WithCache(cfg.SessionCacheSize))",
 	} {
 		if !strings.Contains(table, name) {
 			t.Errorf("/learn does not map %s", name)
 		}
 	}
 	rows := r.doc.Find(`[data-testid="learn-row"]`)
-	if rows.Length() < 40 {
+	if rows.Length() < 50 {
 		t.Errorf("%d rows", rows.Length())
 	}
 	rows.Each(func(i int, row *goquery.Selection) {
 		href, ok := row.Find(`a[data-testid="learn-demo"]`).Attr("href")
 		if !ok {
-			t.Errorf("row %d has no demo link", i)
+			if note := row.Find(`[data-testid="learn-note"]`).Text(); !strings.HasPrefix(note, "Not offered") {
+				t.Errorf("row %d (%s) has no demo link and does not say it is not offered: %q", i, row.Find("td").First().Text(), note)
+			}
 			return
 		}
 		if got := s.get(href).StatusCode; got != http.StatusOK {
 			t.Errorf("row %d: %s answers %d", i, href, got)
 		}
 	})
+}
+
+// TestLearnEngines: each engine row of /learn tells the truth about the
+// running site: an engine the row calls not offered is refused by app.New,
+// and any other starts a site.
+func TestLearnEngines(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/learn")
+	re := regexp.MustCompile(`^SESSION_ENGINE = "django\.contrib\.sessions\.backends\.([a-z_]+)"$`)
+	seen := map[string]bool{}
+	r.doc.Find(`[data-testid="learn-row"]`).Each(func(_ int, row *goquery.Selection) {
+		m := re.FindStringSubmatch(row.Find("td").First().Text())
+		if m == nil {
+			return
+		}
+		engine := m[1]
+		seen[engine] = true
+		notOffered := strings.HasPrefix(row.Find(`[data-testid="learn-note"]`).Text(), "Not offered")
+		cfg := app.DefaultConfig()
+		cfg.SecretKey = "test-secret-key-for-the-views-tests"
+		cfg.SessionEngine = engine
+		_, closeSite, err := app.New(cfg, migratedDB(t), s.logger())
+		if err == nil {
+			closeSite()
+		}
+		switch {
+		case notOffered && err == nil:
+			t.Errorf("/learn says %s is not offered, but the site starts with it", engine)
+		case !notOffered && err != nil:
+			t.Errorf("/learn offers %s, but the site refuses it: %v", engine, err)
+		}
+	})
+	for _, e := range []string{"db", "cached_db", "cache", "signed_cookies", "file"} {
+		if !seen[e] {
+			t.Errorf("/learn has no row for the %s engine", e)
+		}
+	}
 }
 
 func TestErrorPages(t *testing.T) {
@@ -292,8 +344,8 @@ func TestErrorHandler(t *testing.T) {
 	if strings.Contains(body, "secret internal detail") || !strings.Contains(body, "Something went wrong on our side") {
 		t.Errorf("500 page:\n%s", body)
 	}
-	if !strings.Contains(s.logs.String(), "secret internal detail") {
-		t.Error("the internal error was not logged")
+	if strings.Contains(s.logs.String(), "secret internal detail") {
+		t.Error("the error handler logged the error itself: the request log line reports it, once")
 	}
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
 	if err != nil {
@@ -317,5 +369,115 @@ func TestErrorHandler(t *testing.T) {
 	h.ErrorHandler(echo.NewHTTPError(http.StatusBadGateway, "upstream said: secret").SetInternal(errors.New("dial tcp secret")), e.NewContext(req, rec))
 	if rec.Code != http.StatusBadGateway || strings.Contains(rec.Body.String(), "secret") {
 		t.Errorf("502: %d\n%s", rec.Code, rec.Body.String())
+	}
+}
+
+// TestSetExplainsTheGreeting: /set greets harun_dev in the header, and
+// says that this is the template reading the session, not a login.
+func TestSetExplainsTheGreeting(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/set")
+	if got := r.text("welcome"); got != "Welcome harun_dev" {
+		t.Errorf("header %q", got)
+	}
+	about := r.text("about")
+	for _, want := range []string{"{{ request.session.username }}", "not a login"} {
+		if !strings.Contains(about, want) {
+			t.Errorf("/set does not say %q: %q", want, about)
+		}
+	}
+	if strings.Contains(s.get("/").doc.Find(`[data-testid="lesson-go"]`).Text(), "templates.Link{") {
+		t.Error("the home page's Go panel shows link building instead of its session reads")
+	}
+}
+
+// TestLoginRotatesCSRFToken: POST /login sends a new csrftoken cookie, as
+// Django's login() does with rotate_token(); the token from before login
+// is refused afterwards and the pages carry the new one. A refused login
+// rotates nothing.
+func TestLoginRotatesCSRFToken(t *testing.T) {
+	s := newSite(t)
+	before := s.csrfToken()
+	r := s.post("/login", url.Values{"username": {"ada"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	c := r.setCookie("csrftoken")
+	if c == nil || c.Value == "" || c.Value == before {
+		t.Fatalf("login sent csrftoken %v; want a new token (old %q)", c, before)
+	}
+	if c.MaxAge != 31449600 || !c.HttpOnly || c.Path != "/" || c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("rotated cookie %+v: want the CSRF cookie's attributes", c)
+	}
+	home := s.get("/")
+	if tok, _ := home.doc.Find(`input[name="csrfmiddlewaretoken"]`).First().Attr("value"); tok != c.Value {
+		t.Errorf("the page after login carries token %q, want the rotated %q", tok, c.Value)
+	}
+	wantStatus(t, s.postRaw("/set", url.Values{"csrfmiddlewaretoken": {before}}), http.StatusForbidden)
+	wantStatus(t, s.postRaw("/set", url.Values{"csrfmiddlewaretoken": {c.Value}}), http.StatusOK)
+
+	r = s.postRaw("/login", url.Values{"csrfmiddlewaretoken": {c.Value}, "username": {""}})
+	wantStatus(t, r, http.StatusBadRequest)
+	if got := r.setCookie("csrftoken"); got != nil {
+		t.Errorf("a refused login rotated the token: %v", got)
+	}
+	if tok, _ := r.doc.Find(`form[action="/login"] input[name="csrfmiddlewaretoken"]`).Attr("value"); tok != c.Value {
+		t.Errorf("the refused login's form carries %q, want %q", tok, c.Value)
+	}
+}
+
+// TestTestCookie: GET /testcookie sets Django's test cookie in the
+// session; the POST finds it (and deletes it) when the browser sent the
+// session cookie back, and asks for cookies when it did not.
+func TestTestCookie(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/testcookie")
+	wantStatus(t, r, http.StatusOK)
+	if got := r.message(); got != "Test cookie set." {
+		t.Errorf("GET message %q", got)
+	}
+	if r.setCookie("sessionid") == nil {
+		t.Fatal("setting the test cookie sent no session cookie")
+	}
+	if data, _, _ := s.apiSession(); data["testcookie"] != "worked" {
+		t.Errorf("session after GET: %v, want Django's testcookie=worked", data)
+	}
+	r = s.post("/testcookie", nil)
+	wantStatus(t, r, http.StatusOK)
+	if got := r.message(); got != "Cookies work: the test cookie came back." {
+		t.Errorf("POST message %q", got)
+	}
+	if data, _, _ := s.apiSession(); len(data) != 0 {
+		t.Errorf("session after the check: %v, want the test cookie deleted", data)
+	}
+	if v, _ := r.doc.Find(`[data-testid="action-submit"]`).Html(); strings.TrimSpace(v) != "Check the test cookie (POST)" {
+		t.Errorf("button %q", v)
+	}
+
+	// A browser that keeps the CSRF cookie but never got the session's.
+	s.client = newClient(t)
+	token := s.csrfToken() // GET /login: a CSRF cookie, no session
+	if s.cookie("sessionid") != "" {
+		t.Fatal("GET /login created a session")
+	}
+	r = s.postRaw("/testcookie", url.Values{"csrfmiddlewaretoken": {token}})
+	wantStatus(t, r, http.StatusOK)
+	if got := r.message(); got != "Please enable cookies: the test cookie did not come back." {
+		t.Errorf("POST without the test cookie: %q", got)
+	}
+}
+
+// TestFavicon: /favicon.ico, which browsers fetch on their own, answers
+// with the site's icon, and no warning reaches the log.
+func TestFavicon(t *testing.T) {
+	s := newSite(t)
+	r := s.get("/favicon.ico")
+	wantStatus(t, r, http.StatusOK)
+	if got := r.Header.Get("Content-Type"); got != "image/svg+xml" {
+		t.Errorf("Content-Type %q", got)
+	}
+	if !strings.HasPrefix(r.body, "<svg") {
+		t.Errorf("body %.40q", r.body)
+	}
+	if logs := s.logs.String(); strings.Contains(logs, "level=WARN") || strings.Contains(logs, "level=ERROR") {
+		t.Errorf("log:\n%s", logs)
 	}
 }

@@ -25,13 +25,15 @@ func render(c echo.Context, status int, comp templ.Component) error {
 }
 
 // page builds the layout's model for the request's page from its session
-// and CSRF token.
+// (session.From, Django's request.session) and CSRF token.
 func (h *Handlers) page(c echo.Context, title string) templates.Page {
 	return pageOf(session.From(c), title, pagePath(c), csrfToken(c))
 }
 
-// pageOf builds a page's model from s; a nil session, or one that could
-// not be loaded, shows as unavailable and anonymous.
+// pageOf builds a page's model from s: the header greets the session's
+// username, as a Django template does with {{ request.session.username }}.
+// A nil session, or one that could not be loaded, shows as unavailable and
+// anonymous.
 func pageOf(s *session.Session, title, path, token string) templates.Page {
 	p := templates.Page{Title: title, Path: path, CSRFToken: token}
 	if s == nil {
@@ -54,12 +56,15 @@ func pageOf(s *session.Session, title, path, token string) templates.Page {
 // to tell sessions apart, not the whole secret.
 const shortKeyLen = 8
 
-// inspect builds the inspector's view of s.
+// inspect builds the inspector's view of s: Django's get_expiry_age(),
+// get_expiry_date(), get_session_cookie_age(), get_expire_at_browser_close(),
+// modified, accessed, session_key, keys() and items().
 func inspect(s *session.Session) templates.SessionView {
 	items := s.Items()
 	v := templates.SessionView{
 		ExpiryAge:    s.ExpiryAge(),
 		ExpiryDate:   s.ExpiryDate().UTC().Format("2006-01-02 15:04:05 UTC"),
+		CookieAge:    s.CookieAge(),
 		BrowserClose: s.ExpireAtBrowserClose(),
 		Modified:     s.Modified(),
 		Accessed:     s.Accessed(),

@@ -80,6 +80,22 @@ func (h *Handlers) visits(c echo.Context) error {
 	return h.result(c, fmt.Sprintf("You have visited this page %d times.", count))
 }
 
+// testCookie mirrors the test-cookie check of Django's old login view: a
+// GET sets the test cookie; the POST of the page's button checks that the
+// browser sent it back, and asks for cookies when it did not.
+func (h *Handlers) testCookie(c echo.Context) error {
+	s := session.From(c)
+	if c.Request().Method == http.MethodGet {
+		s.SetTestCookie()
+		return h.result(c, "Test cookie set.")
+	}
+	if !s.TestCookieWorked() {
+		return h.result(c, "Please enable cookies: the test cookie did not come back.")
+	}
+	s.DeleteTestCookie()
+	return h.result(c, "Cookies work: the test cookie came back.")
+}
+
 // result renders a demo's page with its sentence.
 func (h *Handlers) result(c echo.Context, message string) error {
 	path := pagePath(c)
@@ -91,7 +107,7 @@ func (h *Handlers) result(c echo.Context, message string) error {
 	}
 	r := templates.Result{Message: message, About: d.result, Expiry: d.expiry, Lesson: h.lessons[path]}
 	if d.form {
-		r.Action = d.path
+		r.Action, r.ActionLabel = d.path, d.button
 	}
 	return render(c, http.StatusOK, templates.ResultPage(h.page(c, d.title), r))
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/djangosessions/gosessions/templates"
 )
 
-// goSource is this package's handler code: the pages show it as it is
-// compiled, cut out by function name, so the Go beside the Django code is
-// always the code that runs.
+// goSource is this package's handler code and the helpers where the
+// handlers call the session: the pages show it as it is compiled, cut out
+// by function name, so the Go beside the Django code is always the code
+// that runs.
 //
-//go:embed home.go session.go auth.go editor.go api.go
+//go:embed home.go session.go auth.go editor.go api.go render.go csrf.go
 var goSource embed.FS
 
 // djangoSource is the Django views module the site mirrors.
@@ -24,28 +25,39 @@ var goSource embed.FS
 //go:embed django/views.py
 var djangoSource string
 
-// lessonSpec names the Go handler and the Django view a page teaches.
+// lessonSpec names the Django view a page teaches and the Go it shows:
+// the handler, then the helpers where the handler's session calls happen
+// (a test checks, from the type-checked source, that none is missing).
+// Go names are written as in Go's method expressions: "(*Handlers).set",
+// "expiryChange.apply", or a function's plain name.
 type lessonSpec struct {
-	path, goFunc, pyFunc string
+	path    string
+	pyFunc  string
+	goFuncs []string
 }
 
-// lessonSpecs lists the code panel of every page that has one.
+// handler is the lesson-spec name of the Handlers method name.
+func handler(name string) string { return "(*Handlers)." + name }
+
+// lessonSpecs lists the code panel of every page that has one. Every page
+// reads the session for its header and inspector through (*Handlers).page;
+// the home page, which only reads, is where that code is shown.
 func lessonSpecs() []lessonSpec {
-	specs := []lessonSpec{{path: "/", goFunc: "home", pyFunc: "home"}}
+	specs := []lessonSpec{{path: "/", pyFunc: "home", goFuncs: []string{handler("home"), handler("page"), "pageOf", "inspect"}}}
 	for _, d := range demos() {
-		specs = append(specs, lessonSpec{path: d.path, goFunc: d.goFunc, pyFunc: d.pyFunc})
+		specs = append(specs, lessonSpec{path: d.path, pyFunc: d.pyFunc, goFuncs: append([]string{handler(d.goFunc)}, d.helpers...)})
 	}
 	return append(specs,
-		lessonSpec{path: "/login", goFunc: "login", pyFunc: "login_view"},
-		lessonSpec{path: "/logout", goFunc: "logout", pyFunc: "logout_view"},
-		lessonSpec{path: "/session", goFunc: "editorSave", pyFunc: "session_editor"},
-		lessonSpec{path: "/api/session", goFunc: "apiSession", pyFunc: "api_session"},
+		lessonSpec{path: "/login", pyFunc: "login_view", goFuncs: []string{handler("login"), handler("rotateCSRF")}},
+		lessonSpec{path: "/logout", pyFunc: "logout_view", goFuncs: []string{handler("logout")}},
+		lessonSpec{path: "/session", pyFunc: "session_editor", goFuncs: []string{handler("editorSave"), "expiryChange.apply"}},
+		lessonSpec{path: "/api/session", pyFunc: "api_session", goFuncs: []string{handler("apiSession")}},
 	)
 }
 
-// loadLessons cuts every spec's Go handler out of the embedded source and
+// loadLessons cuts every spec's Go functions out of the embedded source and
 // its Django view out of views.py, keyed by page path. A name that is not
-// found is an error: a renamed handler must not leave a page without code.
+// found is an error: a renamed function must not leave a page without code.
 func loadLessons(specs []lessonSpec) (map[string]templates.Lesson, error) {
 	funcs, err := goFuncs(goSource)
 	if err != nil {
@@ -53,20 +65,22 @@ func loadLessons(specs []lessonSpec) (map[string]templates.Lesson, error) {
 	}
 	lessons := make(map[string]templates.Lesson, len(specs))
 	for _, sp := range specs {
-		g, ok := funcs[sp.goFunc]
-		if !ok {
-			return nil, fmt.Errorf("lesson for %s: no handler %q in the embedded Go source", sp.path, sp.goFunc)
+		if len(sp.goFuncs) == 0 {
+			return nil, fmt.Errorf("lesson for %s: no Go function named", sp.path)
 		}
 		py, err := pythonFunc(djangoSource, sp.pyFunc)
 		if err != nil {
 			return nil, fmt.Errorf("lesson for %s: %w", sp.path, err)
 		}
-		lessons[sp.path] = templates.Lesson{
-			DjangoName: sp.pyFunc + " in views.py",
-			Django:     py,
-			GoName:     fmt.Sprintf("(*Handlers).%s in views/%s", sp.goFunc, g.file),
-			Go:         g.src,
+		l := templates.Lesson{Django: templates.NewCode(sp.pyFunc+" in views.py", py)}
+		for _, name := range sp.goFuncs {
+			g, ok := funcs[name]
+			if !ok {
+				return nil, fmt.Errorf("lesson for %s: no function %q in the embedded Go source", sp.path, name)
+			}
+			l.Go = append(l.Go, templates.NewCode(fmt.Sprintf("%s in views/%s", name, g.file), g.src))
 		}
+		lessons[sp.path] = l
 	}
 	return lessons, nil
 }
@@ -76,7 +90,8 @@ type goFunc struct {
 }
 
 // goFuncs parses every .go file of fsys and returns the source of each
-// function and method, doc comment included, by name.
+// function and method, doc comment included, by name: a function by its
+// name, a method as in a method expression, "(*T).m" or "T.m".
 func goFuncs(fsys fs.FS) (map[string]goFunc, error) {
 	names, err := fs.Glob(fsys, "*.go")
 	if err != nil {
@@ -103,10 +118,26 @@ func goFuncs(fsys fs.FS) (map[string]goFunc, error) {
 				start = fd.Doc.Pos()
 			}
 			from, to := fset.Position(start).Offset, fset.Position(fd.End()).Offset
-			funcs[fd.Name.Name] = goFunc{file: name, src: string(src[from:to])}
+			funcs[funcName(fd)] = goFunc{file: name, src: string(src[from:to])}
 		}
 	}
 	return funcs, nil
+}
+
+// funcName is fd's name as lesson specs write it: "f", "T.m" or "(*T).m".
+func funcName(fd *ast.FuncDecl) string {
+	if fd.Recv == nil || len(fd.Recv.List) == 0 {
+		return fd.Name.Name
+	}
+	switch t := fd.Recv.List[0].Type.(type) {
+	case *ast.StarExpr:
+		if id, ok := t.X.(*ast.Ident); ok {
+			return "(*" + id.Name + ")." + fd.Name.Name
+		}
+	case *ast.Ident:
+		return t.Name + "." + fd.Name.Name
+	}
+	return fd.Name.Name
 }
 
 // pythonFunc returns the top-level function name of a Python module, with

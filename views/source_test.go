@@ -7,7 +7,7 @@ import (
 )
 
 // TestEveryPageHasItsCode: each page's lesson is the whole Go handler that
-// serves it and the whole Django view it mirrors.
+// serves it, then its helpers, and the whole Django view it mirrors.
 func TestEveryPageHasItsCode(t *testing.T) {
 	specs := lessonSpecs()
 	lessons, err := loadLessons(specs)
@@ -21,22 +21,39 @@ func TestEveryPageHasItsCode(t *testing.T) {
 	}
 	for _, sp := range specs {
 		l := lessons[sp.path]
-		if !strings.HasPrefix(l.Go, "// "+sp.goFunc+" ") || !strings.Contains(l.Go, "\nfunc (h *Handlers) "+sp.goFunc+"(c echo.Context) error {\n") || !strings.HasSuffix(l.Go, "\n}") {
-			t.Errorf("%s: Go lesson is not the documented handler %s:\n%s", sp.path, sp.goFunc, l.Go)
+		if len(l.Go) != len(sp.goFuncs) {
+			t.Errorf("%s: %d Go blocks for %v", sp.path, len(l.Go), sp.goFuncs)
+			continue
 		}
-		if !strings.Contains(l.Django, "\ndef "+sp.pyFunc+"(request):\n") || strings.Count(l.Django, "\ndef ") != 1 {
-			t.Errorf("%s: Django lesson is not exactly %s:\n%s", sp.path, sp.pyFunc, l.Django)
+		handlerName := strings.TrimPrefix(sp.goFuncs[0], "(*Handlers).")
+		if src := l.Go[0].Source(); !strings.HasPrefix(src, "// "+handlerName+" ") || !strings.Contains(src, "\nfunc (h *Handlers) "+handlerName+"(c echo.Context) error {\n") || !strings.HasSuffix(src, "\n}") {
+			t.Errorf("%s: first Go block is not the documented handler %s:\n%s", sp.path, sp.goFuncs[0], src)
 		}
-		if !strings.HasPrefix(l.Django, "@require_") {
-			t.Errorf("%s: Django lesson lost its decorator:\n%s", sp.path, l.Django)
+		for i, g := range l.Go {
+			if !strings.HasPrefix(g.Name, sp.goFuncs[i]+" in views/") {
+				t.Errorf("%s: Go block %d is named %q, want %s", sp.path, i, g.Name, sp.goFuncs[i])
+			}
+			if src := g.Source(); !strings.HasPrefix(src, "// ") || !strings.HasSuffix(src, "}") {
+				t.Errorf("%s: %s is not a whole documented function:\n%s", sp.path, g.Name, src)
+			}
+		}
+		py := l.Django.Source()
+		if !strings.Contains(py, "\ndef "+sp.pyFunc+"(request):\n") || strings.Count(py, "\ndef ") != 1 {
+			t.Errorf("%s: Django lesson is not exactly %s:\n%s", sp.path, sp.pyFunc, py)
+		}
+		if !strings.HasPrefix(py, "@require_") {
+			t.Errorf("%s: Django lesson lost its decorator:\n%s", sp.path, py)
 		}
 	}
 }
 
 func TestLoadLessonsRefusesUnknownNames(t *testing.T) {
 	for _, sp := range []lessonSpec{
-		{path: "/x", goFunc: "noSuchHandler", pyFunc: "home"},
-		{path: "/x", goFunc: "home", pyFunc: "no_such_view"},
+		{path: "/x", goFuncs: []string{"(*Handlers).noSuchHandler"}, pyFunc: "home"},
+		{path: "/x", goFuncs: []string{"(*Handlers).home", "noSuchHelper"}, pyFunc: "home"},
+		{path: "/x", goFuncs: []string{"home"}, pyFunc: "home"}, // a method is not found by its bare name
+		{path: "/x", goFuncs: nil, pyFunc: "home"},
+		{path: "/x", goFuncs: []string{"(*Handlers).home"}, pyFunc: "no_such_view"},
 	} {
 		if _, err := loadLessons([]lessonSpec{sp}); err == nil {
 			t.Errorf("%+v: no error", sp)
@@ -76,14 +93,20 @@ func TestGoFuncsReportsParseErrors(t *testing.T) {
 	if _, err := goFuncs(fstest.MapFS{"bad.go": {Data: []byte("package x\nfunc {")}}); err == nil {
 		t.Error("no error for a file that does not parse")
 	}
-	funcs, err := goFuncs(fstest.MapFS{"a.go": {Data: []byte("package x\n\n// F does.\nfunc F() {}\n\nfunc (T) M() int { return 1 }\n")}})
+	funcs, err := goFuncs(fstest.MapFS{"a.go": {Data: []byte("package x\n\n// F does.\nfunc F() {}\n\nfunc (T) M() int { return 1 }\n\nfunc (p *T) M2() {}\n")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := funcs["F"].src; got != "// F does.\nfunc F() {}" {
 		t.Errorf("F: %q", got)
 	}
-	if got := funcs["M"]; got.src != "func (T) M() int { return 1 }" || got.file != "a.go" {
-		t.Errorf("M: %+v", got)
+	if got := funcs["T.M"]; got.src != "func (T) M() int { return 1 }" || got.file != "a.go" {
+		t.Errorf("T.M: %+v", got)
+	}
+	if got := funcs["(*T).M2"]; got.src != "func (p *T) M2() {}" {
+		t.Errorf("(*T).M2: %+v", got)
+	}
+	if len(funcs) != 3 {
+		t.Errorf("funcs %v", funcs)
 	}
 }

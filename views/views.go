@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/djangosessions/gosessions/app/session"
@@ -38,12 +39,14 @@ type demo struct {
 	path    string
 	methods []string
 	title   string
-	about   string // one line on the home page
-	result  string // what the view did, shown on its page
-	goFunc  string // the handler whose source the page shows
-	pyFunc  string // the Django view it mirrors
-	form    bool   // the page offers a POST button that repeats the demo
-	expiry  bool   // that form has an expiry field
+	about   string   // one line on the home page
+	result  string   // what the view did, shown on its page
+	goFunc  string   // the handler whose source the page shows
+	helpers []string // the helpers it calls the session in, shown after it
+	pyFunc  string   // the Django view it mirrors
+	form    bool     // the page offers a POST button that repeats the demo
+	button  string   // that button's text, when not "Do it again (POST)"
+	expiry  bool     // that form has an expiry field
 }
 
 // demos lists the pages that teach a session operation, in the order the
@@ -54,7 +57,7 @@ func demos() []demo {
 	return []demo{
 		{path: "/set", methods: getAndPost, title: "Set session data", pyFunc: "set_session", goFunc: "set", form: true, expiry: true,
 			about:  "Store username, role and a login counter; ?expiry=N sets the expiry.",
-			result: "The view stored username, role and login_count (the counter incremented with Incr, so concurrent requests never lose a count). With ?expiry=N it also called SetExpiry(N); 0 means the cookie ends when the browser closes."},
+			result: "The view stored username, role and login_count (the counter incremented with Incr, so concurrent requests never lose a count). With ?expiry=N it also called SetExpiry(N); 0 means the cookie ends when the browser closes. The header now says Welcome harun_dev because the layout reads the session's username, as the Django template does with {{ request.session.username }}: reading the session is not a login (no key cycled, no CSRF token rotated; /login does that)."},
 		{path: "/get", methods: getOnly, title: "Read session data", pyFunc: "get_session", goFunc: "get",
 			about:  "Read the values back, with defaults when they are missing.",
 			result: "The view read three keys with Get(key, default), like Django's request.session.get(key, default). Reading does not modify the session, so nothing is written."},
@@ -73,12 +76,15 @@ func demos() []demo {
 		{path: "/visits", methods: getOnly, title: "Count visits", pyFunc: "visits", goFunc: "visits",
 			about:  "Count your visits with Incr and an explicit Save.",
 			result: "The view incremented visits and saved at once, then showed the stored count. Open this page in several tabs at once: no visit is lost."},
+		{path: "/testcookie", methods: getAndPost, title: "Test cookie", pyFunc: "test_cookie", goFunc: "testCookie", form: true, button: "Check the test cookie (POST)",
+			about:  "Check that your browser sends cookies back, with Django's test-cookie API.",
+			result: "A GET sets the test cookie with SetTestCookie() (Django's set_test_cookie(): a marker in the session, so the session cookie goes to your browser). The button's POST asks TestCookieWorked() whether the marker came back, then removes it with DeleteTestCookie(); when it did not come back the page asks you to enable cookies, as Django's old login view did, instead of failing silently."},
 	}
 }
 
 // Register adds every route of the site to e: the demos, the login and
 // logout forms, the key/value editor, /learn and /api/session, each also
-// under its path with a trailing slash. The routes that use the session get
+// under its path with a trailing slash, and HEAD wherever GET (see route). The routes that use the session get
 // the session middleware and CSRF protection; /api/session gets neither, so
 // it never creates, saves or touches a session and never sets a cookie.
 func (h *Handlers) Register(e *echo.Echo) error {
@@ -92,10 +98,10 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	h.lessons = lessons
 
 	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.csrf}
-	e.GET("/", h.home, page...)
+	route(e, []string{http.MethodGet}, "/", h.home, page...)
 	handlers := map[string]echo.HandlerFunc{
 		"/set": h.set, "/get": h.get, "/delete": h.delete, "/pop": h.pop,
-		"/clear": h.clear, "/flush": h.flush, "/visits": h.visits,
+		"/clear": h.clear, "/flush": h.flush, "/visits": h.visits, "/testcookie": h.testCookie,
 	}
 	for _, d := range demos() {
 		hf, ok := handlers[d.path]
@@ -116,15 +122,26 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	return nil
 }
 
-// route registers hf for methods on path and on path + "/". A GET of the
-// slashed path is answered with a 301 to the bare one (the canonical URL,
-// query kept); other methods are served there directly, because a redirect
-// would turn a POST into a GET and lose its form.
+// route registers hf for methods on path and on path + "/", with HEAD
+// wherever GET is (RFC 9110: GET's status and headers, no body). A GET or
+// HEAD of the slashed path is answered with a 301 to the bare one (the
+// canonical URL, query kept); other methods are served there directly,
+// because a redirect would turn a POST into a GET and lose its form.
+//
+// HEAD runs the GET handler, session middleware included, as Django runs
+// the view for a HEAD: a HEAD of /visits counts a visit and gets its
+// Set-Cookie, exactly as the GET would.
 func route(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
+		methods = append(slices.Clone(methods), http.MethodHead)
+	}
 	e.Match(methods, path, hf, mw...)
+	if path == "/" {
+		return
+	}
 	for _, m := range methods {
-		if m == http.MethodGet {
-			e.GET(path+"/", func(c echo.Context) error {
+		if m == http.MethodGet || m == http.MethodHead {
+			e.Add(m, path+"/", func(c echo.Context) error {
 				to := path
 				if q := c.Request().URL.RawQuery; q != "" {
 					to += "?" + q

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,7 +25,8 @@ def see_other(to):
 
 @require_GET
 def home(request):
-    # The template reads request.session: its keys, values and expiry.
+    # The template reads request.session: the header's
+    # {{ request.session.username }}, its keys, values and expiry.
     return render(request, "home.html")
 
 
@@ -89,6 +91,19 @@ def visits(request):
 
 
 @require_http_methods(["GET", "POST"])
+def test_cookie(request):
+    # The check of Django's old login view, on a page of its own.
+    if request.method == "GET":
+        request.session.set_test_cookie()
+        return render(request, "result.html", {"message": "Test cookie set."})
+    if not request.session.test_cookie_worked():
+        message = "Please enable cookies: the test cookie did not come back."
+        return render(request, "result.html", {"message": message})
+    request.session.delete_test_cookie()
+    return render(request, "result.html", {"message": "Cookies work: the test cookie came back."})
+
+
+@require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.method == "GET":
         return render(request, "login.html")
@@ -96,8 +111,10 @@ def login_view(request):
     if not username or len(username) > MAX_USERNAME_LENGTH:
         error = "Enter a username of at most 150 characters."
         return render(request, "login.html", {"error": error}, status=400)
+    # As django.contrib.auth.login() does:
     request.session.cycle_key()  # session fixation: the old key dies here
     request.session["username"] = username
+    rotate_token(request)  # a new CSRF token too
     return see_other("/")
 
 

@@ -8,7 +8,38 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 )
 
-// cache keeps recently seen records in memory, like Django's cached_db
+// recordCache keeps recently seen records in memory for a Store. Two kinds
+// exist, one per engine, because each engine offers a different way of
+// learning that another process changed a row: walCache (SQLite: the WAL
+// index says whether anyone committed) and notifyCache (PostgreSQL: a
+// trigger notifies every change).
+type recordCache interface {
+	// get returns the cached live record of key, and a token to fill the
+	// cache with after a read of the database.
+	get(key string, now time.Time) (session.Record, cacheToken, bool)
+	// fill caches rec, read from the database after get gave t, unless
+	// the database may have changed since.
+	fill(rec session.Record, t cacheToken)
+	// beginCommit is called by the committer just before COMMIT, with
+	// the write lock held on SQLite; endCommit after it, with the batch.
+	beginCommit() cacheToken
+	endCommit(t cacheToken, committed, wrote bool, batch []*writeOp)
+	// stats returns the counters, the number of entries and whether the
+	// cache is serving (a notifyCache is off while it cannot listen).
+	stats() (hits, misses int64, size int, on bool)
+	close() error
+}
+
+// cacheToken is what a cache needs to know, when a read or a commit ends,
+// of the state it saw when that read or commit began.
+type cacheToken struct {
+	wal   walVersion // walCache: the WAL-index header
+	walOK bool
+	gen   uint64 // notifyCache: listener generation
+	seq   uint64 // notifyCache: notifications seen
+}
+
+// walCache keeps recently seen records in memory, like Django's cached_db
 // engine but without its stale reads: an entry is served only while the
 // database provably has not changed since the cache was last known
 // current (the WAL-index header is the same, see walWatch), or changed only
@@ -25,7 +56,7 @@ import (
 // before COMMIT (so nobody else can commit in between), and again just
 // after. If the change counter moved by exactly one, the change was its
 // own commit.
-type cache struct {
+type walCache struct {
 	max   int
 	watch *walWatch
 
@@ -41,8 +72,8 @@ type cache struct {
 	entries map[string]session.Record
 }
 
-func newCache(max int, watch *walWatch) *cache {
-	c := &cache{max: max, watch: watch, entries: make(map[string]session.Record, min(max, 4096))}
+func newWALCache(max int, watch *walWatch) *walCache {
+	c := &walCache{max: max, watch: watch, entries: make(map[string]session.Record, min(max, 4096))}
 	if v, ok := watch.version(); ok {
 		c.known.Store(&v)
 	}
@@ -51,31 +82,32 @@ func newCache(max int, watch *walWatch) *cache {
 
 // get returns the cached record for key if the cache is current. It also
 // returns the version read, for fill.
-func (c *cache) get(key string, now time.Time) (session.Record, walVersion, bool) {
+func (c *walCache) get(key string, now time.Time) (session.Record, cacheToken, bool) {
 	v, ok := c.watch.version()
+	t := cacheToken{wal: v, walOK: ok}
 	if !ok {
 		c.misses.Add(1)
-		return session.Record{}, v, false
+		return session.Record{}, t, false
 	}
 	if k := c.known.Load(); k == nil || *k != v {
 		c.resync()
 		c.misses.Add(1)
-		return session.Record{}, v, false
+		return session.Record{}, t, false
 	}
 	c.mu.RLock()
 	rec, ok := c.entries[key]
 	c.mu.RUnlock()
 	if !ok || !rec.Expires.After(now) {
 		c.misses.Add(1)
-		return session.Record{}, v, false
+		return session.Record{}, t, false
 	}
 	c.hits.Add(1)
-	return rec, v, true
+	return rec, t, true
 }
 
 // resync forgets everything after a commit by someone else, unless one of
 // ours is in flight (then it will be accounted for when it lands).
-func (c *cache) resync() {
+func (c *walCache) resync() {
 	if !c.committing.TryLock() {
 		return
 	}
@@ -93,41 +125,49 @@ func (c *cache) resync() {
 	c.mu.Unlock()
 }
 
-// fill caches rec, read from the database after the header was at v, if
-// nothing has been committed since.
-func (c *cache) fill(rec session.Record, v walVersion) {
+// fill caches rec, read from the database after the header was at t.wal,
+// if nothing has been committed since.
+func (c *walCache) fill(rec session.Record, t cacheToken) {
+	if !t.walOK {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now, ok := c.watch.version()
-	if k := c.known.Load(); !ok || now != v || k == nil || *k != v {
+	if k := c.known.Load(); !ok || now != t.wal || k == nil || *k != t.wal {
 		return
 	}
 	c.put(rec)
 }
 
-// put stores rec, evicting an arbitrary entry when full; the caller holds
-// c.mu.
-func (c *cache) put(rec session.Record) {
-	if _, ok := c.entries[rec.Key]; !ok && len(c.entries) >= c.max {
-		for k := range c.entries {
-			delete(c.entries, k)
+// put stores rec; the caller holds c.mu.
+func (c *walCache) put(rec session.Record) { putBounded(c.entries, c.max, rec) }
+
+// putBounded stores rec in entries, evicting an arbitrary entry when
+// entries already holds max records.
+func putBounded(entries map[string]session.Record, max int, rec session.Record) {
+	if _, ok := entries[rec.Key]; !ok && len(entries) >= max {
+		for k := range entries {
+			delete(entries, k)
 			break
 		}
 	}
-	c.entries[rec.Key] = rec
+	entries[rec.Key] = rec
 }
 
 // beginCommit is called by the committer holding SQLite's write lock, just
 // before COMMIT. It returns the header as it is then.
-func (c *cache) beginCommit() (walVersion, bool) {
+func (c *walCache) beginCommit() cacheToken {
 	c.committing.Lock()
-	return c.watch.version()
+	v, ok := c.watch.version()
+	return cacheToken{wal: v, walOK: ok}
 }
 
 // endCommit applies a batch after COMMIT (committed tells whether COMMIT
 // succeeded, wrote whether the batch changed any row).
-func (c *cache) endCommit(before walVersion, beforeOK, committed, wrote bool, batch []*writeOp) {
+func (c *walCache) endCommit(t cacheToken, committed, wrote bool, batch []*writeOp) {
 	defer c.committing.Unlock()
+	before, beforeOK := t.wal, t.walOK
 	after, afterOK := c.watch.version()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -165,9 +205,10 @@ func (c *cache) endCommit(before walVersion, beforeOK, committed, wrote bool, ba
 	c.known.Store(&after)
 }
 
-// size returns the number of cached records.
-func (c *cache) size() int {
+func (c *walCache) stats() (hits, misses int64, size int, on bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.entries)
+	return c.hits.Load(), c.misses.Load(), len(c.entries), true
 }
+
+func (c *walCache) close() error { return c.watch.close() }

@@ -67,7 +67,7 @@ type committer struct {
 	sql     *queries // the statements to prepare
 	timeArg func(time.Time) any
 	stmts   statements
-	cache   *cache       // nil without a cache
+	cache   recordCache  // nil without a cache
 	lost    func() error // non-nil once the database must not be written
 
 	// busyTimeout is SQLite's busy timeout on the writer connection (0 on
@@ -262,16 +262,15 @@ func (c *committer) runTx(ctx context.Context, ops []*writeOp) bool {
 		}
 		wrote = wrote || op.wrote
 	}
-	var before walVersion
-	var beforeOK bool
+	var before cacheToken
 	if c.cache != nil {
-		before, beforeOK = c.cache.beginCommit()
+		before = c.cache.beginCommit()
 	}
 	err = tx.Commit()
 	c.commits.Add(1)
 	c.writes.Add(int64(len(ops)))
 	if c.cache != nil {
-		c.cache.endCommit(before, beforeOK, err == nil, wrote, ops)
+		c.cache.endCommit(before, err == nil, wrote, ops)
 	}
 	if err != nil {
 		failAll(ops, fmt.Errorf("commit: %w", err))

@@ -87,7 +87,7 @@ type Store struct {
 	sql queries // in the database's dialect
 
 	commit committer
-	cache  *cache
+	cache  recordCache
 
 	prepMu   sync.Mutex
 	prepared bool
@@ -155,6 +155,21 @@ func New(db *database.DB, opts ...Option) (*Store, error) {
 		s.commit.busyTimeout = db.Timeout
 	}
 	if s.cacheSize > 0 {
+		c, err := s.newCache(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.cache, s.commit.cache = c, c
+	}
+	return s, nil
+}
+
+// newCache returns the cache of the store's engine: it must learn every
+// change another process makes.
+func (s *Store) newCache(ctx context.Context) (recordCache, error) {
+	db := s.db
+	switch db.Engine {
+	case database.SQLite:
 		if !db.WAL() {
 			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (database.Open opens one so); %s is not", db.URL())
 		}
@@ -162,10 +177,11 @@ func New(db *database.DB, opts ...Option) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dbstore: WithCache: watch the WAL index of %s: %w", db.Path(), err)
 		}
-		s.cache = newCache(s.cacheSize, w)
-		s.commit.cache = s.cache
+		return newWALCache(s.cacheSize, w), nil
+	case database.PostgreSQL:
+		return newNotifyCache(ctx, s.cacheSize, db)
 	}
-	return s, nil
+	return nil, fmt.Errorf("dbstore: WithCache: no cache for engine %v", db.Engine)
 }
 
 // checkTable fails with ErrNotMigrated when django_session is missing.
@@ -212,6 +228,10 @@ type Stats struct {
 	CacheHits   int64 // loads answered from memory
 	CacheMisses int64 // loads that queried the database (with a cache)
 	CacheLen    int   // sessions in the cache now
+	CacheOn     bool  // the cache is serving (on PostgreSQL: its listener is connected)
+	// EchoTimeouts (PostgreSQL's cache): deletes that returned without
+	// having heard their own notification (see Delete).
+	EchoTimeouts int64
 }
 
 // Stats returns the store's counters. Writes/Commits is the average group
@@ -219,7 +239,10 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	st := Stats{Commits: s.commit.commits.Load(), Writes: s.commit.writes.Load(), Rollbacks: s.commit.rollbacks.Load()}
 	if s.cache != nil {
-		st.CacheHits, st.CacheMisses, st.CacheLen = s.cache.hits.Load(), s.cache.misses.Load(), s.cache.size()
+		st.CacheHits, st.CacheMisses, st.CacheLen, st.CacheOn = s.cache.stats()
+	}
+	if c, ok := s.cache.(*notifyCache); ok {
+		st.EchoTimeouts = c.echoTimeouts.Load()
 	}
 	return st
 }
@@ -234,7 +257,7 @@ func (s *Store) Close() error {
 		s.prepared = false
 	}
 	if s.cache != nil {
-		return s.cache.watch.close()
+		return s.cache.close()
 	}
 	return nil
 }
@@ -312,13 +335,13 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 		return session.Record{}, fmt.Errorf("dbstore: load session %s: %w", session.KeyHash(key), err)
 	}
 	now := s.now()
-	var v walVersion
+	var token cacheToken
 	if s.cache != nil {
-		rec, ver, ok := s.cache.get(key, now)
+		rec, t, ok := s.cache.get(key, now)
 		if ok {
 			return rec, nil
 		}
-		v = ver
+		token = t
 	}
 	var (
 		data    string
@@ -333,7 +356,7 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	}
 	rec := session.Record{Key: key, Data: data, Expires: expires.Time}
 	if s.cache != nil {
-		s.cache.fill(rec, v)
+		s.cache.fill(rec, token)
 	}
 	return rec, nil
 }
@@ -375,10 +398,25 @@ func (s *Store) Update(ctx context.Context, rec session.Record, old string) erro
 
 // Delete implements session.Store. With old empty it deletes
 // unconditionally; otherwise only while the data still equals old.
+//
+// With the PostgreSQL cache, a delete (a logout, a flush, the old key of a
+// cycle_key) returns only once this process has received the notification
+// of its own delete, or after a short bound: every other process was told
+// at the same moment, so the client's next request, wherever it goes,
+// arrives after they were.
 func (s *Store) Delete(ctx context.Context, key, old string) error {
-	err := s.write(ctx, &writeOp{kind: opDelete, rec: session.Record{Key: key}, old: old})
+	var e *echo
+	if c, ok := s.cache.(*notifyCache); ok {
+		e = c.expect(key + " -")
+		defer c.forget(e)
+	}
+	op := &writeOp{kind: opDelete, rec: session.Record{Key: key}, old: old}
+	err := s.write(ctx, op)
 	if err != nil && !errors.Is(err, session.ErrConflict) {
 		return fmt.Errorf("dbstore: delete session %s: %w", session.KeyHash(key), err)
+	}
+	if err == nil && op.wrote && e != nil {
+		s.cache.(*notifyCache).await(ctx, e)
 	}
 	return err
 }

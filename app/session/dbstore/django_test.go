@@ -57,10 +57,11 @@ func manage(t *testing.T, dbPath string, wantErr bool, args ...string) string {
 }
 
 // startDjango serves the Django site on a free loopback port until the
-// test ends and returns its base URL and its stderr (Django's log).
-func startDjango(t *testing.T, dbPath string) (string, *lockedBuffer) {
+// test ends and returns its base URL and its stderr (Django's log). env
+// adds to its environment (DJANGO_SESSION_ENGINE, say).
+func startDjango(t *testing.T, dbPath string, env ...string) (string, *lockedBuffer) {
 	t.Helper()
-	return djangotest.New(t, djangotest.Options{SQLite: dbPath}).Start(t)
+	return djangotest.New(t, djangotest.Options{SQLite: dbPath, Env: env}).Start(t)
 }
 
 // offsetClock is real time moved by a settable offset: Django's clock
@@ -109,6 +110,14 @@ func startGo(t *testing.T, db *database.DB) *goSite {
 		t.Fatal(err)
 	}
 	g.manager = m
+	g.base = serveGo(t, m)
+	return g
+}
+
+// serveGo serves the Go side's views with m until the test ends and
+// returns its base URL.
+func serveGo(t *testing.T, m *session.Manager) string {
+	t.Helper()
 	e := echo.New()
 	e.HideBanner = true
 	e.Use(m.Middleware())
@@ -155,8 +164,7 @@ func startGo(t *testing.T, db *database.DB) *goSite {
 	})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	g.base = srv.URL
-	return g
+	return srv.URL
 }
 
 func parseJSONOrString(s string) any {

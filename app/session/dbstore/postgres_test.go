@@ -319,13 +319,187 @@ func TestPostgresDeleteExpired(t *testing.T) {
 	}
 }
 
-// TestPostgresNoCache: the WAL cache needs SQLite; on PostgreSQL New
-// refuses WithCache with an error that says so, instead of silently
-// running without it.
-func TestPostgresNoCache(t *testing.T) {
+// TestPostgresConformanceCached runs the suite on stores with the
+// notification-driven cache.
+func TestPostgresConformanceCached(t *testing.T) {
 	_, db := migratedPostgres(t)
-	if _, err := dbstore.New(db, dbstore.WithCache(100)); err == nil || !strings.Contains(err.Error(), "WAL") {
-		t.Errorf("New(PostgreSQL, WithCache) = %v, want an error saying the cache needs SQLite's WAL", err)
+	sessiontest.Run(t, func(t *testing.T) session.Store {
+		return newStore(t, db, dbstore.WithCache(100))
+	})
+}
+
+// waitFor polls cond until it holds or five seconds pass, and returns how
+// long it took. Notifications arrive asynchronously: this is the wait for
+// one, not a sleep standing in for it.
+func waitFor(t *testing.T, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("%s: not after 5 s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// TestPostgresCacheSeesEveryWriter: the cache answers repeat loads without
+// a query, sees its own writes at once, and forgets a session once another
+// process, raw SQL (as Django writes) or a TRUNCATE changed it.
+func TestPostgresCacheSeesEveryWriter(t *testing.T) {
+	url, db := migratedPostgres(t)
+	s := newStore(t, db, dbstore.WithCache(100))
+	other := newStore(t, open(t, url)) // another process
+	raw := open(t, url)                // Django, psql
+	ctx := t.Context()
+	load := func(key string) string {
+		t.Helper()
+		rec, err := s.Load(ctx, key)
+		if errors.Is(err, session.ErrNotFound) {
+			return "<none>"
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec.Data
+	}
+
+	rec := session.Record{Key: session.NewKey(), Data: "v1", Expires: time.Now().Add(time.Hour)}
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Stats()
+	if load(rec.Key) != "v1" || load(rec.Key) != "v1" {
+		t.Fatal("own create not loaded")
+	}
+	if st := s.Stats(); st.CacheHits-before.CacheHits != 2 || !st.CacheOn {
+		t.Errorf("stats %+v after two loads of an own write, want two hits", st)
+	}
+
+	// Own update: seen at once, still from the cache.
+	next := rec
+	next.Data = "v2"
+	if err := s.Update(ctx, next, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(rec.Key); got != "v2" {
+		t.Fatalf("own update read as %q at once, want v2", got)
+	}
+
+	// Another process's update, raw SQL, a delete: each seen once its
+	// notification arrives.
+	next.Data = "v3"
+	if err := other.Update(ctx, next, "v2"); err != nil {
+		t.Fatal(err)
+	}
+	d1 := waitFor(t, "another process's update", func() bool { return load(rec.Key) == "v3" })
+	if err := raw.Gorm.Exec(`UPDATE django_session SET session_data = 'v4' WHERE session_key = ?`, rec.Key).Error; err != nil {
+		t.Fatal(err)
+	}
+	d2 := waitFor(t, "a raw SQL update", func() bool { return load(rec.Key) == "v4" })
+	if err := other.Delete(ctx, rec.Key, ""); err != nil {
+		t.Fatal(err)
+	}
+	d3 := waitFor(t, "another process's delete", func() bool { return load(rec.Key) == "<none>" })
+	t.Logf("changes seen after %v, %v, %v", d1, d2, d3)
+
+	// TRUNCATE forgets everything.
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	load(rec.Key)
+	if err := raw.Gorm.Exec(`TRUNCATE django_session`).Error; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a TRUNCATE", func() bool { return load(rec.Key) == "<none>" })
+}
+
+// TestPostgresLogoutSeenElsewhere: a delete (a logout) returns once its
+// own notification came back; every other process was notified at the
+// same moment. The test deletes sessions another process has cached and
+// asks that process at once, counting the loads that still found the
+// session: the window the README states.
+func TestPostgresLogoutSeenElsewhere(t *testing.T) {
+	url, db := migratedPostgres(t)
+	a := newStore(t, db, dbstore.WithCache(1000))
+	b := newStore(t, open(t, url), dbstore.WithCache(1000))
+	ctx := t.Context()
+	const n = 200
+	stale := 0
+	for range n {
+		rec := session.Record{Key: session.NewKey(), Data: "d", Expires: time.Now().Add(time.Hour)}
+		if err := a.Create(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "b to see the new session", func() bool { _, err := b.Load(ctx, rec.Key); return err == nil })
+		if _, err := b.Load(ctx, rec.Key); err != nil { // cached in b now
+			t.Fatal(err)
+		}
+		if err := a.Delete(ctx, rec.Key, "d"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Load(ctx, rec.Key); err == nil {
+			stale++
+		}
+	}
+	if st := a.Stats(); st.EchoTimeouts != 0 {
+		t.Errorf("%d of %d deletes returned without their own notification", st.EchoTimeouts, n)
+	}
+	t.Logf("%d of %d sessions deleted by one process were still served by another right after the delete returned", stale, n)
+}
+
+// TestPostgresCacheOffWithoutListener: when the listening connection is
+// lost, the cache turns off at once (every load reads the database, so a
+// change made meanwhile is seen) and comes back by itself.
+func TestPostgresCacheOffWithoutListener(t *testing.T) {
+	url, db := migratedPostgres(t)
+	s := newStore(t, db, dbstore.WithCache(100))
+	other := newStore(t, open(t, url))
+	ctx := t.Context()
+	rec := session.Record{Key: session.NewKey(), Data: "v1", Expires: time.Now().Add(time.Hour)}
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load(ctx, rec.Key); err != nil {
+		t.Fatal(err)
+	}
+	// Kill the listener's backend, as a restart or a network cut would.
+	if err := db.Gorm.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`).Error; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the cache turning off", func() bool { return !s.Stats().CacheOn })
+	next := rec
+	next.Data = "v2"
+	if err := other.Update(ctx, next, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Stats().CacheOn {
+		if got, err := s.Load(ctx, rec.Key); err != nil || got.Data != "v2" {
+			t.Errorf("while off: Load = %q, %v; want v2 from the database", got.Data, err)
+		}
+	}
+	waitFor(t, "the cache coming back", func() bool { return s.Stats().CacheOn })
+	if got, err := s.Load(ctx, rec.Key); err != nil || got.Data != "v2" {
+		t.Errorf("after: Load = %q, %v; want v2", got.Data, err)
+	}
+	hits := s.Stats().CacheHits
+	if _, err := s.Load(ctx, rec.Key); err != nil || s.Stats().CacheHits != hits+1 {
+		t.Errorf("the cache does not serve again after its listener came back: %+v", s.Stats())
+	}
+}
+
+// TestPostgresCacheNeedsTheTrigger: without migration 3 there are no
+// notifications, so WithCache is refused instead of serving stale data.
+func TestPostgresCacheNeedsTheTrigger(t *testing.T) {
+	_, db := migratedPostgres(t)
+	if err := migrations.To(db, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dbstore.New(db, dbstore.WithCache(100)); !errors.Is(err, dbstore.ErrNotMigrated) {
+		t.Errorf("New(WithCache) without the trigger = %v, want ErrNotMigrated", err)
+	}
+	if _, err := dbstore.New(db); err != nil {
+		t.Errorf("New without a cache on the same database: %v", err)
 	}
 }
 

@@ -68,6 +68,9 @@ type Options struct {
 	// SecretKeyFallbacks is Django's SECRET_KEY_FALLBACKS (Django 4.1 and
 	// later read it).
 	SecretKeyFallbacks []string
+	// Env adds NAME=value pairs to Django's environment
+	// (DJANGO_SESSION_ENGINE, say).
+	Env []string
 }
 
 // New writes the project to a temporary directory, for Django on the
@@ -109,6 +112,7 @@ func New(t testing.TB, opts Options) *Project {
 	default:
 		t.Fatal("djangotest: Options needs SQLite or Postgres")
 	}
+	env = append(env, opts.Env...)
 	return &Project{dir: filepath.Join(dir, "djangosite"), env: env}
 }
 

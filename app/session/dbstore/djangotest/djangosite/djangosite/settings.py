@@ -8,6 +8,7 @@ deployment would do it:
     DJANGO_DB                    path of the SQLite file both sites use, or
     DJANGO_PG                    the PostgreSQL database instead, as a URL
                                  postgres://user[:password]@host:port/name
+    DJANGO_SESSION_ENGINE        SESSION_ENGINE (default the db engine)
 """
 import os
 from urllib.parse import unquote, urlsplit
@@ -56,7 +57,7 @@ USE_TZ = True
 TIME_ZONE = "Pacific/Kiritimati"
 
 # Defaults spelled out: these are the settings the Go site must match.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = os.environ.get("DJANGO_SESSION_ENGINE", "django.contrib.sessions.backends.db")
 SESSION_COOKIE_NAME = "sessionid"
 SESSION_COOKIE_AGE = 1209600
 SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"

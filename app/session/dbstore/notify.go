@@ -1,0 +1,268 @@
+package dbstore
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/session"
+)
+
+// notifyChannel is the channel migration 3's trigger notifies on every
+// change of django_session: "KEY MD5-OF-DATA", "KEY -" for a delete, "*"
+// for a TRUNCATE.
+const notifyChannel = "gosessions_django_session"
+
+// notifySlots is the number of slots that remember the last notification
+// of the keys hashing to them (see notifyCache.fill).
+const notifySlots = 4096
+
+// notifyCache is the session cache on PostgreSQL. PostgreSQL has no cheap
+// way to ask "did anybody commit since?", so instead every change of
+// django_session, whoever makes it (another Go process, Django, raw SQL,
+// manage), fires a trigger that notifies the change when its transaction
+// commits, and each process listens on a connection of its own and
+// forgets what changed.
+//
+// What it guarantees:
+//
+//   - a process's own writes are in its cache at once, in commit order;
+//   - a change by anyone else is seen once its notification arrives:
+//     between that commit and the notification's arrival (well under a
+//     millisecond on a LAN; the README gives the figures measured under
+//     load) a read may still get the previous data from the cache;
+//   - a read of the database that raced with a change never fills the
+//     cache with what it read (each slot of keys remembers its last
+//     notification, and a fill that started before it is dropped);
+//   - when the listening connection is lost, notifications are lost with
+//     it: the cache empties at once and stays off, every read going to
+//     the database, until the connection is back.
+type notifyCache struct {
+	max  int
+	stop func()
+
+	on    atomic.Bool
+	gen   atomic.Uint64 // +1 at each reset: fills that began before are dropped
+	seq   atomic.Uint64 // notifications received
+	slots [notifySlots]atomic.Uint64
+
+	ready     chan struct{} // closed when first listening
+	readyOnce sync.Once
+
+	hits, misses atomic.Int64
+	// echoTimeouts counts deletes that went on without their echo.
+	echoTimeouts atomic.Int64
+
+	mu      sync.RWMutex
+	entries map[string]session.Record
+	echoes  map[string][]*echo // by payload: writers waiting for it
+}
+
+// echo is a writer waiting for the notification of its own change.
+type echo struct {
+	payload string
+	seen    chan struct{}
+}
+
+// echoLimit bounds the wait for an echo: a notification normally arrives
+// within a millisecond; one that does not arrive (the listener reconnecting)
+// must not hold the writer.
+const echoLimit = 250 * time.Millisecond
+
+// newNotifyCache starts listening on db and returns the cache once the
+// listener is in place. It fails when migration 3 (the trigger) is not
+// applied.
+func newNotifyCache(ctx context.Context, max int, db *database.DB) (*notifyCache, error) {
+	var one int
+	err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM pg_trigger WHERE tgname = 'gosessions_django_session_changed' AND tgrelid = 'django_session'::regclass`).Scan(&one)
+	if err != nil {
+		return nil, fmt.Errorf("dbstore: WithCache: look for the notify trigger: %w", err)
+	}
+	if one != 1 {
+		return nil, fmt.Errorf("%w (WithCache on PostgreSQL needs migration 3, notify_session_changes)", ErrNotMigrated)
+	}
+	c := &notifyCache{max: max, ready: make(chan struct{}), entries: make(map[string]session.Record, min(max, 4096)), echoes: map[string][]*echo{}}
+	c.stop, err = db.Listen(notifyChannel, c.notified, c.listening)
+	if err != nil {
+		return nil, fmt.Errorf("dbstore: WithCache: %w", err)
+	}
+	select {
+	case <-c.ready:
+		return c, nil
+	case <-ctx.Done():
+		c.stop()
+		return nil, fmt.Errorf("dbstore: WithCache: listen for session changes: %w", ctx.Err())
+	}
+}
+
+// slotOf returns the slot of key (FNV-1a).
+func slotOf(key string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	return h % notifySlots
+}
+
+// listening is called by the listener when it starts or stops listening:
+// either way, what the cache holds can no longer be trusted.
+func (c *notifyCache) listening(on bool) {
+	c.reset(on)
+	if on {
+		c.readyOnce.Do(func() { close(c.ready) })
+	}
+}
+
+// reset empties the cache and turns it on or off.
+func (c *notifyCache) reset(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.entries)
+	c.gen.Add(1)
+	c.on.Store(on)
+}
+
+// notified applies one notification.
+func (c *notifyCache) notified(payload string) {
+	if payload == "*" {
+		c.reset(c.on.Load())
+		return
+	}
+	key, sum, _ := strings.Cut(payload, " ")
+	// The slot first: a fill that read the database before this change
+	// committed finds it and gives up.
+	c.slots[slotOf(key)].Store(c.seq.Add(1))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[key]; ok && (sum == "-" || md5hex(e.Data) != sum) {
+		delete(c.entries, key)
+	}
+	for _, e := range c.echoes[payload] {
+		close(e.seen)
+	}
+	delete(c.echoes, payload)
+}
+
+// expect registers a wait for the notification payload, before the write
+// that will send it commits.
+func (c *notifyCache) expect(payload string) *echo {
+	e := &echo{payload: payload, seen: make(chan struct{})}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.echoes[payload] = append(c.echoes[payload], e)
+	return e
+}
+
+// await waits for e's notification, at most echoLimit and not past ctx;
+// it returns at once while the cache is off (no listener to hear it).
+func (c *notifyCache) await(ctx context.Context, e *echo) {
+	if !c.on.Load() {
+		return
+	}
+	t := time.NewTimer(echoLimit)
+	defer t.Stop()
+	select {
+	case <-e.seen:
+	case <-ctx.Done():
+		c.echoTimeouts.Add(1)
+	case <-t.C:
+		c.echoTimeouts.Add(1)
+	}
+}
+
+// forget unregisters e, heard or not.
+func (c *notifyCache) forget(e *echo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ws := c.echoes[e.payload]
+	for i, w := range ws {
+		if w == e {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(c.echoes, e.payload)
+	} else {
+		c.echoes[e.payload] = ws
+	}
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func (c *notifyCache) token() cacheToken {
+	return cacheToken{gen: c.gen.Load(), seq: c.seq.Load()}
+}
+
+func (c *notifyCache) get(key string, now time.Time) (session.Record, cacheToken, bool) {
+	t := c.token()
+	if !c.on.Load() {
+		c.misses.Add(1)
+		return session.Record{}, t, false
+	}
+	c.mu.RLock()
+	rec, ok := c.entries[key]
+	c.mu.RUnlock()
+	if !ok || !rec.Expires.After(now) {
+		c.misses.Add(1)
+		return session.Record{}, t, false
+	}
+	c.hits.Add(1)
+	return rec, t, true
+}
+
+// fresh reports whether key may be cached from a read or commit that
+// began at t; the caller holds c.mu.
+func (c *notifyCache) fresh(key string, t cacheToken) bool {
+	return c.on.Load() && c.gen.Load() == t.gen && c.slots[slotOf(key)].Load() <= t.seq
+}
+
+func (c *notifyCache) fill(rec session.Record, t cacheToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fresh(rec.Key, t) {
+		c.put(rec)
+	}
+}
+
+// put stores rec; the caller holds c.mu.
+func (c *notifyCache) put(rec session.Record) { putBounded(c.entries, c.max, rec) }
+
+func (c *notifyCache) beginCommit() cacheToken { return c.token() }
+
+// endCommit puts the batch's own writes in the cache, unless a
+// notification about the same keys arrived since the commit began (then
+// whose write is last is not known here: forget the key).
+func (c *notifyCache) endCommit(t cacheToken, committed, _ bool, batch []*writeOp) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, op := range batch {
+		switch {
+		case !committed || op.err != nil || op.kind == opDelete || !c.fresh(op.key(), t):
+			delete(c.entries, op.key())
+		default:
+			c.put(op.rec)
+		}
+	}
+}
+
+func (c *notifyCache) stats() (hits, misses int64, size int, on bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.hits.Load(), c.misses.Load(), len(c.entries), c.on.Load()
+}
+
+// close stops listening.
+func (c *notifyCache) close() error {
+	c.stop()
+	return nil
+}

@@ -1,0 +1,4 @@
+-- On PostgreSQL this migration makes every change of django_session send a
+-- notification, so that each process's session cache forgets what another
+-- process (or Django, or raw SQL) changed. SQLite needs nothing: the cache
+-- there watches the WAL index of the file itself.
