@@ -2,10 +2,11 @@
 GO        ?= go
 FUZZTIME  ?= 10s
 BENCHFLAGS ?=
-# Debian packages the tests need: a real headless browser, real Django, a
+# Debian packages the tests need: a real headless browser, real Django (with
+# its argon2 and bcrypt hashers, and psycopg2 for Django on PostgreSQL), a
 # real PostgreSQL and a real Redis (the Redis tests start their own
 # redis-server, or use TEST_REDIS_URL: make services need not start one).
-DEB_PKGS  := chromium python3-django postgresql redis-server
+DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 postgresql redis-server
 # The tests' private PostgreSQL (make services): its binaries (Debian's
 # newest, else initdb on the PATH), its directory (one per checkout) and the
 # first port it tries on 127.0.0.1.

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
@@ -64,6 +65,14 @@ type Config struct {
 	// BenchRoutes adds the load benchmark's baseline routes, /baseline/*
 	// (BENCH_ROUTES; see app/loadtest). Default false.
 	BenchRoutes bool
+	// DjangoVersion is the release of the Django site that shares the
+	// database (DJANGO_VERSION, "major.minor"): new password hashes get
+	// its PBKDF2 iteration count, so that Django does not rehash them at
+	// the next login (which would end the user's other sessions). Default
+	// auth.LatestDjangoVersion.
+	DjangoVersion string
+	// PasswordIterations is the PBKDF2 iteration count of DjangoVersion.
+	PasswordIterations int
 	// Session holds the SESSION_* settings. Its Store, SecretKey,
 	// SecretKeyFallbacks and Logger are filled in by [New].
 	Session session.Config
@@ -181,6 +190,14 @@ func settings() []setting {
 		}},
 		{env: "DEBUG", flag: "debug", isBool: true, usage: "debug logging and Echo's debug mode", set: boolSetter(func(cfg *Config) *bool { return &cfg.Debug })},
 		{env: "BENCH_ROUTES", isBool: true, usage: "add the load benchmark's /baseline/ routes (app/loadtest); never on a real site", set: boolSetter(func(cfg *Config) *bool { return &cfg.BenchRoutes })},
+		{env: "DJANGO_VERSION", flag: "django-version", usage: "`release` of the Django site sharing the database (3.1 to " + auth.LatestDjangoVersion + "): new password hashes use its PBKDF2 iteration count", set: func(cfg *Config, v string) error {
+			n, err := auth.PBKDF2Iterations(v)
+			if err != nil {
+				return fmt.Errorf("want a Django release from 3.1 to %s, such as 5.2", auth.LatestDjangoVersion)
+			}
+			cfg.DjangoVersion, cfg.PasswordIterations = strings.TrimSpace(v), n
+			return nil
+		}},
 		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: func(cfg *Config, v string) error {
 			if !validCookieName(v) {
 				return errors.New("want a cookie name: printable ASCII without spaces, '=', ';' or ','")
@@ -284,8 +301,11 @@ func DefaultConfig() Config {
 		Database:         defaultDatabase(),
 		SessionEngine:    "db",
 		SessionCacheSize: 10000,
-		Session:          session.DefaultConfig(),
-		Security:         DefaultSecurityConfig(),
+		DjangoVersion:    auth.LatestDjangoVersion,
+		// The count of auth.LatestDjangoVersion, which PBKDF2Iterations knows.
+		PasswordIterations: must(auth.PBKDF2Iterations(auth.LatestDjangoVersion)),
+		Session:            session.DefaultConfig(),
+		Security:           DefaultSecurityConfig(),
 
 		DataUploadMaxMemorySize: DefaultDataUploadMaxMemorySize,
 		ReadTimeout:             DefaultReadTimeout,
@@ -293,6 +313,14 @@ func DefaultConfig() Config {
 		IdleTimeout:             DefaultIdleTimeout,
 		ShutdownTimeout:         DefaultShutdownTimeout,
 	}
+}
+
+// must returns n, for a value computed from constants that cannot fail.
+func must(n int, err error) int {
+	if err != nil {
+		panic("app: " + err.Error()) // constants: unreachable
+	}
+	return n
 }
 
 // defaultDatabase is DATABASE_URL's default, sqlite:db.sqlite3.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
@@ -69,6 +70,17 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 		return nil, nil, fmt.Errorf("app: session settings: %w", err)
 	}
 	h.Sessions = sessions
+	// Django's users and logins, on the same database and SECRET_KEY.
+	h.Auth, err = auth.New(auth.Config{
+		DB:                 db.Gorm,
+		SecretKey:          cfg.SecretKey,
+		SecretKeyFallbacks: cfg.SecretKeyFallbacks,
+		Iterations:         cfg.PasswordIterations,
+		Logger:             log,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: %w", err)
+	}
 
 	e = echo.New()
 	e.HideBanner = true

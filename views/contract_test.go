@@ -486,7 +486,7 @@ func TestAPISessionNeverTouchesTheSession(t *testing.T) {
 		if got := r.Header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
 			t.Errorf("Content-Type %q", got)
 		}
-		if got, want := strings.TrimSpace(r.body), `{"data":{},"expiry_age":1209600,"expire_at_browser_close":false}`; got != want {
+		if got, want := strings.TrimSpace(r.body), `{"data":{},"expiry_age":1209600,"expire_at_browser_close":false,"user":null}`; got != want {
 			t.Errorf("body %s, want %s", got, want)
 		}
 		if len(r.Header.Values("Set-Cookie")) != 0 {

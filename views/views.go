@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/templates"
 	"github.com/labstack/echo/v4"
@@ -27,6 +28,10 @@ type Handlers struct {
 	// Sessions is the session manager: its middleware wraps the routes that
 	// use the session, and Open reads a session without the middleware.
 	Sessions *session.Manager
+	// Auth is Django's users and logins (request.user, login(),
+	// logout()): the /accounts/ pages and the header's request.user use
+	// it. Required by Register.
+	Auth *auth.Auth
 	// Log receives internal errors; nil means slog.Default().
 	Log *slog.Logger
 
@@ -91,6 +96,9 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	if h.Sessions == nil {
 		return errors.New("views: Handlers.Sessions is required")
 	}
+	if h.Auth == nil {
+		return errors.New("views: Handlers.Auth is required")
+	}
 	lessons, err := loadLessons(lessonSpecs())
 	if err != nil {
 		return fmt.Errorf("views: %w", err)
@@ -119,7 +127,38 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	route(e, postOnly, "/session", h.editorSave, page...)
 	route(e, getOnly, "/learn", h.learn, page...)
 	route(e, getOnly, "/api/session", h.apiSession)
+	// Django's default auth URLs (django.contrib.auth.urls), with their
+	// trailing slash.
+	slashed(e, getOnly, "/accounts/login/", h.accountsLoginForm, page...)
+	slashed(e, postOnly, "/accounts/login/", h.accountsLogin, page...)
+	slashed(e, postOnly, "/accounts/logout/", h.accountsLogout, page...)
+	slashed(e, getOnly, "/accounts/profile/", h.profile, append(page, h.Auth.LoginRequired)...)
 	return nil
+}
+
+// slashed registers hf for methods on path, which ends with a slash as
+// Django's URLs do, with HEAD wherever GET is; the path without its slash
+// answers a GET or HEAD with a 301 to it (Django's APPEND_SLASH) and other
+// methods directly, since a redirect would lose a POST's form.
+func slashed(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
+		methods = append(slices.Clone(methods), http.MethodHead)
+	}
+	e.Match(methods, path, hf, mw...)
+	bare := strings.TrimSuffix(path, "/")
+	for _, m := range methods {
+		if m == http.MethodGet || m == http.MethodHead {
+			e.Add(m, bare, func(c echo.Context) error {
+				to := path
+				if q := c.Request().URL.RawQuery; q != "" {
+					to += "?" + q
+				}
+				return c.Redirect(http.StatusMovedPermanently, to)
+			})
+			continue
+		}
+		e.Add(m, bare, hf, mw...)
+	}
 }
 
 // route registers hf for methods on path and on path + "/", with HEAD
