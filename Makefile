@@ -2,9 +2,11 @@
 GO        ?= go
 FUZZTIME  ?= 10s
 BENCHFLAGS ?=
-# Debian packages the tests need: a real headless browser, real Django and
-# a real PostgreSQL.
-DEB_PKGS  := chromium python3-django postgresql
+# Debian packages the tests need: a real headless browser, real Django (with
+# its argon2 and bcrypt hashers, and psycopg2 for Django on PostgreSQL), a
+# real PostgreSQL and a real Redis (the Redis tests start their own
+# redis-server, or use TEST_REDIS_URL: make services need not start one).
+DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 postgresql redis-server
 # The tests' private PostgreSQL (make services): its binaries (Debian's
 # newest, else initdb on the PATH), its directory (one per checkout) and the
 # first port it tries on 127.0.0.1.
@@ -72,6 +74,7 @@ fuzz: ## each fuzz target for FUZZTIME
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzLoads$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzSignedPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./views -run '^$$' -fuzz '^FuzzEditorValue$$' -fuzztime $(FUZZTIME)
 
 generate: ## regenerate templ components
 	$(GO) generate ./templates

@@ -13,13 +13,17 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/session/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // Config is the site's configuration. [LoadConfig] fills it from
@@ -49,15 +53,48 @@ type Config struct {
 	// SessionCacheSize bounds how many sessions the database engines keep
 	// in memory (SESSION_CACHE_SIZE); 0 turns the cache off. Default 10000.
 	SessionCacheSize int
+	// Cache is the shared cache (CACHE_URL, redis:// or rediss://),
+	// parsed into Redis client options: Redis is the store of the cache
+	// engine and a write-through cache in front of the database for
+	// cached_db. Nil when unset: cache keeps sessions in process memory,
+	// cached_db uses the in-process cache alone.
+	Cache *redis.Options
 	// Debug turns on debug logging and Echo's debug mode (DEBUG). Default
 	// false.
 	Debug bool
 	// BenchRoutes adds the load benchmark's baseline routes, /baseline/*
 	// (BENCH_ROUTES; see app/loadtest). Default false.
 	BenchRoutes bool
+	// DjangoVersion is the release of the Django site that shares the
+	// database (DJANGO_VERSION, "major.minor"): new password hashes get
+	// its PBKDF2 iteration count, so that Django does not rehash them at
+	// the next login (which would end the user's other sessions). Default
+	// auth.LatestDjangoVersion.
+	DjangoVersion string
+	// PasswordIterations is the PBKDF2 iteration count of DjangoVersion.
+	PasswordIterations int
 	// Session holds the SESSION_* settings. Its Store, SecretKey,
 	// SecretKeyFallbacks and Logger are filled in by [New].
 	Session session.Config
+	// Security holds the settings of Django's SecurityMiddleware and
+	// XFrameOptionsMiddleware (X_FRAME_OPTIONS, SECURE_*).
+	Security SecurityConfig
+	// DataUploadMaxMemorySize bounds a request body, in bytes
+	// (DATA_UPLOAD_MAX_MEMORY_SIZE, Django's name and default 2621440):
+	// above it the request gets a 413 (see limitBody).
+	DataUploadMaxMemorySize int64
+	// ReadTimeout bounds reading a whole request, body included
+	// (READ_TIMEOUT); WriteTimeout bounds the time from the end of its
+	// headers to the end of the response (WRITE_TIMEOUT); IdleTimeout is
+	// how long a keep-alive connection may wait for its next request
+	// (IDLE_TIMEOUT); ShutdownTimeout is how long a shutdown waits for the
+	// requests in flight (SHUTDOWN_TIMEOUT). Defaults 10 s, 20 s, 120 s and
+	// 25 s; LoadConfig refuses values that do not fit together (see check).
+	ReadTimeout, WriteTimeout, IdleTimeout, ShutdownTimeout time.Duration
+	// TrustedProxies are the addresses whose X-Forwarded-For the request
+	// log believes (TRUSTED_PROXIES, comma-separated addresses or CIDR
+	// ranges). Default none: the log shows the peer address.
+	TrustedProxies []netip.Prefix
 }
 
 // supportedEngines lists the values of SESSION_ENGINE this build supports.
@@ -135,6 +172,14 @@ func settings() []setting {
 			cfg.Session.MaxSize = n
 			return nil
 		}},
+		{env: "CACHE_URL", flag: "cache-url", secret: true, usage: "shared cache `URL` for the cache and cached_db engines: redis://[:password@]host:port/db (or rediss://)", set: func(cfg *Config, v string) error {
+			opts, err := redisstore.ParseURL(strings.TrimSpace(v))
+			if err != nil {
+				return errors.New(strings.TrimPrefix(err.Error(), "redisstore: "))
+			}
+			cfg.Cache = opts
+			return nil
+		}},
 		{env: "SESSION_CACHE_SIZE", flag: "session-cache-size", usage: "`sessions` kept in memory by the db engines (0: no cache)", set: func(cfg *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 0 {
@@ -145,6 +190,14 @@ func settings() []setting {
 		}},
 		{env: "DEBUG", flag: "debug", isBool: true, usage: "debug logging and Echo's debug mode", set: boolSetter(func(cfg *Config) *bool { return &cfg.Debug })},
 		{env: "BENCH_ROUTES", isBool: true, usage: "add the load benchmark's /baseline/ routes (app/loadtest); never on a real site", set: boolSetter(func(cfg *Config) *bool { return &cfg.BenchRoutes })},
+		{env: "DJANGO_VERSION", flag: "django-version", usage: "`release` of the Django site sharing the database (3.1 to " + auth.LatestDjangoVersion + "): new password hashes use its PBKDF2 iteration count", set: func(cfg *Config, v string) error {
+			n, err := auth.PBKDF2Iterations(v)
+			if err != nil {
+				return fmt.Errorf("want a Django release from 3.1 to %s, such as 5.2", auth.LatestDjangoVersion)
+			}
+			cfg.DjangoVersion, cfg.PasswordIterations = strings.TrimSpace(v), n
+			return nil
+		}},
 		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: func(cfg *Config, v string) error {
 			if !validCookieName(v) {
 				return errors.New("want a cookie name: printable ASCII without spaces, '=', ';' or ','")
@@ -193,6 +246,50 @@ func settings() []setting {
 		}},
 		{env: "SESSION_EXPIRE_AT_BROWSER_CLOSE", flag: "session-expire-at-browser-close", isBool: true, usage: "sessions without an expiry end when the browser closes", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.ExpireAtBrowserClose })},
 		{env: "SESSION_SAVE_EVERY_REQUEST", flag: "session-save-every-request", isBool: true, usage: "save the session and resend its cookie on every request", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.SaveEveryRequest })},
+		{env: "DATA_UPLOAD_MAX_MEMORY_SIZE", flag: "data-upload-max-memory-size", usage: "largest request body in `bytes`; above it a 413", set: func(cfg *Config, v string) (err error) {
+			cfg.DataUploadMaxMemorySize, err = parseUploadSize(v)
+			return err
+		}},
+		{env: "READ_TIMEOUT", flag: "read-timeout", usage: "`seconds` to read a whole request, body included", set: durationSetter(func(cfg *Config) *time.Duration { return &cfg.ReadTimeout })},
+		{env: "WRITE_TIMEOUT", flag: "write-timeout", usage: "`seconds` from the end of a request's headers to the end of its response; at least READ_TIMEOUT + the store's wait bound + 1", set: durationSetter(func(cfg *Config) *time.Duration { return &cfg.WriteTimeout })},
+		{env: "IDLE_TIMEOUT", flag: "idle-timeout", usage: "`seconds` a keep-alive connection waits for its next request", set: durationSetter(func(cfg *Config) *time.Duration { return &cfg.IdleTimeout })},
+		{env: "SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", usage: "`seconds` a shutdown waits for the requests in flight; more than WRITE_TIMEOUT", set: durationSetter(func(cfg *Config) *time.Duration { return &cfg.ShutdownTimeout })},
+		{env: "TRUSTED_PROXIES", flag: "trusted-proxies", usage: "`addresses` (IPs or CIDR ranges, comma-separated) of proxies whose X-Forwarded-For is believed", set: func(cfg *Config, v string) (err error) {
+			cfg.TrustedProxies, err = parseTrustedProxies(v)
+			return err
+		}},
+		{env: "X_FRAME_OPTIONS", flag: "x-frame-options", usage: "X-Frame-Options: DENY or SAMEORIGIN", set: func(cfg *Config, v string) (err error) {
+			cfg.Security.XFrameOptions, err = parseXFrameOptions(v)
+			return err
+		}},
+		{env: "SECURE_CONTENT_TYPE_NOSNIFF", flag: "secure-content-type-nosniff", isBool: true, usage: "send X-Content-Type-Options: nosniff", set: boolSetter(func(cfg *Config) *bool { return &cfg.Security.ContentTypeNosniff })},
+		{env: "SECURE_REFERRER_POLICY", flag: "secure-referrer-policy", usage: "Referrer-Policy (comma-separated policies), or None", set: func(cfg *Config, v string) (err error) {
+			cfg.Security.ReferrerPolicy, err = parseReferrerPolicy(v)
+			return err
+		}},
+		{env: "SECURE_CROSS_ORIGIN_OPENER_POLICY", flag: "secure-cross-origin-opener-policy", usage: "Cross-Origin-Opener-Policy: same-origin, same-origin-allow-popups, unsafe-none, or None", set: func(cfg *Config, v string) (err error) {
+			cfg.Security.CrossOriginOpenerPolicy, err = parseOpenerPolicy(v)
+			return err
+		}},
+		{env: "SECURE_HSTS_SECONDS", flag: "secure-hsts-seconds", usage: "Strict-Transport-Security max-age in `seconds` on HTTPS requests (0: none)", set: func(cfg *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 || n > math.MaxInt32 {
+				return fmt.Errorf("want a whole number of seconds from 0 to %d", math.MaxInt32)
+			}
+			cfg.Security.HSTSSeconds = n
+			return nil
+		}},
+		{env: "SECURE_HSTS_INCLUDE_SUBDOMAINS", flag: "secure-hsts-include-subdomains", isBool: true, usage: "add includeSubDomains to Strict-Transport-Security", set: boolSetter(func(cfg *Config) *bool { return &cfg.Security.HSTSIncludeSubdomains })},
+		{env: "SECURE_HSTS_PRELOAD", flag: "secure-hsts-preload", isBool: true, usage: "add preload to Strict-Transport-Security", set: boolSetter(func(cfg *Config) *bool { return &cfg.Security.HSTSPreload })},
+		{env: "SECURE_SSL_REDIRECT", flag: "secure-ssl-redirect", isBool: true, usage: "redirect every plain-HTTP request to HTTPS", set: boolSetter(func(cfg *Config) *bool { return &cfg.Security.SSLRedirect })},
+		{env: "SECURE_PROXY_SSL_HEADER", flag: "secure-proxy-ssl-header", usage: "`HEADER,VALUE` a proxy sets on HTTPS requests, such as X-Forwarded-Proto,https; only behind a proxy that always sets or strips it", set: func(cfg *Config, v string) (err error) {
+			cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue, err = parseProxySSLHeader(v)
+			return err
+		}},
+		{env: "SECURE_CSP", flag: "secure-csp", usage: "Content-Security-Policy of every response, or None", set: func(cfg *Config, v string) (err error) {
+			cfg.Security.CSP, err = parseCSP(v)
+			return err
+		}},
 	}
 }
 
@@ -204,8 +301,26 @@ func DefaultConfig() Config {
 		Database:         defaultDatabase(),
 		SessionEngine:    "db",
 		SessionCacheSize: 10000,
-		Session:          session.DefaultConfig(),
+		DjangoVersion:    auth.LatestDjangoVersion,
+		// The count of auth.LatestDjangoVersion, which PBKDF2Iterations knows.
+		PasswordIterations: must(auth.PBKDF2Iterations(auth.LatestDjangoVersion)),
+		Session:            session.DefaultConfig(),
+		Security:           DefaultSecurityConfig(),
+
+		DataUploadMaxMemorySize: DefaultDataUploadMaxMemorySize,
+		ReadTimeout:             DefaultReadTimeout,
+		WriteTimeout:            DefaultWriteTimeout,
+		IdleTimeout:             DefaultIdleTimeout,
+		ShutdownTimeout:         DefaultShutdownTimeout,
 	}
+}
+
+// must returns n, for a value computed from constants that cannot fail.
+func must(n int, err error) int {
+	if err != nil {
+		panic("app: " + err.Error()) // constants: unreachable
+	}
+	return n
 }
 
 // defaultDatabase is DATABASE_URL's default, sqlite:db.sqlite3.
@@ -247,6 +362,9 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q (settings are flags such as -addr=127.0.0.1:8000, or environment variables)", fs.Arg(0))
 	}
+	if err := cfg.check(); err != nil {
+		return Config{}, err
+	}
 	return cfg, nil
 }
 
@@ -256,20 +374,36 @@ func PrintUsage(w io.Writer) {
 	fmt.Fprintln(w, "Settings (environment variable, or the flag, which wins):")
 	def := DefaultConfig()
 	defaults := map[string]string{
-		"ADDR":                            def.Addr,
-		"DATABASE_URL":                    def.Database.String(),
-		"SESSION_ENGINE":                  def.SessionEngine,
-		"SESSION_CACHE_SIZE":              strconv.Itoa(def.SessionCacheSize),
-		"SESSION_MAX_SIZE":                strconv.Itoa(def.Session.MaxSize),
-		"DEBUG":                           "False",
-		"SESSION_COOKIE_NAME":             def.Session.CookieName,
-		"SESSION_COOKIE_AGE":              strconv.Itoa(int(def.Session.CookieAge / time.Second)),
-		"SESSION_COOKIE_PATH":             def.Session.CookiePath,
-		"SESSION_COOKIE_SECURE":           "False",
-		"SESSION_COOKIE_HTTPONLY":         "True",
-		"SESSION_COOKIE_SAMESITE":         "Lax",
-		"SESSION_EXPIRE_AT_BROWSER_CLOSE": "False",
-		"SESSION_SAVE_EVERY_REQUEST":      "False",
+		"ADDR":                              def.Addr,
+		"DATABASE_URL":                      def.Database.String(),
+		"SESSION_ENGINE":                    def.SessionEngine,
+		"SESSION_CACHE_SIZE":                strconv.Itoa(def.SessionCacheSize),
+		"SESSION_MAX_SIZE":                  strconv.Itoa(def.Session.MaxSize),
+		"DEBUG":                             "False",
+		"SESSION_COOKIE_NAME":               def.Session.CookieName,
+		"SESSION_COOKIE_AGE":                strconv.Itoa(int(def.Session.CookieAge / time.Second)),
+		"SESSION_COOKIE_PATH":               def.Session.CookiePath,
+		"SESSION_COOKIE_SECURE":             "False",
+		"SESSION_COOKIE_HTTPONLY":           "True",
+		"SESSION_COOKIE_SAMESITE":           "Lax",
+		"SESSION_EXPIRE_AT_BROWSER_CLOSE":   "False",
+		"SESSION_SAVE_EVERY_REQUEST":        "False",
+		"DATA_UPLOAD_MAX_MEMORY_SIZE":       strconv.FormatInt(def.DataUploadMaxMemorySize, 10),
+		"READ_TIMEOUT":                      seconds(def.ReadTimeout),
+		"WRITE_TIMEOUT":                     seconds(def.WriteTimeout),
+		"IDLE_TIMEOUT":                      seconds(def.IdleTimeout),
+		"SHUTDOWN_TIMEOUT":                  seconds(def.ShutdownTimeout),
+		"TRUSTED_PROXIES":                   "none",
+		"X_FRAME_OPTIONS":                   def.Security.XFrameOptions,
+		"SECURE_CONTENT_TYPE_NOSNIFF":       "True",
+		"SECURE_REFERRER_POLICY":            def.Security.ReferrerPolicy,
+		"SECURE_CROSS_ORIGIN_OPENER_POLICY": def.Security.CrossOriginOpenerPolicy,
+		"SECURE_HSTS_SECONDS":               "0",
+		"SECURE_HSTS_INCLUDE_SUBDOMAINS":    "False",
+		"SECURE_HSTS_PRELOAD":               "False",
+		"SECURE_SSL_REDIRECT":               "False",
+		"SECURE_PROXY_SSL_HEADER":           "None",
+		"SECURE_CSP":                        `"` + def.Security.CSP + `"`,
 	}
 	for _, s := range settings() {
 		name := s.env
@@ -335,6 +469,24 @@ func boolSetter(field func(cfg *Config) *bool) func(cfg *Config, v string) error
 		*field(cfg) = b
 		return nil
 	}
+}
+
+// durationSetter returns a setter that parses seconds into the field that
+// field returns.
+func durationSetter(field func(cfg *Config) *time.Duration) func(cfg *Config, v string) error {
+	return func(cfg *Config, v string) error {
+		d, err := parseSeconds(v)
+		if err != nil {
+			return err
+		}
+		*field(cfg) = d
+		return nil
+	}
+}
+
+// seconds shows d as a number of seconds, as the timeouts are set.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 }
 
 // parseBool accepts the spellings of a boolean found in Django settings

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -41,6 +42,22 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"CookieSameSite", cfg.Session.CookieSameSite, http.SameSiteLaxMode},
 		{"ExpireAtBrowserClose", cfg.Session.ExpireAtBrowserClose, false},
 		{"SaveEveryRequest", cfg.Session.SaveEveryRequest, false},
+		{"DataUploadMaxMemorySize", cfg.DataUploadMaxMemorySize, int64(2621440)},
+		{"ReadTimeout", cfg.ReadTimeout, 10 * time.Second},
+		{"WriteTimeout", cfg.WriteTimeout, 20 * time.Second},
+		{"IdleTimeout", cfg.IdleTimeout, 120 * time.Second},
+		{"ShutdownTimeout", cfg.ShutdownTimeout, 25 * time.Second},
+		{"TrustedProxies", len(cfg.TrustedProxies), 0},
+		{"XFrameOptions", cfg.Security.XFrameOptions, "DENY"},
+		{"ContentTypeNosniff", cfg.Security.ContentTypeNosniff, true},
+		{"ReferrerPolicy", cfg.Security.ReferrerPolicy, "same-origin"},
+		{"CrossOriginOpenerPolicy", cfg.Security.CrossOriginOpenerPolicy, "same-origin"},
+		{"HSTSSeconds", cfg.Security.HSTSSeconds, 0},
+		{"HSTSIncludeSubdomains", cfg.Security.HSTSIncludeSubdomains, false},
+		{"HSTSPreload", cfg.Security.HSTSPreload, false},
+		{"SSLRedirect", cfg.Security.SSLRedirect, false},
+		{"ProxySSLHeader", cfg.Security.ProxySSLHeader, ""},
+		{"CSP", cfg.Security.CSP, DefaultCSP},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -68,6 +85,10 @@ func TestLoadConfig(t *testing.T) {
 			func(c Config) bool { return c.Database.Path == "x.db" }},
 		{"signed cookies engine", map[string]string{"SESSION_ENGINE": "django.contrib.sessions.backends.signed_cookies"}, nil,
 			func(c Config) bool { return c.SessionEngine == "signed_cookies" }},
+		{"django version", map[string]string{"DJANGO_VERSION": "3.2"}, nil,
+			func(c Config) bool { return c.DjangoVersion == "3.2" && c.PasswordIterations == 260_000 }},
+		{"django version default", nil, nil,
+			func(c Config) bool { return c.DjangoVersion == "6.0" && c.PasswordIterations == 1_200_000 }},
 		{"max size", map[string]string{"SESSION_MAX_SIZE": "2048"}, nil,
 			func(c Config) bool { return c.Session.MaxSize == 2048 }},
 		{"database timeout", map[string]string{"DATABASE_URL": "sqlite:x.db?timeout=2.5"}, nil,
@@ -120,8 +141,12 @@ func TestLoadConfig(t *testing.T) {
 			func(c Config) bool { return !c.Session.CookieHTTPOnly }},
 		{"samesite strict", map[string]string{"SESSION_COOKIE_SAMESITE": "Strict"}, nil,
 			func(c Config) bool { return c.Session.CookieSameSite == http.SameSiteStrictMode }},
-		{"samesite NONE", map[string]string{"SESSION_COOKIE_SAMESITE": "NONE"}, nil,
+		{"samesite NONE with secure", map[string]string{"SESSION_COOKIE_SAMESITE": "NONE", "SESSION_COOKIE_SECURE": "True"}, nil,
 			func(c Config) bool { return c.Session.CookieSameSite == http.SameSiteNoneMode }},
+		{"samesite None, secure by flag", map[string]string{"SESSION_COOKIE_SAMESITE": "None"}, []string{"-session-cookie-secure"},
+			func(c Config) bool {
+				return c.Session.CookieSameSite == http.SameSiteNoneMode && c.Session.CookieSecure
+			}},
 		{"samesite lax", map[string]string{"SESSION_COOKIE_SAMESITE": "lax"}, nil,
 			func(c Config) bool { return c.Session.CookieSameSite == http.SameSiteLaxMode }},
 		{"samesite False omits", map[string]string{"SESSION_COOKIE_SAMESITE": "False"}, nil,
@@ -132,6 +157,54 @@ func TestLoadConfig(t *testing.T) {
 			func(c Config) bool { return c.Session.SaveEveryRequest }},
 		{"save every request flag", nil, []string{"-session-save-every-request"},
 			func(c Config) bool { return c.Session.SaveEveryRequest }},
+		{"upload size", map[string]string{"DATA_UPLOAD_MAX_MEMORY_SIZE": "65536"}, nil,
+			func(c Config) bool { return c.DataUploadMaxMemorySize == 65536 }},
+		{"upload size flag", nil, []string{"-data-upload-max-memory-size=16384"},
+			func(c Config) bool { return c.DataUploadMaxMemorySize == 16384 }},
+		{"timeouts", map[string]string{"READ_TIMEOUT": "1.5", "WRITE_TIMEOUT": "9", "IDLE_TIMEOUT": "0.25", "SHUTDOWN_TIMEOUT": "10"}, nil,
+			func(c Config) bool {
+				return c.ReadTimeout == 1500*time.Millisecond && c.WriteTimeout == 9*time.Second && c.IdleTimeout == 250*time.Millisecond && c.ShutdownTimeout == 10*time.Second
+			}},
+		{"timeout flags", nil, []string{"-read-timeout=2", "-write-timeout=9", "-shutdown-timeout=9.5"},
+			func(c Config) bool {
+				return c.ReadTimeout == 2*time.Second && c.WriteTimeout == 9*time.Second && c.ShutdownTimeout == 9500*time.Millisecond
+			}},
+		{"trusted proxies", map[string]string{"TRUSTED_PROXIES": " 10.0.0.1, 192.168.0.0/16 ,::1,2001:db8::/32,"}, nil,
+			func(c Config) bool {
+				return fmt.Sprint(c.TrustedProxies) == "[10.0.0.1/32 192.168.0.0/16 ::1/128 2001:db8::/32]"
+			}},
+		{"trusted proxy range is masked", map[string]string{"TRUSTED_PROXIES": "10.1.2.3/8"}, nil,
+			func(c Config) bool { return fmt.Sprint(c.TrustedProxies) == "[10.0.0.0/8]" }},
+		{"x frame options", map[string]string{"X_FRAME_OPTIONS": "sameorigin"}, nil,
+			func(c Config) bool { return c.Security.XFrameOptions == "SAMEORIGIN" }},
+		{"nosniff off", map[string]string{"SECURE_CONTENT_TYPE_NOSNIFF": "False"}, nil,
+			func(c Config) bool { return !c.Security.ContentTypeNosniff }},
+		{"referrer policies", map[string]string{"SECURE_REFERRER_POLICY": "no-referrer, Strict-Origin-When-Cross-Origin"}, nil,
+			func(c Config) bool { return c.Security.ReferrerPolicy == "no-referrer,strict-origin-when-cross-origin" }},
+		{"referrer policy None", map[string]string{"SECURE_REFERRER_POLICY": "None"}, nil,
+			func(c Config) bool { return c.Security.ReferrerPolicy == "" }},
+		{"opener policy", map[string]string{"SECURE_CROSS_ORIGIN_OPENER_POLICY": "same-origin-allow-popups"}, nil,
+			func(c Config) bool { return c.Security.CrossOriginOpenerPolicy == "same-origin-allow-popups" }},
+		{"opener policy None", nil, []string{"-secure-cross-origin-opener-policy=None"},
+			func(c Config) bool { return c.Security.CrossOriginOpenerPolicy == "" }},
+		{"hsts", map[string]string{"SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_INCLUDE_SUBDOMAINS": "True", "SECURE_HSTS_PRELOAD": "yes"}, nil,
+			func(c Config) bool {
+				return c.Security.HSTSSeconds == 31536000 && c.Security.HSTSIncludeSubdomains && c.Security.HSTSPreload
+			}},
+		{"ssl redirect", map[string]string{"SECURE_SSL_REDIRECT": "True"}, nil,
+			func(c Config) bool { return c.Security.SSLRedirect }},
+		{"proxy ssl header", map[string]string{"SECURE_PROXY_SSL_HEADER": "x-forwarded-proto, https"}, nil,
+			func(c Config) bool {
+				return c.Security.ProxySSLHeader == "X-Forwarded-Proto" && c.Security.ProxySSLValue == "https"
+			}},
+		{"proxy ssl header, Django's META name", map[string]string{"SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https"}, nil,
+			func(c Config) bool {
+				return c.Security.ProxySSLHeader == "X-Forwarded-Proto" && c.Security.ProxySSLValue == "https"
+			}},
+		{"csp", map[string]string{"SECURE_CSP": " default-src 'none' "}, nil,
+			func(c Config) bool { return c.Security.CSP == "default-src 'none'" }},
+		{"csp None", map[string]string{"SECURE_CSP": "none"}, nil,
+			func(c Config) bool { return c.Security.CSP == "" }},
 		{"empty env is unset", map[string]string{"ADDR": "", "SESSION_COOKIE_AGE": ""}, nil,
 			func(c Config) bool { return c.Addr == "127.0.0.1:8000" && c.Session.CookieAge == 1209600*time.Second }},
 	}
@@ -161,6 +234,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad database url flag", nil, []string{"-database-url=mysql://h/d"}, []string{"-database-url", `"mysql"`}},
 		{"file engine", map[string]string{"SESSION_ENGINE": "django.contrib.sessions.backends.file"}, nil, []string{"SESSION_ENGINE", "file engine is not offered", "supported: db"}},
 		{"bad max size", map[string]string{"SESSION_MAX_SIZE": "0"}, nil, []string{"SESSION_MAX_SIZE", `"0"`}},
+		{"old django version", map[string]string{"DJANGO_VERSION": "2.2"}, nil, []string{"DJANGO_VERSION", `"2.2"`, "3.1 to 6.0"}},
 		{"negative cache size", map[string]string{"SESSION_CACHE_SIZE": "-1"}, nil, []string{"SESSION_CACHE_SIZE", `"-1"`}},
 		{"text cache size", map[string]string{"SESSION_CACHE_SIZE": "lots"}, nil, []string{"SESSION_CACHE_SIZE", `"lots"`}},
 		{"unknown engine", map[string]string{"SESSION_ENGINE": "redis"}, nil, []string{"SESSION_ENGINE", `"redis"`, "unknown", "supported: db"}},
@@ -187,6 +261,28 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"secret key is not a flag", nil, []string{"-secret-key=x"}, []string{"-secret-key"}},
 		{"database password never shown (env)", map[string]string{"DATABASE_URL": "postgres://u:hunter2@h:1:2/d"}, nil, []string{"DATABASE_URL", "postgres://u@"}},
 		{"database password never shown (flag)", nil, []string{"-database-url=postgres://u:hunter2@h/d?pool_max_conns=0"}, []string{"-database-url", "pool_max_conns"}},
+		{"samesite None without secure", map[string]string{"SESSION_COOKIE_SAMESITE": "None"}, nil, []string{"SESSION_COOKIE_SAMESITE=None", "SESSION_COOKIE_SECURE=True"}},
+		{"samesite None, secure off", map[string]string{"SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_SECURE": "False"}, nil, []string{"SESSION_COOKIE_SAMESITE=None", "SESSION_COOKIE_SECURE=True"}},
+		{"upload size too small", map[string]string{"DATA_UPLOAD_MAX_MEMORY_SIZE": "1000"}, nil, []string{"DATA_UPLOAD_MAX_MEMORY_SIZE", `"1000"`, "16384"}},
+		{"upload size None", map[string]string{"DATA_UPLOAD_MAX_MEMORY_SIZE": "None"}, nil, []string{"DATA_UPLOAD_MAX_MEMORY_SIZE", "cannot be turned off"}},
+		{"read timeout zero", map[string]string{"READ_TIMEOUT": "0"}, nil, []string{"READ_TIMEOUT", `"0"`}},
+		{"write timeout text", map[string]string{"WRITE_TIMEOUT": "1m"}, nil, []string{"WRITE_TIMEOUT", `"1m"`}},
+		{"idle timeout negative", map[string]string{"IDLE_TIMEOUT": "-1"}, nil, []string{"IDLE_TIMEOUT", `"-1"`}},
+		{"shutdown timeout NaN", map[string]string{"SHUTDOWN_TIMEOUT": "NaN"}, nil, []string{"SHUTDOWN_TIMEOUT", `"NaN"`}},
+		{"write timeout under read timeout + store wait", map[string]string{"READ_TIMEOUT": "10", "WRITE_TIMEOUT": "16"}, nil, []string{"WRITE_TIMEOUT", "16s", "READ_TIMEOUT", "17s"}},
+		{"write timeout under the store wait", map[string]string{"READ_TIMEOUT": "1", "WRITE_TIMEOUT": "5", "SHUTDOWN_TIMEOUT": "10"}, nil, []string{"WRITE_TIMEOUT", "5s", "8s"}},
+		{"shutdown not above write timeout", map[string]string{"SHUTDOWN_TIMEOUT": "20"}, nil, []string{"SHUTDOWN_TIMEOUT", "WRITE_TIMEOUT", "20s"}},
+		{"read timeout above the shutdown grace", map[string]string{"READ_TIMEOUT": "30"}, nil, []string{"WRITE_TIMEOUT", "READ_TIMEOUT"}},
+		{"bad trusted proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.1,proxy.local"}, nil, []string{"TRUSTED_PROXIES", "proxy.local"}},
+		{"bad trusted range", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/33"}, nil, []string{"TRUSTED_PROXIES", "10.0.0.0/33"}},
+		{"bad x frame options", map[string]string{"X_FRAME_OPTIONS": "ALLOW-FROM x"}, nil, []string{"X_FRAME_OPTIONS", "DENY or SAMEORIGIN"}},
+		{"bad referrer policy", map[string]string{"SECURE_REFERRER_POLICY": "same-origin,nope"}, nil, []string{"SECURE_REFERRER_POLICY", `"same-origin,nope"`, "strict-origin"}},
+		{"bad opener policy", map[string]string{"SECURE_CROSS_ORIGIN_OPENER_POLICY": "cross-origin"}, nil, []string{"SECURE_CROSS_ORIGIN_OPENER_POLICY", "same-origin-allow-popups"}},
+		{"bad hsts", map[string]string{"SECURE_HSTS_SECONDS": "-1"}, nil, []string{"SECURE_HSTS_SECONDS", `"-1"`}},
+		{"bad ssl redirect", map[string]string{"SECURE_SSL_REDIRECT": "always"}, nil, []string{"SECURE_SSL_REDIRECT", `"always"`}},
+		{"proxy ssl header without value", map[string]string{"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, nil, []string{"SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto,https"}},
+		{"proxy ssl header bad name", map[string]string{"SECURE_PROXY_SSL_HEADER": "X Forwarded,https"}, nil, []string{"SECURE_PROXY_SSL_HEADER"}},
+		{"csp with a newline", map[string]string{"SECURE_CSP": "default-src 'self'\nx"}, nil, []string{"SECURE_CSP"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

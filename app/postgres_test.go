@@ -1,8 +1,6 @@
 package app
 
 import (
-	"github.com/djangosessions/gosessions/app/database"
-
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
 )
 

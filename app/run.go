@@ -9,16 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/migrations"
 )
-
-// DefaultShutdownTimeout is how long a shutdown waits, by default, for the
-// requests in flight to finish (a little under the 30 s most supervisors
-// wait before they kill a process).
-const DefaultShutdownTimeout = 25 * time.Second
 
 // Options adjust [RunWith] for tests and for programs that embed the site.
 // The zero value is what [Run] uses.
@@ -27,19 +21,18 @@ type Options struct {
 	// ("127.0.0.1:54321"), after the listener is open and before Run waits
 	// for ctx: tests start the site on port 0 and learn the port here.
 	Ready func(addr string)
-	// ShutdownTimeout bounds how long the graceful shutdown waits for the
-	// requests in flight. Default [DefaultShutdownTimeout].
-	ShutdownTimeout time.Duration
 }
 
 // Run is the whole life of the site process, like Django's runserver
 // without the reloader: it reads the configuration (args are flags, getenv
 // the environment), opens the database, applies pending migrations
 // (logging each one), listens on the configured address and serves until
-// ctx is cancelled. Then it stops accepting connections, lets the requests
-// in flight finish, session writes included, closes the database and
-// returns nil. Logs go to stderr; stdout gets the "Starting ... at URL"
-// banner, and the usage text for -h.
+// ctx is cancelled. Then it stops accepting connections, answers /readyz
+// with 503 "draining", lets the requests in flight finish (within
+// SHUTDOWN_TIMEOUT; READ_TIMEOUT cuts off a client too slow to send its
+// request), session writes included, closes the database and returns nil.
+// Logs go to stderr; stdout gets the "Starting ... at URL" banner, and the
+// usage text for -h.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return RunWith(ctx, Options{}, args, getenv, stdout, stderr)
 }
@@ -78,21 +71,24 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 	if err := migrate(db, log); err != nil {
 		return err
 	}
-	e, closeSite, err := New(cfg, db, log)
+	lc := &lifecycle{}
+	e, closeSite, err := newSite(cfg, db, log, lc)
 	if err != nil {
 		return err
 	}
 	defer closeSite()
+	defer lc.failures.close()
 
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Handler:      e,
+		ReadTimeout:  cfg.ReadTimeout, // also bounds the headers
+		WriteTimeout: cfg.WriteTimeout,
+		IdleTimeout:  cfg.IdleTimeout,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
 	log.Info("listening", "url", "http://"+addr+"/", "database", cfg.Database.String())
@@ -109,10 +105,8 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 	case <-ctx.Done():
 	}
 
-	timeout := opts.ShutdownTimeout
-	if timeout <= 0 {
-		timeout = DefaultShutdownTimeout
-	}
+	timeout := cfg.ShutdownTimeout
+	lc.draining.Store(true)
 	log.Info("shutting down: finishing the requests in flight", "timeout", timeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
@@ -124,6 +118,7 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	lc.failures.close() // the counts of failures folded until now
 	log.Info("stopped")
 	return nil
 }

@@ -34,7 +34,7 @@ func startSite(t *testing.T, env map[string]string) *site {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &site{cancel: cancel, done: make(chan error, 1), stdout: new(syncBuffer), logs: new(syncBuffer)}
 	ready := make(chan string, 1)
-	opts := Options{Ready: func(addr string) { ready <- addr }, ShutdownTimeout: 10 * time.Second}
+	opts := Options{Ready: func(addr string) { ready <- addr }}
 	go func() {
 		s.done <- RunWith(ctx, opts, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, s.stdout, s.logs)
 	}()

@@ -7,22 +7,30 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/memstore"
+	"github.com/djangosessions/gosessions/app/session/redisstore"
 	"github.com/djangosessions/gosessions/static"
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
+	"github.com/redis/go-redis/v9"
 )
 
 // New builds the site: an Echo instance with panic recovery, one log line
-// per request, the session manager of cfg on db, the site's error pages,
-// the static files and the routes of package views. cfg.SecretKey must be
+// per request, the security headers, the request body limit, the session
+// manager of cfg on db, the site's error pages, the static files, the
+// health endpoints and the routes of package views. cfg.SecretKey must be
 // set (Run provides a development key when the environment has none).
 // Call closeSite when the site is done, before closing db.
 func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite func() error, err error) {
+	return newSite(cfg, db, log, &lifecycle{})
+}
+
+// newSite is [New] sharing lc with Run, which drains and closes it.
+func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *echo.Echo, closeSite func() error, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -42,8 +50,8 @@ func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite
 		sc.DecodedCacheSize = cfg.SessionCacheSize
 	}
 	// Each request waits for the database at most its lock timeout, plus
-	// a second to answer.
-	sc.StoreTimeout = db.Timeout + time.Second
+	// a second (cfg.check fits WRITE_TIMEOUT to it).
+	sc.StoreTimeout = cfg.storeWaitBound()
 	sc.SignedCookies = cfg.SessionEngine == "signed_cookies"
 	sc.SecretKey = cfg.SecretKey
 	sc.SecretKeyFallbacks = cfg.SecretKeyFallbacks
@@ -55,9 +63,23 @@ func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite
 			closeStore()
 		}
 	}()
+	h := &views.Handlers{Log: log}
+	sc.ErrorHandler = h.SessionError // the request log line tells the cause, once
 	sessions, err := session.New(sc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: session settings: %w", err)
+	}
+	h.Sessions = sessions
+	// Django's users and logins, on the same database and SECRET_KEY.
+	h.Auth, err = auth.New(auth.Config{
+		DB:                 db.Gorm,
+		SecretKey:          cfg.SecretKey,
+		SecretKeyFallbacks: cfg.SecretKeyFallbacks,
+		Iterations:         cfg.PasswordIterations,
+		Logger:             log,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: %w", err)
 	}
 
 	e = echo.New()
@@ -67,14 +89,20 @@ func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite
 	// Echo's own logger (used by few code paths) goes to the same place.
 	e.Logger.SetOutput(slog.NewLogLogger(log.Handler(), slog.LevelWarn).Writer())
 
-	h := &views.Handlers{Sessions: sessions, Log: log}
-	e.HTTPErrorHandler = h.ErrorHandler
-	logRequests, err := requestLogger(log)
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	e.HTTPErrorHandler = recordFailure(h.ErrorHandler)
+	lc.failures = newLogDedup(log, failureWindow, time.Now)
+	logRequests, err := requestLogger(log, lc.failures)
 	if err != nil {
 		return nil, nil, err
 	}
-	e.Use(logRequests, recoverer(log))
+	limit := cfg.DataUploadMaxMemorySize
+	if limit <= 0 {
+		limit = DefaultDataUploadMaxMemorySize
+	}
+	e.Use(logRequests, recoverer(), securityHeaders(cfg.Security), limitBody(limit))
 	static.Register(e)
+	views.Health{Ready: lc.ready(db, sc.Store, log)}.Register(e)
 	if err := h.Register(e); err != nil {
 		return nil, nil, fmt.Errorf("app: register views: %w", err)
 	}
@@ -87,89 +115,80 @@ func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite
 }
 
 // newStore returns the session store of cfg's engine on db, and what
-// closes it. The engine is chosen here, once.
+// closes it. The engine is chosen here, once, with its layers (see the
+// README's engine table):
+//
+//   - db: the database, with the in-process cache in front;
+//   - cached_db: the database with Redis in front (CACHE_URL), or without
+//     CACHE_URL the same as db;
+//   - cache: Redis (CACHE_URL), or without it process memory;
+//   - signed_cookies: no store, the cookie holds the session.
 func newStore(cfg Config, db *database.DB, log *slog.Logger) (session.Store, func() error, error) {
+	noop := func() error { return nil }
 	switch cfg.SessionEngine {
 	case "", "db", "cached_db":
-		var opts []dbstore.Option
-		// The session cache learns other processes' writes from SQLite's
-		// WAL index, or from PostgreSQL's notifications; a private
-		// in-memory database has no other process and needs none.
-		if cfg.SessionCacheSize > 0 && (db.WAL() || db.Engine == database.PostgreSQL) {
-			opts = append(opts, dbstore.WithCache(cfg.SessionCacheSize))
+		if cfg.SessionEngine == "cached_db" && cfg.Cache != nil {
+			return newCachedDB(cfg, db, log)
 		}
-		st, err := dbstore.New(db, opts...)
+		st, err := newDBStore(cfg, db)
 		if err != nil {
-			return nil, nil, fmt.Errorf("app: %w", err)
+			return nil, nil, err
 		}
 		return st, st.Close, nil
 	case "cache":
-		log.Warn("SESSION_ENGINE=cache keeps sessions in this process's memory: they are lost at restart and not shared with other processes")
-		return memstore.New(nil), func() error { return nil }, nil
+		if cfg.Cache == nil {
+			log.Warn("SESSION_ENGINE=cache without CACHE_URL keeps sessions in this process's memory: they are lost at restart and not shared with other processes")
+			return memstore.New(nil), noop, nil
+		}
+		client := redis.NewClient(cfg.Cache)
+		if err := pingRedis(client, cfg.storeWaitBound()); err != nil {
+			client.Close()
+			return nil, nil, fmt.Errorf("app: SESSION_ENGINE=cache: Redis at %s does not answer: %w", cfg.Cache.Addr, err)
+		}
+		return redisstore.New(client), client.Close, nil
 	case "signed_cookies":
 		// The cookie is the store (session.Config.SignedCookies).
-		return nil, func() error { return nil }, nil
+		return nil, noop, nil
 	}
 	return nil, nil, fmt.Errorf("app: session engine %q is not supported (supported: %s)", cfg.SessionEngine, supportedEngines)
 }
 
-// requestLogger logs one line per request: method, path, status, latency,
-// sizes and client address. Not the query string, cookies or headers: the
-// session key (a bearer credential) must never reach a log.
-func requestLogger(log *slog.Logger) (echo.MiddlewareFunc, error) {
-	mw, err := middleware.RequestLoggerConfig{
-		HandleError:     true, // render errors first, so the status logged is the one sent
-		LogMethod:       true,
-		LogURIPath:      true,
-		LogStatus:       true,
-		LogLatency:      true,
-		LogRemoteIP:     true,
-		LogResponseSize: true,
-		LogError:        true,
-		BeforeNextFunc: func(c echo.Context) {
-			// In debug mode, also a line when a request starts, to see the
-			// requests in flight (a slow one, or one a shutdown waits for).
-			r := c.Request()
-			log.LogAttrs(r.Context(), slog.LevelDebug, "request started", slog.String("method", r.Method), slog.String("path", r.URL.Path))
-		},
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			level := slog.LevelInfo
-			switch {
-			case v.Status >= 500:
-				level = slog.LevelError
-			case v.Status >= 400:
-				level = slog.LevelWarn
-			}
-			attrs := []slog.Attr{
-				slog.String("method", v.Method),
-				slog.String("path", v.URIPath),
-				slog.Int("status", v.Status),
-				slog.Duration("latency", v.Latency.Round(time.Microsecond)),
-				slog.Int64("bytes_out", v.ResponseSize),
-				slog.String("remote_ip", v.RemoteIP),
-			}
-			if v.Error != nil {
-				attrs = append(attrs, slog.String("error", v.Error.Error()))
-			}
-			log.LogAttrs(context.WithoutCancel(c.Request().Context()), level, "request", attrs...)
-			return nil
-		},
-	}.ToMiddleware()
-	if err != nil {
-		return nil, fmt.Errorf("app: request logger: %w", err)
+// newDBStore returns the database store with the in-process cache, which
+// learns other processes' writes from SQLite's WAL index or from
+// PostgreSQL's notifications (a private in-memory database has no other
+// process, and needs none).
+func newDBStore(cfg Config, db *database.DB, opts ...dbstore.Option) (*dbstore.Store, error) {
+	if cfg.SessionCacheSize > 0 && (db.WAL() || db.Engine == database.PostgreSQL) {
+		opts = append(opts, dbstore.WithCache(cfg.SessionCacheSize))
 	}
-	return mw, nil
+	st, err := dbstore.New(db, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return st, nil
 }
 
-// recoverer turns a handler's panic into a 500 rendered by the error
-// handler; the panic value and stack go to the log only, never to the
-// client.
-func recoverer(log *slog.Logger) echo.MiddlewareFunc {
-	return middleware.RecoverWithConfig(middleware.RecoverConfig{
-		DisableStackAll: true,
-		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			log.Error("panic in handler", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err, "stack", string(stack))
-			return echo.NewHTTPError(500).SetInternal(err)
-		},
-	})
+// newCachedDB returns Django's cached_db: the database (without the
+// in-process cache, which Redis replaces) and Redis in front of it. Redis
+// not answering at start is a warning, not an error: requests are served
+// from the database until it answers.
+func newCachedDB(cfg Config, db *database.DB, log *slog.Logger) (session.Store, func() error, error) {
+	st, err := dbstore.New(db)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: %w", err)
+	}
+	client := redis.NewClient(cfg.Cache)
+	if err := pingRedis(client, cfg.storeWaitBound()); err != nil {
+		log.Warn("SESSION_ENGINE=cached_db: Redis does not answer; serving sessions from the database until it does", "redis", cfg.Cache.Addr, "error", err)
+	}
+	cached := redisstore.NewCache(client, st, redisstore.WithLogger(log))
+	return cached, func() error { return errors.Join(cached.Close(), client.Close(), st.Close()) }, nil
+}
+
+// pingRedis checks that Redis answers within timeout, or two seconds at
+// most: a start should not hang on it.
+func pingRedis(client *redis.Client, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), min(timeout, 2*time.Second))
+	defer cancel()
+	return client.Ping(ctx).Err()
 }

@@ -6,6 +6,8 @@
 //	go run ./manage migrate --list           show applied and pending ones
 //	go run ./manage migrate 0                revert every migration (or migrate to a version)
 //	go run ./manage clearsessions            delete expired sessions
+//	go run ./manage createuser NAME          create a Django user (password asked twice)
+//	go run ./manage changepassword NAME      set a user's password
 //
 // Usage errors exit with status 2, failures with status 1, each with one
 // line on stderr.
@@ -33,6 +35,11 @@ Commands:
   migrate [--list] [target]       apply pending migrations; --list shows applied [X] and pending [ ];
                                   target (a migration number, or zero) migrates up or down to it
   clearsessions [--batch-size N]  delete expired sessions, N rows per transaction
+  createuser USERNAME [--password-stdin]
+                                  create a user in Django's auth_user (password asked twice
+                                  without echo, or read from standard input)
+  changepassword USERNAME [--password-stdin]
+                                  set a user's password; their sessions on both sites end
   help                            show this text
 
 Every command takes --database-url URL, which overrides DATABASE_URL (default sqlite:db.sqlite3).
@@ -53,8 +60,14 @@ func main() {
 }
 
 // run executes the command in args and returns the exit status. Output
-// goes to stdout; errors, one line each, to stderr.
+// goes to stdout; errors, one line each, to stderr. Passwords are read
+// from the process's standard input.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runWithInput(ctx, args, getenv, os.Stdin, stdout, stderr)
+}
+
+// runWithInput is run with stdin as the standard input.
+func runWithInput(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "manage: no command given")
 		fmt.Fprint(stderr, usage)
@@ -69,6 +82,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return finish(runMigrate(ctx, args, getenv, stdout), "migrate", migrateUsage, stdout, stderr)
 	case "clearsessions":
 		return finish(runClearSessions(ctx, args, getenv, stdout, isTerminal(stdout)), "clearsessions", clearSessionsUsage(), stdout, stderr)
+	case "createuser":
+		return finish(runCreateUser(ctx, args, getenv, console{stdin, stderr}, stdout), "createuser", createUserUsage, stdout, stderr)
+	case "changepassword":
+		return finish(runChangePassword(ctx, args, getenv, console{stdin, stderr}, stdout), "changepassword", changePasswordUsage, stdout, stderr)
 	}
 	if strings.HasPrefix(name, "-") {
 		fmt.Fprintf(stderr, "manage: give the command first, then its options (got %q)\n", name)

@@ -139,7 +139,7 @@ func TestHelp(t *testing.T) {
 
 // migrationNames are the embedded migrations, oldest first, as manage
 // prints them.
-var migrationNames = []string{"0001_create_django_session", "0003_notify_session_changes"}
+var migrationNames = []string{"0001_create_django_session", "0002_create_auth_user", "0003_notify_session_changes"}
 
 // listing is what migrate --list prints with every migration applied or
 // none.
@@ -216,13 +216,13 @@ func TestMigrateDownAndUp(t *testing.T) {
 			t.Errorf("clearsessions after migrate %s: status %d, want 1", target, r.code)
 		}
 		// Back up, by number or by name.
-		up := map[string]string{"0": "1", "zero": "0001_create_django_session"}[target]
+		up := map[string]string{"0": "2", "zero": "0002_create_auth_user"}[target]
 		r = manage(t, db, "migrate", up)
-		want = running("Applying", migrationNames[0])
+		want = running("Applying", migrationNames[:2]...)
 		if r.code != 0 || r.stdout != want {
 			t.Errorf("migrate %s = %d, %q (stderr %q); want %q", up, r.code, r.stdout, r.stderr, want)
 		}
-		if r := manage(t, db, "migrate"); r.code != 0 || r.stdout != running("Applying", migrationNames[1:]...) {
+		if r := manage(t, db, "migrate"); r.code != 0 || r.stdout != running("Applying", migrationNames[2:]...) {
 			t.Errorf("migrate the rest = %+v", r)
 		}
 	}

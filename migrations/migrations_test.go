@@ -27,11 +27,16 @@ const (
 	djangoIndex = `CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_date")`
 )
 
-var first = migrations.Info{Version: 1, Name: "create_django_session"}
+// The embedded migrations.
+var (
+	first  = migrations.Info{Version: 1, Name: "create_django_session"}
+	second = migrations.Info{Version: 2, Name: "create_auth_user"}
+)
 
 // known lists every embedded migration, oldest first.
 var known = []migrations.Info{
 	first,
+	second,
 	{Version: 3, Name: "notify_session_changes"},
 }
 
@@ -291,7 +296,7 @@ func TestToUnknownVersion(t *testing.T) {
 
 func TestDirty(t *testing.T) {
 	db := openDB(t)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := migrations.To(db, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	// What golang-migrate leaves when migration 1 fails: its transaction is
@@ -410,8 +415,8 @@ func TestCoexistsWithApplicationMigrations(t *testing.T) {
 }
 
 // TestAdoptsTheVersionOfEarlierReleases: earlier releases recorded version
-// 1 in schema_migrations. The new table adopts it without running anything
-// and leaves schema_migrations alone.
+// 1 in schema_migrations. The new table adopts it without running it again
+// (the later migrations run) and leaves schema_migrations alone.
 func TestAdoptsTheVersionOfEarlierReleases(t *testing.T) {
 	db := openDB(t)
 	for _, q := range []string{

@@ -258,7 +258,7 @@ func TestPostgresAdoptDjangoTable(t *testing.T) {
 
 func TestPostgresDirty(t *testing.T) {
 	db := openPostgres(t)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := migrations.To(db, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	exec(t, db, `DROP TABLE django_session`, `UPDATE `+migrations.VersionTable+` SET version = 1, dirty = true`)

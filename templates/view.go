@@ -14,6 +14,9 @@ type Page struct {
 	Path string
 	// Username is the session's "username", or "" when it has none.
 	Username string
+	// User is the username of the logged-in user, Django's request.user,
+	// or "" for the anonymous user.
+	User string
 	// CSRFToken goes into the hidden input of every POST form. Pages
 	// without one (error pages of routes outside the CSRF middleware) show
 	// links instead of forms.
@@ -150,6 +153,20 @@ type LoginForm struct {
 	Error string
 	// MaxLen bounds the username's length.
 	MaxLen int
+	// Lesson is the code panel.
+	Lesson Lesson
+}
+
+// AccountLoginForm is the state of Django's login form at
+// /accounts/login/.
+type AccountLoginForm struct {
+	// Username is what was entered, shown again after an error.
+	Username string
+	// Next is the page to go to after the login, carried in a hidden
+	// input.
+	Next string
+	// Error is Django's message for wrong credentials, or "".
+	Error string
 	// Lesson is the code panel.
 	Lesson Lesson
 }

@@ -17,10 +17,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -97,6 +101,52 @@ func waitJS(t *testing.T, ctx context.Context, expr, want string) {
 	t.Fatalf("waiting for %q: the page at %s shows %q", want, got[1], got[0])
 }
 
+// cspWatch collects the Content-Security-Policy violations of every page
+// the tab loads: the securitypolicyviolation events (reported to the
+// console by a script the browser adds to each document) and the
+// browser's own console messages about the policy.
+type cspWatch struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func watchCSP(t *testing.T, ctx context.Context) *cspWatch {
+	t.Helper()
+	w := &cspWatch{}
+	err := chromedp.Listen(ctx, func(ev any) {
+		var text string
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			for _, a := range ev.Args {
+				text += string(a.Value) + " "
+			}
+		case *log.EventEntryAdded:
+			text = ev.Entry.Text
+		}
+		if strings.Contains(text, "CSP violation") || strings.Contains(text, "Content Security Policy") {
+			w.mu.Lock()
+			w.seen = append(w.seen, text)
+			w.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `document.addEventListener('securitypolicyviolation', e => console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')))`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *cspWatch) violations() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.seen...)
+}
+
 func byTestID(id string) chromedp.CSS {
 	return chromedp.CSS(fmt.Sprintf("[data-testid=%q]", id))
 }
@@ -106,6 +156,7 @@ func byTestID(id string) chromedp.CSS {
 // session gone.
 func TestBrowserTour(t *testing.T) {
 	ctx := newBrowser(t)
+	csp := watchCSP(t, ctx)
 	s := newSite(t)
 	nav := func(path string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf(`nav a[href=%q]`, path)) }
 
@@ -164,7 +215,9 @@ func TestBrowserTour(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/api/session")); err != nil {
 		t.Fatal(err)
 	}
-	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	// Read the text by script rather than by DOM node: Chromium's JSON
+	// viewer may rebuild the body after load, invalidating node ids.
+	body, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.innerText"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +234,30 @@ func TestBrowserTour(t *testing.T) {
 	}
 	if strings.Contains(cookies, "sessionid") {
 		t.Errorf("the session cookie is readable by scripts: %q", cookies)
+	}
+
+	// The pages satisfy the site's Content-Security-Policy: not one
+	// violation on any page of the tour, nor on these, and the stylesheet
+	// applies.
+	for _, p := range []string{"/learn", "/session", "/nowhere", "/"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+p)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, "getComputedStyle(document.querySelector('.brand')).fontWeight", "700")
+	}
+	if v := csp.violations(); len(v) != 0 {
+		t.Errorf("Content-Security-Policy violations: %q", v)
+	}
+	// The watch sees a violation when there is one: an inline style.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const s = document.createElement('style'); s.textContent = 'body { color: red }'; document.head.append(s); return 'added' })()`)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(csp.violations()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v := csp.violations(); len(v) == 0 || !strings.Contains(strings.Join(v, " "), "style-src") {
+		t.Errorf("an inline style raised no CSP violation (is the policy sent?): %q", v)
 	}
 }
 

@@ -378,6 +378,7 @@ func TestEditor(t *testing.T) {
 		{`[1, "a"]`, []any{float64(1), "a"}},
 		{`{"a": 1}`, map[string]any{"a": float64(1)}},
 		{"", ""},
+		{strings.Repeat("[", 100) + strings.Repeat("]", 100), nested(100)}, // the deepest allowed
 		{"{not json", "{not json"},
 	} {
 		r := s.post("/session", url.Values{"key": {"k"}, "value": {kv.value}})
@@ -443,9 +444,13 @@ func TestEditor(t *testing.T) {
 		"underscore key": {"key": {"_x"}, "value": {"v"}},
 		"long key":       {"key": {strings.Repeat("k", 101)}, "value": {"v"}},
 		"long value":     {"key": {"k"}, "value": {strings.Repeat("v", 4097)}},
-		"bad expiry":     {"key": {"k"}, "value": {"v"}, "expiry": {"soon"}},
-		"past expiry":    {"key": {"k"}, "value": {"v"}, "expiry": {"2000-01-01T00:00:00Z"}},
-		"negative":       {"key": {"k"}, "value": {"v"}, "expiry": {"-5"}},
+		// Deeper than the session framework stores (1,000): was a 500.
+		"1,002 nested lists": {"key": {"k"}, "value": {strings.Repeat("[", 1002) + strings.Repeat("]", 1002)}},
+		"2,047 nested lists": {"key": {"k"}, "value": {strings.Repeat("[", 2047) + strings.Repeat("]", 2047)}},
+		"101 nested objects": {"key": {"k"}, "value": {strings.Repeat(`{"a":`, 101) + "1" + strings.Repeat("}", 101)}},
+		"bad expiry":         {"key": {"k"}, "value": {"v"}, "expiry": {"soon"}},
+		"past expiry":        {"key": {"k"}, "value": {"v"}, "expiry": {"2000-01-01T00:00:00Z"}},
+		"negative":           {"key": {"k"}, "value": {"v"}, "expiry": {"-5"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			before, _, _ := s.apiSession()
@@ -464,6 +469,15 @@ func TestEditor(t *testing.T) {
 	}
 }
 
+// nested is n lists, each holding the next, the innermost empty.
+func nested(n int) any {
+	v := []any{}
+	for range n - 1 {
+		v = []any{v}
+	}
+	return v
+}
+
 func TestAPISessionNeverTouchesTheSession(t *testing.T) {
 	t.Run("no cookie", func(t *testing.T) {
 		s := newSite(t)
@@ -472,7 +486,7 @@ func TestAPISessionNeverTouchesTheSession(t *testing.T) {
 		if got := r.Header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
 			t.Errorf("Content-Type %q", got)
 		}
-		if got, want := strings.TrimSpace(r.body), `{"data":{},"expiry_age":1209600,"expire_at_browser_close":false}`; got != want {
+		if got, want := strings.TrimSpace(r.body), `{"data":{},"expiry_age":1209600,"expire_at_browser_close":false,"user":null}`; got != want {
 			t.Errorf("body %s, want %s", got, want)
 		}
 		if len(r.Header.Values("Set-Cookie")) != 0 {

@@ -43,8 +43,7 @@ func (h *Handlers) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if !safeMethod(req.Method) {
 			if err := checkCSRF(req, secret); err != nil {
-				h.log().Info("csrf refused", "method", req.Method, "path", req.URL.Path, "reason", err.Message)
-				return err
+				return err // the request log line gives the reason
 			}
 		}
 		if secret == "" {

@@ -20,6 +20,11 @@ import (
 const (
 	maxKeyLen   = 100
 	maxValueLen = 4096
+	// maxValueDepth bounds how deep a JSON value nests lists and objects:
+	// plenty for a session, and far below what the session framework
+	// (1,000) and Python's json module (about 1,000) accept, so a value the
+	// editor accepts can always be stored and read back by Django.
+	maxValueDepth = 100
 )
 
 // editor shows the key/value editor on its own page.
@@ -99,12 +104,11 @@ func (h *Handlers) parseEntry(f templates.EditorForm) (any, expiryChange, string
 		return nil, none, "A key cannot contain control characters."
 	case utf8.RuneCountInString(f.Key) > maxKeyLen:
 		return nil, none, fmt.Sprintf("A key has at most %d characters.", maxKeyLen)
-	case len(f.Value) > maxValueLen:
-		return nil, none, fmt.Sprintf("A value has at most %d bytes.", maxValueLen)
-	case !utf8.ValidString(f.Value):
-		return nil, none, "A value must be valid UTF-8 text."
 	}
-	value := jsonOrString(f.Value)
+	value, problem := parseValue(f.Value)
+	if problem != "" {
+		return nil, none, problem
+	}
 	raw := strings.TrimSpace(f.Expiry)
 	switch {
 	case raw == "":
@@ -127,6 +131,54 @@ func (h *Handlers) parseEntry(f templates.EditorForm) (any, expiryChange, string
 		return nil, none, "An expiry date must be in the future, within ten years."
 	}
 	return value, expiryChange{kind: expireAt, at: at}, ""
+}
+
+// parseValue reads the editor's value field: JSON when it is a JSON
+// document, the text itself otherwise, or a message saying why it cannot
+// be stored.
+func parseValue(raw string) (any, string) {
+	switch {
+	case len(raw) > maxValueLen:
+		return nil, fmt.Sprintf("A value has at most %d bytes.", maxValueLen)
+	case !utf8.ValidString(raw):
+		return nil, "A value must be valid UTF-8 text."
+	}
+	if !json.Valid([]byte(raw)) {
+		return raw, ""
+	}
+	if jsonDepth(raw) > maxValueDepth {
+		return nil, fmt.Sprintf("A JSON value nests lists and objects at most %d levels deep.", maxValueDepth)
+	}
+	return jsonOrString(raw), ""
+}
+
+// jsonDepth is how deep the valid JSON document raw nests arrays and
+// objects.
+func jsonDepth(raw string) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // jsonOrString decodes raw as JSON when it is a JSON document (numbers kept

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -32,10 +33,20 @@ func saveError(err error) error {
 	return echo.NewHTTPError(http.StatusServiceUnavailable, msgUnavailable).SetInternal(err)
 }
 
-// ErrorHandler is the site's echo.HTTPErrorHandler: 404, 400/403, 503 (store
-// down) and 500 pages in the site layout. It logs internal errors, never
-// shows stack traces or internal error text, and does nothing if the
-// response is already committed.
+// SessionError is the session manager's Config.ErrorHandler for the site:
+// a session that could not be loaded or saved when the response started
+// gets the same page as one a handler reports through saveError (400
+// when a concurrent request deleted it, 503 when the store failed). It
+// logs nothing: the request log line gives the cause, once.
+func (h *Handlers) SessionError(c echo.Context, err error) {
+	c.Error(saveError(err))
+}
+
+// ErrorHandler is the site's echo.HTTPErrorHandler: 404, 400/403, 413, 503
+// (store down) and 500 pages in the site layout. It never shows stack
+// traces or internal error text, and does nothing if the response is
+// already committed. It does not log: the error it is given is the
+// request's, which the request log line reports (with its internal cause).
 //
 // For 4xx pages the header still greets the user: the session comes from
 // the session middleware when it ran, or is opened read-only from the
@@ -45,12 +56,17 @@ func (h *Handlers) ErrorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, message := h.describe(err, c)
+	status, message := describe(err, c)
+	// The page is rendered even when the request's context is cancelled (a
+	// client gone, a body cut off by the read timeout): it is small, and a
+	// failed render would be one more log line for the same request.
 	req := c.Request()
-	if req.Method == http.MethodHead {
-		_ = c.NoContent(status)
-		return
+	if req.Context().Err() != nil {
+		req = req.WithContext(context.WithoutCancel(req.Context()))
+		c.SetRequest(req)
 	}
+	// A HEAD gets the same page, so the same headers; net/http drops the
+	// body.
 	if strings.HasPrefix(req.URL.Path, "/api/") {
 		_ = c.JSON(status, map[string]string{"error": message})
 		return
@@ -69,20 +85,18 @@ func (h *Handlers) ErrorHandler(err error, c echo.Context) {
 	e := templates.ErrorView{Status: status, Title: errorTitle(status), Message: message}
 	p := pageOf(s, e.Title, pagePath(c), csrfToken(c))
 	if rerr := render(c, status, templates.ErrorPage(p, e)); rerr != nil {
-		h.log().Error("render error page", "status", status, "error", rerr)
+		h.log().Warn("render error page", "status", status, "error", rerr)
 		if !c.Response().Committed {
 			_ = c.String(status, e.Title+": "+message)
 		}
 	}
 }
 
-// describe maps err to a status and a message fit for the visitor, and
-// logs what the visitor must not see.
-func (h *Handlers) describe(err error, c echo.Context) (int, string) {
+// describe maps err to a status and a message fit for the visitor.
+func describe(err error, c echo.Context) (int, string) {
 	req := c.Request()
 	var he *echo.HTTPError
 	if !errors.As(err, &he) {
-		h.log().Error("internal error", "method", req.Method, "path", req.URL.Path, "error", err)
 		return http.StatusInternalServerError, msgInternal
 	}
 	status := he.Code
@@ -91,31 +105,18 @@ func (h *Handlers) describe(err error, c echo.Context) (int, string) {
 	}
 	switch {
 	case status == http.StatusServiceUnavailable:
-		h.log().Error("service unavailable", "method", req.Method, "path", req.URL.Path, "error", cause(he))
 		return status, msgUnavailable
 	case status >= 500:
-		h.log().Error("internal error", "method", req.Method, "path", req.URL.Path, "status", status, "error", cause(he))
 		return status, msgInternal
 	case status == http.StatusNotFound:
 		return status, fmt.Sprintf("There is no page at %s. The home page links every demo.", truncate(req.URL.Path, 80))
 	case status == http.StatusMethodNotAllowed:
 		return status, fmt.Sprintf("%s does not accept %s requests.", truncate(req.URL.Path, 80), req.Method)
 	}
-	if he.Internal != nil {
-		h.log().Warn("request refused", "method", req.Method, "path", req.URL.Path, "status", status, "error", he.Internal)
-	}
 	if msg, ok := he.Message.(string); ok && msg != "" && msg != http.StatusText(status) {
 		return status, msg
 	}
 	return status, defaultMessage(status)
-}
-
-// cause is the error behind an HTTP error, for the log.
-func cause(he *echo.HTTPError) error {
-	if he.Internal != nil {
-		return he.Internal
-	}
-	return he
 }
 
 func errorTitle(status int) string {
@@ -126,6 +127,8 @@ func errorTitle(status int) string {
 		return "Forbidden"
 	case http.StatusBadRequest:
 		return "Bad request"
+	case http.StatusRequestEntityTooLarge:
+		return "Request too large"
 	case http.StatusServiceUnavailable:
 		return "Service unavailable"
 	}

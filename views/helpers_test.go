@@ -116,6 +116,7 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := app.DefaultConfig()
 	cfg.SecretKey = "test-secret-key-for-the-views-tests"
+	cfg.PasswordIterations = 1000 // fast logins; a hash carries its own count
 	cfg.Session.Now = clk.Now
 	cfg.Session.SaveEveryRequest = opt.saveEveryRequest
 	db := migratedDB(t)

@@ -18,9 +18,11 @@ import (
 	"testing"
 )
 
-// Import paths of the session framework and of this package.
+// Import paths of the session framework, of the logins built on it and
+// of this package.
 const (
 	sessionPkg = "github.com/djangosessions/gosessions/app/session"
+	authPkg    = "github.com/djangosessions/gosessions/app/auth"
 	viewsPkg   = "github.com/djangosessions/gosessions/views"
 )
 
@@ -136,13 +138,24 @@ func walkCalls(decls map[string]*ast.FuncDecl, info *types.Info, name string, sk
 	})
 }
 
-// isSession reports whether t is session.Session or a pointer to it.
+// isSession reports whether t is session.Session or auth.Auth (whose
+// methods, request.user, login() and logout(), are the session calls of
+// the /accounts/ pages), or a pointer to one.
 func isSession(t types.Type) bool {
 	if p, ok := t.(*types.Pointer); ok {
 		t = p.Elem()
 	}
 	n, ok := t.(*types.Named)
-	return ok && n.Obj().Name() == "Session" && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == sessionPkg
+	if !ok || n.Obj().Pkg() == nil {
+		return false
+	}
+	switch n.Obj().Pkg().Path() {
+	case sessionPkg:
+		return n.Obj().Name() == "Session"
+	case authPkg:
+		return n.Obj().Name() == "Auth"
+	}
+	return false
 }
 
 // typesName is fn's name as lesson specs write it (see funcName).

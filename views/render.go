@@ -28,10 +28,22 @@ func render(c echo.Context, status int, comp templ.Component) error {
 }
 
 // page builds the layout's model for the request's page from its session
-// (session.From, Django's request.session) and CSRF token.
+// (session.From, Django's request.session), its user (h.Auth.User,
+// Django's request.user) and its CSRF token.
 func (h *Handlers) page(c echo.Context, title string) templates.Page {
 	p := pageOf(session.From(c), title, pagePath(c), csrfToken(c))
 	p.Nav = h.navs[p.Path]
+	if h.Auth != nil {
+		u, err := h.Auth.User(c)
+		if err != nil {
+			// The database failed: the header shows no user rather than
+			// no page; the request log has the cause.
+			h.log().Warn("request.user unavailable", "error", err)
+		}
+		if u != nil {
+			p.User = u.Username
+		}
+	}
 	return p
 }
 

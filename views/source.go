@@ -18,7 +18,7 @@ import (
 // by function name, so the Go beside the Django code is always the code
 // that runs.
 //
-//go:embed home.go session.go auth.go editor.go api.go render.go csrf.go
+//go:embed home.go session.go auth.go accounts.go editor.go api.go render.go csrf.go
 var goSource embed.FS
 
 // djangoSource is the Django views module the site mirrors.
@@ -53,6 +53,9 @@ func lessonSpecs() []lessonSpec {
 		lessonSpec{path: "/logout", pyFunc: "logout_view", goFuncs: []string{handler("logout")}},
 		lessonSpec{path: "/session", pyFunc: "session_editor", goFuncs: []string{handler("editorSave"), "expiryChange.apply"}},
 		lessonSpec{path: "/api/session", pyFunc: "api_session", goFuncs: []string{handler("apiSession")}},
+		lessonSpec{path: "/accounts/login/", pyFunc: "accounts_login", goFuncs: []string{handler("accountsLogin")}},
+		lessonSpec{path: "/accounts/logout/", pyFunc: "accounts_logout", goFuncs: []string{handler("accountsLogout")}},
+		lessonSpec{path: "/accounts/profile/", pyFunc: "profile", goFuncs: []string{handler("profile")}},
 	)
 }
 

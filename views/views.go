@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/templates"
 	"github.com/labstack/echo/v4"
@@ -27,6 +29,10 @@ type Handlers struct {
 	// Sessions is the session manager: its middleware wraps the routes that
 	// use the session, and Open reads a session without the middleware.
 	Sessions *session.Manager
+	// Auth is Django's users and logins (request.user, login(),
+	// logout()): the /accounts/ pages and the header's request.user use
+	// it. Required by Register.
+	Auth *auth.Auth
 	// Log receives internal errors; nil means slog.Default().
 	Log *slog.Logger
 
@@ -86,12 +92,15 @@ func demos() []demo {
 
 // Register adds every route of the site to e: the demos, the login and
 // logout forms, the key/value editor, /learn and /api/session, each also
-// under its path with a trailing slash. The routes that use the session get
+// under its path with a trailing slash, and HEAD wherever GET (see route). The routes that use the session get
 // the session middleware and CSRF protection; /api/session gets neither, so
 // it never creates, saves or touches a session and never sets a cookie.
 func (h *Handlers) Register(e *echo.Echo) error {
 	if h.Sessions == nil {
 		return errors.New("views: Handlers.Sessions is required")
+	}
+	if h.Auth == nil {
+		return errors.New("views: Handlers.Auth is required")
 	}
 	lessons, err := loadLessons(lessonSpecs())
 	if err != nil {
@@ -107,7 +116,7 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	}
 
 	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.csrf}
-	e.GET("/", h.home, page...)
+	route(e, []string{http.MethodGet}, "/", h.home, page...)
 	handlers := map[string]echo.HandlerFunc{
 		"/set": h.set, "/get": h.get, "/delete": h.delete, "/pop": h.pop,
 		"/clear": h.clear, "/flush": h.flush, "/visits": h.visits, "/testcookie": h.testCookie,
@@ -128,18 +137,60 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	route(e, postOnly, "/session", h.editorSave, page...)
 	route(e, getOnly, "/learn", h.learn, page...)
 	route(e, getOnly, "/api/session", h.apiSession)
+	// Django's default auth URLs (django.contrib.auth.urls), with their
+	// trailing slash.
+	slashed(e, getOnly, "/accounts/login/", h.accountsLoginForm, page...)
+	slashed(e, postOnly, "/accounts/login/", h.accountsLogin, page...)
+	slashed(e, postOnly, "/accounts/logout/", h.accountsLogout, page...)
+	slashed(e, getOnly, "/accounts/profile/", h.profile, append(page, h.Auth.LoginRequired)...)
 	return nil
 }
 
-// route registers hf for methods on path and on path + "/". A GET of the
-// slashed path is answered with a 301 to the bare one (the canonical URL,
-// query kept); other methods are served there directly, because a redirect
-// would turn a POST into a GET and lose its form.
-func route(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+// slashed registers hf for methods on path, which ends with a slash as
+// Django's URLs do, with HEAD wherever GET is; the path without its slash
+// answers a GET or HEAD with a 301 to it (Django's APPEND_SLASH) and other
+// methods directly, since a redirect would lose a POST's form.
+func slashed(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
+		methods = append(slices.Clone(methods), http.MethodHead)
+	}
 	e.Match(methods, path, hf, mw...)
+	bare := strings.TrimSuffix(path, "/")
 	for _, m := range methods {
-		if m == http.MethodGet {
-			e.GET(path+"/", func(c echo.Context) error {
+		if m == http.MethodGet || m == http.MethodHead {
+			e.Add(m, bare, func(c echo.Context) error {
+				to := path
+				if q := c.Request().URL.RawQuery; q != "" {
+					to += "?" + q
+				}
+				return c.Redirect(http.StatusMovedPermanently, to)
+			})
+			continue
+		}
+		e.Add(m, bare, hf, mw...)
+	}
+}
+
+// route registers hf for methods on path and on path + "/", with HEAD
+// wherever GET is (RFC 9110: GET's status and headers, no body). A GET or
+// HEAD of the slashed path is answered with a 301 to the bare one (the
+// canonical URL, query kept); other methods are served there directly,
+// because a redirect would turn a POST into a GET and lose its form.
+//
+// HEAD runs the GET handler, session middleware included, as Django runs
+// the view for a HEAD: a HEAD of /visits counts a visit and gets its
+// Set-Cookie, exactly as the GET would.
+func route(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
+		methods = append(slices.Clone(methods), http.MethodHead)
+	}
+	e.Match(methods, path, hf, mw...)
+	if path == "/" {
+		return
+	}
+	for _, m := range methods {
+		if m == http.MethodGet || m == http.MethodHead {
+			e.Add(m, path+"/", func(c echo.Context) error {
 				to := path
 				if q := c.Request().URL.RawQuery; q != "" {
 					to += "?" + q

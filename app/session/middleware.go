@@ -339,7 +339,9 @@ var representationHeaders = [...]string{
 }
 
 // replace discards the handler's response, which has not been sent, and
-// lets the error hook write one for err instead.
+// lets the error hook write one for err instead. The headers that describe
+// the handler's response go with it; the others stay on the replacement,
+// such as security headers an outer middleware set before the handler ran.
 func (w *responseWriter) replace(err error) {
 	h := w.Header()
 	for _, name := range representationHeaders {

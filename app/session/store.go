@@ -56,14 +56,19 @@ type Store interface {
 	// ErrNotFound; Load never creates a record.
 	Load(ctx context.Context, key string) (Record, error)
 
-	// Create inserts rec and fails with ErrExists when its key is taken
-	// (by a live or an expired record).
+	// Create inserts rec and fails with ErrExists when its key is taken by
+	// a live record. The key of an expired record is either still taken
+	// (ErrExists: the database keeps the row until clearsessions) or
+	// reclaimed (Create replaces it: a store that drops expired records by
+	// itself, like Redis); either way the expired record never loads again.
 	Create(ctx context.Context, rec Record) error
 
 	// Update replaces the record with key rec.Key by rec if and only if the
 	// stored data still equals old, atomically (compare-and-swap). It
 	// returns ErrNotFound when no record has that key and ErrConflict when
-	// the data differs. Update does not check expiry.
+	// the data differs. Update does not check expiry: it swaps an expired
+	// record like a live one, unless the store has already reclaimed it
+	// (then ErrNotFound, as for a deleted record).
 	Update(ctx context.Context, rec Record, old string) error
 
 	// Delete removes the record with key. When old is not empty it removes

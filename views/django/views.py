@@ -6,10 +6,15 @@ import json
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
+from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 MAX_USERNAME_LENGTH = 150  # User.username's max_length
@@ -169,4 +174,51 @@ def api_session(request):
         "data": dict(store.items()),
         "expiry_age": store.get_expiry_age(),
         "expire_at_browser_close": store.get_expire_at_browser_close(),
+        "user": _user_of(store),
     })
+
+
+def _user_of(store):
+    # get_user()'s checks on that session, without its flush: this view
+    # changes nothing, so a stale hash reads as anonymous and stays stored.
+    try:
+        user = User.objects.get(pk=store[SESSION_KEY], is_active=True)
+    except (KeyError, ValueError, User.DoesNotExist):
+        return None
+    if store.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    if not constant_time_compare(store.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+        return None
+    return user.get_username()
+
+
+# Django's default auth URLs (django.contrib.auth.urls), written out as
+# the views LoginView, LogoutView and a @login_required profile boil down to.
+
+@require_http_methods(["GET", "POST"])
+def accounts_login(request):
+    next_url = request.POST.get("next", request.GET.get("next", ""))
+    if request.method == "GET":
+        return render(request, "registration/login.html", {"next": next_url})
+    user = authenticate(request, username=request.POST.get("username"), password=request.POST.get("password"))
+    if user is None:
+        error = ("Please enter a correct username and password. "
+                 "Note that both fields may be case-sensitive.")
+        return render(request, "registration/login.html", {"error": error, "next": next_url})
+    login(request, user)  # cycle_key (or flush), _auth_user_*, rotate_token
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = settings.LOGIN_REDIRECT_URL  # "/accounts/profile/"
+    return redirect(next_url)
+
+
+@require_POST
+def accounts_logout(request):
+    logout(request)  # flush(); request.user = AnonymousUser()
+    return redirect("/")
+
+
+@require_GET
+@login_required  # anonymous: 302 to /accounts/login/?next=/accounts/profile/
+def profile(request):
+    # request.user is a user here: AuthenticationMiddleware loaded it.
+    return render(request, "registration/profile.html", {"username": request.user.get_username()})

@@ -1,6 +1,7 @@
 package dbstore
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,8 +17,8 @@ import (
 // trigger notifies every change).
 type recordCache interface {
 	// get returns the cached live record of key, and a token to fill the
-	// cache with after a read of the database.
-	get(key string, now time.Time) (session.Record, cacheToken, bool)
+	// cache with after a read of the database. ctx bounds any wait.
+	get(ctx context.Context, key string, now time.Time) (session.Record, cacheToken, bool)
 	// fill caches rec, read from the database after get gave t, unless
 	// the database may have changed since.
 	fill(rec session.Record, t cacheToken)
@@ -40,54 +41,6 @@ type cacheToken struct {
 	seq   uint64 // notifyCache: notifications seen
 }
 
-// records is the bounded map of cached records both caches keep. A key
-// is copied when it enters: the key a load is asked for is often a slice
-// of the request's Cookie header, which an entry would otherwise keep
-// alive, whole, for as long as it stays cached. The record's key is not
-// stored twice (it is the map's key), and nothing else is kept.
-type records struct {
-	max int
-	m   map[string]cachedRecord
-}
-
-type cachedRecord struct {
-	data    string
-	expires time.Time
-}
-
-func newRecords(max int) records {
-	return records{max: max, m: make(map[string]cachedRecord, min(max, 4096))}
-}
-
-// get returns the record of key, keyed by the caller's string.
-func (r *records) get(key string) (session.Record, bool) {
-	e, ok := r.m[key]
-	if !ok {
-		return session.Record{}, false
-	}
-	return session.Record{Key: key, Data: e.data, Expires: e.expires}, true
-}
-
-// put stores rec, evicting an arbitrary entry when full.
-func (r *records) put(rec session.Record) {
-	e := cachedRecord{data: rec.Data, expires: rec.Expires}
-	if _, ok := r.m[rec.Key]; ok {
-		r.m[rec.Key] = e // the map keeps its own copy of the key
-		return
-	}
-	if len(r.m) >= r.max {
-		for k := range r.m {
-			delete(r.m, k)
-			break
-		}
-	}
-	r.m[strings.Clone(rec.Key)] = e
-}
-
-func (r *records) delete(key string) { delete(r.m, key) }
-func (r *records) clear()            { clear(r.m) }
-func (r *records) len() int          { return len(r.m) }
-
 // walCache keeps recently seen records in memory, like Django's cached_db
 // engine but without its stale reads: an entry is served only while the
 // database provably has not changed since the cache was last known
@@ -106,6 +59,7 @@ func (r *records) len() int          { return len(r.m) }
 // after. If the change counter moved by exactly one, the change was its
 // own commit.
 type walCache struct {
+	max   int
 	watch *walWatch
 
 	// committing is held by the committer from just before COMMIT until
@@ -117,11 +71,11 @@ type walCache struct {
 
 	known   atomic.Pointer[walVersion] // state the entries are current for
 	mu      sync.RWMutex
-	entries records
+	entries map[string]session.Record
 }
 
 func newWALCache(max int, watch *walWatch) *walCache {
-	c := &walCache{watch: watch, entries: newRecords(max)}
+	c := &walCache{max: max, watch: watch, entries: make(map[string]session.Record, min(max, 4096))}
 	if v, ok := watch.version(); ok {
 		c.known.Store(&v)
 	}
@@ -130,7 +84,7 @@ func newWALCache(max int, watch *walWatch) *walCache {
 
 // get returns the cached record for key if the cache is current. It also
 // returns the version read, for fill.
-func (c *walCache) get(key string, now time.Time) (session.Record, cacheToken, bool) {
+func (c *walCache) get(_ context.Context, key string, now time.Time) (session.Record, cacheToken, bool) {
 	v, ok := c.watch.version()
 	t := cacheToken{wal: v, walOK: ok}
 	if !ok {
@@ -143,7 +97,7 @@ func (c *walCache) get(key string, now time.Time) (session.Record, cacheToken, b
 		return session.Record{}, t, false
 	}
 	c.mu.RLock()
-	rec, ok := c.entries.get(key)
+	rec, ok := c.entries[key]
 	c.mu.RUnlock()
 	if !ok || !rec.Expires.After(now) {
 		c.misses.Add(1)
@@ -168,7 +122,7 @@ func (c *walCache) resync() {
 		return
 	}
 	c.mu.Lock()
-	c.entries.clear()
+	clear(c.entries)
 	c.known.Store(&v)
 	c.mu.Unlock()
 }
@@ -185,7 +139,31 @@ func (c *walCache) fill(rec session.Record, t cacheToken) {
 	if k := c.known.Load(); !ok || now != t.wal || k == nil || *k != t.wal {
 		return
 	}
-	c.entries.put(rec)
+	c.put(rec)
+}
+
+// put stores rec; the caller holds c.mu.
+func (c *walCache) put(rec session.Record) { putBounded(c.entries, c.max, rec) }
+
+// putBounded stores rec in entries, evicting an arbitrary entry when
+// entries already holds max records. A key is copied when it enters: the
+// key a load is asked for is often a slice of the request's Cookie
+// header, which the entry would otherwise keep alive, whole, for as long
+// as it stays cached. An entry replaced keeps the copy it has.
+func putBounded(entries map[string]session.Record, max int, rec session.Record) {
+	if old, ok := entries[rec.Key]; ok {
+		rec.Key = old.Key
+		entries[rec.Key] = rec
+		return
+	}
+	if len(entries) >= max {
+		for k := range entries {
+			delete(entries, k)
+			break
+		}
+	}
+	rec.Key = strings.Clone(rec.Key)
+	entries[rec.Key] = rec
 }
 
 // beginCommit is called by the committer holding SQLite's write lock, just
@@ -217,7 +195,7 @@ func (c *walCache) endCommit(t cacheToken, committed, wrote bool, batch []*write
 		}
 	}
 	if !own {
-		c.entries.clear()
+		clear(c.entries)
 		if afterOK {
 			c.known.Store(&after)
 		} else {
@@ -228,11 +206,11 @@ func (c *walCache) endCommit(t cacheToken, committed, wrote bool, batch []*write
 	for _, op := range batch {
 		switch {
 		case op.err != nil:
-			c.entries.delete(op.key())
+			delete(c.entries, op.key())
 		case op.kind == opDelete:
-			c.entries.delete(op.rec.Key)
+			delete(c.entries, op.rec.Key)
 		default:
-			c.entries.put(op.rec)
+			c.put(op.rec)
 		}
 	}
 	c.known.Store(&after)
@@ -241,7 +219,7 @@ func (c *walCache) endCommit(t cacheToken, committed, wrote bool, batch []*write
 func (c *walCache) stats() (hits, misses int64, size int, on bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.hits.Load(), c.misses.Load(), c.entries.len(), true
+	return c.hits.Load(), c.misses.Load(), len(c.entries), true
 }
 
 func (c *walCache) close() error { return c.watch.close() }

@@ -39,14 +39,18 @@ func TestNextClearBatch(t *testing.T) {
 func TestCachedKeyIsACopy(t *testing.T) {
 	header := "csrftoken=" + strings.Repeat("x", 64) + "; sessionid=" + strings.Repeat("k", 32)
 	key := header[len(header)-32:]
-	r := newRecords(10)
-	r.put(session.Record{Key: key, Data: "d", Expires: time.Now()})
-	for k := range r.m {
-		if unsafe.StringData(k) == unsafe.StringData(key) {
+	entries := map[string]session.Record{}
+	putBounded(entries, 10, session.Record{Key: key, Data: "d", Expires: time.Now()})
+	putBounded(entries, 10, session.Record{Key: key, Data: "e", Expires: time.Now()}) // replaced
+	for k, rec := range entries {
+		if unsafe.StringData(k) == unsafe.StringData(key) || unsafe.StringData(rec.Key) == unsafe.StringData(key) {
 			t.Error("the cache keeps the caller's key string, and with it the whole header")
 		}
+		if unsafe.StringData(rec.Key) != unsafe.StringData(k) {
+			t.Error("the cache holds two copies of the key")
+		}
 	}
-	if got, ok := r.get(key); !ok || got.Key != key || got.Data != "d" {
-		t.Errorf("get = %+v, %v", got, ok)
+	if got, ok := entries[key]; !ok || got.Key != key || got.Data != "e" {
+		t.Errorf("entry = %+v, %v", got, ok)
 	}
 }

@@ -233,6 +233,10 @@ type Stats struct {
 	CacheMisses int64 // loads that queried the database (with a cache)
 	CacheLen    int   // sessions in the cache now
 	CacheOn     bool  // the cache is serving (on PostgreSQL: its listener is connected)
+	// FenceFailures (PostgreSQL's cache): cached sessions that could not be
+	// confirmed fresh (the listener down, the deadline passed) and were
+	// read from the database instead.
+	FenceFailures int64
 }
 
 // Stats returns the store's counters. Writes/Commits is the average group
@@ -241,6 +245,9 @@ func (s *Store) Stats() Stats {
 	st := Stats{Commits: s.commit.commits.Load(), Writes: s.commit.writes.Load(), Rollbacks: s.commit.rollbacks.Load()}
 	if s.cache != nil {
 		st.CacheHits, st.CacheMisses, st.CacheLen, st.CacheOn = s.cache.stats()
+	}
+	if c, ok := s.cache.(*notifyCache); ok {
+		st.FenceFailures = c.fenceFailures.Load()
 	}
 	return st
 }
@@ -335,7 +342,7 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	now := s.now()
 	var token cacheToken
 	if s.cache != nil {
-		rec, t, ok := s.cache.get(key, now)
+		rec, t, ok := s.cache.get(ctx, key, now)
 		if ok {
 			return rec, nil
 		}

@@ -1,7 +1,6 @@
 package dbstore_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -15,14 +14,11 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,6 +28,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/app/session/dbstore/djangotest"
 	"github.com/djangosessions/gosessions/migrations"
 )
 
@@ -39,120 +36,32 @@ import (
 // and a Go site on one SQLite file with one SECRET_KEY, and drives both
 // with one cookie jar, as one browser would visit two sites on one host.
 
-const (
-	djangoPython = "/usr/bin/python3"
-	djangoSite   = "testdata/djangosite"
-	sharedSecret = "django-insecure-interop-test-key-!@#$%^&*(-_=+)"
-)
+// sharedSecret is the SECRET_KEY of both sites.
+const sharedSecret = djangotest.SecretKey
 
-// requireDjango returns Django's version. Without Django the test fails
-// under CI (which installs python3-django) and is skipped elsewhere.
+// requireDjango returns Django's version, or skips the test without it
+// (fails it under CI).
 func requireDjango(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command(djangoPython, "-c", "import django; print(django.get_version())").CombinedOutput()
-	if err != nil {
-		msg := "Django is not installed (apt-get install python3-django): " + strings.TrimSpace(string(out))
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return strings.TrimSpace(string(out))
+	return djangotest.Require(t)
 }
 
 // lockedBuffer collects a subprocess's or a logger's output safely.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// djangoEnv is the environment of every Django process on dbPath.
-func djangoEnv(dbPath string) []string {
-	return append(os.Environ(),
-		"DJANGO_SECRET_KEY="+sharedSecret,
-		"DJANGO_DB="+dbPath,
-		"PYTHONDONTWRITEBYTECODE=1", // keep testdata free of __pycache__
-	)
-}
+type lockedBuffer = djangotest.LockedBuffer
 
 // manage runs manage.py with args on dbPath and returns its output; it
 // fails the test when the command fails, unless wantErr.
 func manage(t *testing.T, dbPath string, wantErr bool, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(djangoPython, append([]string{"manage.py"}, args...)...)
-	cmd.Dir = djangoSite
-	cmd.Env = djangoEnv(dbPath)
-	out, err := cmd.CombinedOutput()
-	if (err != nil) != wantErr {
-		t.Fatalf("manage.py %s: err = %v, want error %v\n%s", strings.Join(args, " "), err, wantErr, out)
-	}
-	return string(out)
+	return djangotest.New(t, djangotest.Options{SQLite: dbPath}).Manage(t, wantErr, args...)
 }
 
 // startDjango serves the Django site on a free loopback port until the
-// test ends and returns its base URL and its stderr (Django's log).
-func startDjango(t *testing.T, dbPath string) (string, *lockedBuffer) {
+// test ends and returns its base URL and its stderr (Django's log). env
+// adds to its environment (DJANGO_SESSION_ENGINE, say).
+func startDjango(t *testing.T, dbPath string, env ...string) (string, *lockedBuffer) {
 	t.Helper()
-	cmd := exec.Command(djangoPython, "serve.py")
-	cmd.Dir = djangoSite
-	cmd.Env = djangoEnv(dbPath)
-	stderr := &lockedBuffer{}
-	cmd.Stderr = stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				addr <- a
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case <-time.After(20 * time.Second):
-		t.Fatalf("Django did not start within 20 s; stderr:\n%s", stderr)
-	}
-	// Readiness: the first request answers.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(base + "/get")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base, stderr
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Django at %s not ready: %v; stderr:\n%s", base, err, stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return djangotest.New(t, djangotest.Options{SQLite: dbPath, Env: env}).Start(t)
 }
 
 // offsetClock is real time moved by a settable offset: Django's clock
@@ -201,6 +110,14 @@ func startGo(t *testing.T, db *database.DB) *goSite {
 		t.Fatal(err)
 	}
 	g.manager = m
+	g.base = serveGo(t, m)
+	return g
+}
+
+// serveGo serves the Go side's views with m until the test ends and
+// returns its base URL.
+func serveGo(t *testing.T, m *session.Manager) string {
+	t.Helper()
 	e := echo.New()
 	e.HideBanner = true
 	e.Use(m.Middleware())
@@ -247,8 +164,7 @@ func startGo(t *testing.T, db *database.DB) *goSite {
 	})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	g.base = srv.URL
-	return g
+	return srv.URL
 }
 
 func parseJSONOrString(s string) any {
@@ -932,8 +848,9 @@ func migrate(t *testing.T, dbPath string) {
 }
 
 // TestDjangoFakeInitialAdoptsGoTable is the reverse migration path: Go
-// creates django_session first; Django's plain migrate then fails on the
-// existing table, and migrate --fake-initial adopts it.
+// creates django_session (and Django's auth tables) first; Django's plain
+// migrate then fails on the existing tables, and the README's two
+// commands adopt them (app/auth's live tests check the schema and users).
 func TestDjangoFakeInitialAdoptsGoTable(t *testing.T) {
 	requireDjango(t)
 	dbPath := filepath.Join(t.TempDir(), "db.sqlite3")
@@ -942,6 +859,7 @@ func TestDjangoFakeInitialAdoptsGoTable(t *testing.T) {
 	if !strings.Contains(out, "already exists") {
 		t.Errorf("plain migrate on Go's table: want \"already exists\", got\n%s", out)
 	}
+	manage(t, dbPath, false, "migrate", "auth", "0012", "--fake")
 	out = manage(t, dbPath, false, "migrate", "--fake-initial")
 	if !strings.Contains(out, "sessions.0001_initial... FAKED") {
 		t.Errorf("migrate --fake-initial did not fake sessions.0001_initial:\n%s", out)

@@ -30,13 +30,23 @@ const notifySlots = 4096
 // commits, and each process listens on a connection of its own and
 // forgets what changed.
 //
-// What it guarantees:
+// A notification arrives some time after its commit, and a process under
+// load may take longer still to read it: a cache trusting whatever it
+// heard so far would answer stale data in that window (measured: one read
+// in eight right after another process's write, for up to 60 ms). So a
+// cached entry is served only after a fence: a round trip on the listening
+// connection that began after the read began, which PostgreSQL completes
+// only after delivering every notification of every transaction committed
+// before it. Concurrent reads share fences, so under load one cheap
+// round trip ("SELECT 1") serves many reads instead of one query each.
 //
+// What it guarantees, like the WAL cache on SQLite:
+//
+//   - a read never returns data older than what any transaction (any
+//     process, Django, raw SQL) had committed when the read began: a
+//     write acknowledged anywhere is seen by every later read, and a
+//     deleted session is never served again;
 //   - a process's own writes are in its cache at once, in commit order;
-//   - a change by anyone else is seen once its notification arrives:
-//     between that commit and the notification's arrival (well under a
-//     millisecond on a LAN; the README gives the figures measured under
-//     load) a read may still get the previous data from the cache;
 //   - a read of the database that raced with a change never fills the
 //     cache with what it read (each slot of keys remembers its last
 //     notification, and a fill that started before it is dropped);
@@ -44,7 +54,8 @@ const notifySlots = 4096
 //     it: the cache empties at once and stays off, every read going to
 //     the database, until the connection is back.
 type notifyCache struct {
-	stop func()
+	max      int
+	listener *database.Listener
 
 	on    atomic.Bool
 	gen   atomic.Uint64 // +1 at each reset: fills that began before are dropped
@@ -55,9 +66,12 @@ type notifyCache struct {
 	readyOnce sync.Once
 
 	hits, misses atomic.Int64
+	// fences counts round trips; fenceFailures the hits they could not
+	// confirm (listener down, deadline), which read the database instead.
+	fenceFailures atomic.Int64
 
 	mu      sync.RWMutex
-	entries records
+	entries map[string]session.Record
 }
 
 // newNotifyCache starts listening on db and returns the cache once the
@@ -72,8 +86,8 @@ func newNotifyCache(ctx context.Context, max int, db *database.DB) (*notifyCache
 	if one != 1 {
 		return nil, fmt.Errorf("%w (WithCache on PostgreSQL needs migration 3, notify_session_changes)", ErrNotMigrated)
 	}
-	c := &notifyCache{ready: make(chan struct{}), entries: newRecords(max)}
-	c.stop, err = db.Listen(notifyChannel, c.notified, c.listening)
+	c := &notifyCache{max: max, ready: make(chan struct{}), entries: make(map[string]session.Record, min(max, 4096))}
+	c.listener, err = db.Listen(notifyChannel, c.notified, c.listening)
 	if err != nil {
 		return nil, fmt.Errorf("dbstore: WithCache: %w", err)
 	}
@@ -81,7 +95,7 @@ func newNotifyCache(ctx context.Context, max int, db *database.DB) (*notifyCache
 	case <-c.ready:
 		return c, nil
 	case <-ctx.Done():
-		c.stop()
+		c.listener.Stop()
 		return nil, fmt.Errorf("dbstore: WithCache: listen for session changes: %w", ctx.Err())
 	}
 }
@@ -108,7 +122,7 @@ func (c *notifyCache) listening(on bool) {
 func (c *notifyCache) reset(on bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries.clear()
+	clear(c.entries)
 	c.gen.Add(1)
 	c.on.Store(on)
 }
@@ -125,8 +139,8 @@ func (c *notifyCache) notified(payload string) {
 	c.slots[slotOf(key)].Store(c.seq.Add(1))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.entries.get(key); ok && (sum == "-" || md5hex(e.Data) != sum) {
-		c.entries.delete(key)
+	if e, ok := c.entries[key]; ok && (sum == "-" || md5hex(e.Data) != sum) {
+		delete(c.entries, key)
 	}
 }
 
@@ -139,21 +153,36 @@ func (c *notifyCache) token() cacheToken {
 	return cacheToken{gen: c.gen.Load(), seq: c.seq.Load()}
 }
 
-func (c *notifyCache) get(key string, now time.Time) (session.Record, cacheToken, bool) {
+func (c *notifyCache) get(ctx context.Context, key string, now time.Time) (session.Record, cacheToken, bool) {
 	t := c.token()
-	if !c.on.Load() {
+	if !c.on.Load() || !c.has(key, now) {
+		c.misses.Add(1)
+		return session.Record{}, t, false
+	}
+	// Every notification of a commit before this read must be applied
+	// before the entry can be trusted.
+	if err := c.listener.Fence(ctx); err != nil {
+		c.fenceFailures.Add(1)
 		c.misses.Add(1)
 		return session.Record{}, t, false
 	}
 	c.mu.RLock()
-	rec, ok := c.entries.get(key)
+	rec, ok := c.entries[key]
 	c.mu.RUnlock()
-	if !ok || !rec.Expires.After(now) {
+	if !ok || !rec.Expires.After(now) || !c.on.Load() {
 		c.misses.Add(1)
 		return session.Record{}, t, false
 	}
 	c.hits.Add(1)
 	return rec, t, true
+}
+
+// has reports whether a live entry for key is cached, fence aside.
+func (c *notifyCache) has(key string, now time.Time) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	rec, ok := c.entries[key]
+	return ok && rec.Expires.After(now)
 }
 
 // fresh reports whether key may be cached from a read or commit that
@@ -166,9 +195,12 @@ func (c *notifyCache) fill(rec session.Record, t cacheToken) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.fresh(rec.Key, t) {
-		c.entries.put(rec)
+		c.put(rec)
 	}
 }
+
+// put stores rec; the caller holds c.mu.
+func (c *notifyCache) put(rec session.Record) { putBounded(c.entries, c.max, rec) }
 
 func (c *notifyCache) beginCommit() cacheToken { return c.token() }
 
@@ -181,9 +213,9 @@ func (c *notifyCache) endCommit(t cacheToken, committed, _ bool, batch []*writeO
 	for _, op := range batch {
 		switch {
 		case !committed || op.err != nil || op.kind == opDelete || !c.fresh(op.key(), t):
-			c.entries.delete(op.key())
+			delete(c.entries, op.key())
 		default:
-			c.entries.put(op.rec)
+			c.put(op.rec)
 		}
 	}
 }
@@ -191,11 +223,11 @@ func (c *notifyCache) endCommit(t cacheToken, committed, _ bool, batch []*writeO
 func (c *notifyCache) stats() (hits, misses int64, size int, on bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.hits.Load(), c.misses.Load(), c.entries.len(), c.on.Load()
+	return c.hits.Load(), c.misses.Load(), len(c.entries), c.on.Load()
 }
 
 // close stops listening.
 func (c *notifyCache) close() error {
-	c.stop()
+	c.listener.Stop()
 	return nil
 }

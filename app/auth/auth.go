@@ -1,0 +1,364 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/models"
+)
+
+// The session keys of a Django login (django.contrib.auth.__init__).
+const (
+	// SessionKey holds the user's primary key as a string (SESSION_KEY).
+	SessionKey = "_auth_user_id"
+	// BackendSessionKey holds the dotted path of the authentication
+	// backend that logged the user in (BACKEND_SESSION_KEY).
+	BackendSessionKey = "_auth_user_backend"
+	// HashSessionKey holds the session auth hash, an HMAC of the user's
+	// password hash (HASH_SESSION_KEY).
+	HashSessionKey = "_auth_user_hash"
+)
+
+// ModelBackend is Django's default authentication backend: users of
+// auth_user, checked by password, inactive users refused. It is the
+// backend this package logs users in with.
+const ModelBackend = "django.contrib.auth.backends.ModelBackend"
+
+// Config holds the settings of an [Auth]. DB is required, and SecretKey
+// for everything about requests (User, UserOf, Login); managing users
+// (CreateUser, SetPassword, Authenticate) does without it.
+type Config struct {
+	// DB holds Django's auth_user table.
+	DB *gorm.DB
+	// SecretKey is Django's SECRET_KEY: the session auth hash is keyed
+	// with it, so it must be the Django site's.
+	SecretKey string
+	// SecretKeyFallbacks are older keys (SECRET_KEY_FALLBACKS): a session
+	// whose auth hash was made with one of them stays logged in, and gets
+	// a new key and a hash made with SecretKey, as in Django 4.1 and
+	// later.
+	SecretKeyFallbacks []string
+	// Iterations is the PBKDF2 iteration count of new password hashes.
+	// Default: that of Django's newest release, PBKDF2Iterations(
+	// LatestDjangoVersion); use PBKDF2Iterations with the version of the
+	// Django site that shares the database.
+	Iterations int
+	// Backends are the values of _auth_user_backend accepted as logged in
+	// (Django's AUTHENTICATION_BACKENDS), each of which must find its
+	// users as ModelBackend does: by primary key in auth_user, active
+	// only. Default: ModelBackend alone. A session logged in by any other
+	// backend is anonymous here.
+	Backends []string
+	// LoginURL is where LoginRequired sends anonymous visitors
+	// (LOGIN_URL). Default "/accounts/login/".
+	LoginURL string
+	// LoginRedirectURL is where a login goes when it has no safe next
+	// page (LOGIN_REDIRECT_URL). Default "/accounts/profile/".
+	LoginRedirectURL string
+	// RedirectFieldName is the query parameter and form field carrying the
+	// page to return to (REDIRECT_FIELD_NAME). Default "next".
+	RedirectFieldName string
+	// Logger receives warnings: sessions naming a user that cannot be
+	// loaded, hashes of unsupported hashers. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock of last_login and date_joined. Default time.Now.
+	Now func() time.Time
+}
+
+// Auth is Django's django.contrib.auth for a Go site that shares the
+// database and SECRET_KEY with a Django site: who the user of a request
+// is, login, logout, and the users themselves. It is safe for concurrent
+// use.
+type Auth struct {
+	cfg Config
+}
+
+// New validates cfg, fills its defaults and returns an Auth.
+func New(cfg Config) (*Auth, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("auth: Config.DB is required")
+	}
+	if cfg.Iterations == 0 {
+		cfg.Iterations, _ = PBKDF2Iterations(LatestDjangoVersion)
+	}
+	if cfg.Iterations < 1 || cfg.Iterations > maxIterations {
+		return nil, fmt.Errorf("auth: Config.Iterations %d out of range (1 to %d)", cfg.Iterations, maxIterations)
+	}
+	if len(cfg.Backends) == 0 {
+		cfg.Backends = []string{ModelBackend}
+	}
+	if cfg.LoginURL == "" {
+		cfg.LoginURL = "/accounts/login/"
+	}
+	if cfg.LoginRedirectURL == "" {
+		cfg.LoginRedirectURL = "/accounts/profile/"
+	}
+	if cfg.RedirectFieldName == "" {
+		cfg.RedirectFieldName = "next"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Auth{cfg: cfg}, nil
+}
+
+// Config returns the configuration, defaults filled in.
+func (a *Auth) Config() Config { return a.cfg }
+
+// errNoSecretKey is returned where a session auth hash is needed without
+// a SECRET_KEY: an empty key would make hashes anyone can compute.
+var errNoSecretKey = errors.New("auth: Config.SecretKey is not set")
+
+// userContextKey is where User caches the request's user in the Echo
+// context.
+const userContextKey = "github.com/djangosessions/gosessions/app/auth.user"
+
+// User returns the user of the request, Django's request.user, or nil for
+// the anonymous user. It is computed once per request and cached: after
+// Login it is the new user, after Logout nil. Without a session
+// middleware on the route the visitor is anonymous. The error is a
+// database fault (the caller answers 503, as for a session store fault);
+// everything else about a session that names no usable user makes the
+// visitor anonymous, as in Django (see UserOf).
+func (a *Auth) User(c echo.Context) (*models.User, error) {
+	if u, ok := c.Get(userContextKey).(*models.User); ok {
+		return u, nil
+	}
+	if _, anonymous := c.Get(userContextKey).(anonymousUser); anonymous {
+		return nil, nil
+	}
+	s := session.FromContext(c.Request().Context())
+	if s == nil {
+		return nil, nil
+	}
+	u, err := a.UserOf(c.Request().Context(), s)
+	if err != nil {
+		return nil, err
+	}
+	a.remember(c, u)
+	return u, nil
+}
+
+// anonymousUser marks a request whose user is known to be anonymous.
+type anonymousUser struct{}
+
+func (a *Auth) remember(c echo.Context, u *models.User) {
+	if u == nil {
+		c.Set(userContextKey, anonymousUser{})
+		return
+	}
+	c.Set(userContextKey, u)
+}
+
+// UserOf returns the user logged in to session s, or nil, exactly as
+// Django's get_user() decides:
+//
+//   - no _auth_user_id or _auth_user_backend, or a backend not in
+//     Config.Backends: anonymous;
+//   - a user id that is no row of auth_user (an unknown or deleted user),
+//     or an inactive user: anonymous, the session kept as it is;
+//   - an _auth_user_hash that does not match the user's password hash
+//     (the password changed, or the hash was tampered with): the session
+//     is flushed (the visitor logged out), anonymous;
+//   - a hash made with one of Config.SecretKeyFallbacks: logged in, and
+//     the session gets a new key and a hash made with SecretKey.
+//
+// Where Django fails with a 500, on an _auth_user_id that is not an
+// integer, the visitor is anonymous here and a warning is logged. The
+// flush and the key cycle are saved with the session, as every change is:
+// a session opened with Manager.Open and never saved is left as it is.
+func (a *Auth) UserOf(ctx context.Context, s *session.Session) (*models.User, error) {
+	if a.cfg.SecretKey == "" {
+		return nil, errNoSecretKey
+	}
+	rawID, ok := s.Lookup(SessionKey)
+	if !ok {
+		return nil, nil
+	}
+	backend, ok := s.Lookup(BackendSessionKey)
+	if name, isString := backend.(string); !ok || !isString || !slices.Contains(a.cfg.Backends, name) {
+		return nil, nil
+	}
+	id, ok := parseUserID(rawID)
+	if !ok {
+		a.cfg.Logger.Warn("auth: session holds a user id that is not an integer; treating the visitor as anonymous", "key_hash", session.KeyHash(s.Key()))
+		return nil, nil
+	}
+	u, err := a.userByID(ctx, id)
+	if err != nil || u == nil || !u.IsActive {
+		return nil, err
+	}
+	current := sessionAuthHash(a.cfg.SecretKey, u.Password)
+	stored, _ := s.Get(HashSessionKey, "").(string)
+	if stored != "" && equal(stored, current) {
+		return u, nil
+	}
+	if stored != "" {
+		for _, fallback := range a.cfg.SecretKeyFallbacks {
+			if equal(stored, sessionAuthHash(fallback, u.Password)) {
+				s.CycleKey()
+				s.Set(HashSessionKey, current)
+				return u, nil
+			}
+		}
+	}
+	s.Flush()
+	return nil, nil
+}
+
+// userByID loads a user by primary key; nil when there is none.
+func (a *Auth) userByID(ctx context.Context, id int64) (*models.User, error) {
+	var u models.User
+	err := a.cfg.DB.WithContext(ctx).Where("id = ?", id).Take(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: load user %d: %w", id, err)
+	}
+	return &u, nil
+}
+
+// parseUserID reads _auth_user_id: Django stores the primary key as a
+// string ("1"); a JSON integer is accepted too, as Django's int() accepts
+// it.
+func parseUserID(v any) (int64, bool) {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = strings.TrimSpace(v)
+	case json.Number:
+		s = v.String()
+	default:
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil
+}
+
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// Login logs u in on the request's session, as Django's login() does, so
+// that a Django site sharing the session sees request.user as u:
+//
+//   - a session logged in as another user, or as u with a stale hash, is
+//     flushed first (a new, empty session: nothing of the previous user's
+//     is kept); an anonymous session gets a new key and keeps its data
+//     (cycle_key, against session fixation); u logging in again with a
+//     matching hash keeps both;
+//   - the three keys are stored: _auth_user_id (the id as a string),
+//     _auth_user_backend (ModelBackend) and _auth_user_hash;
+//   - rotateCSRF, when not nil, gives the visitor a new CSRF token, as
+//     Django's rotate_token(): a token seen before login is worthless
+//     after it. The CSRF middleware belongs to the site, so the site
+//     passes its rotation here;
+//   - last_login is set to now (Django's update_last_login).
+//
+// The route needs the session middleware. The error is a database fault,
+// and leaves the session as it was.
+func (a *Auth) Login(c echo.Context, u *models.User, rotateCSRF func(echo.Context)) error {
+	if u == nil || u.ID == 0 {
+		return errors.New("auth: Login needs a stored user")
+	}
+	if a.cfg.SecretKey == "" {
+		return errNoSecretKey
+	}
+	s := session.From(c)
+	now := models.DateTime{Time: a.cfg.Now()}
+	err := a.cfg.DB.WithContext(c.Request().Context()).Model(&models.User{}).Where("id = ?", u.ID).Update("last_login", now).Error
+	if err != nil {
+		return fmt.Errorf("auth: update last_login of user %d: %w", u.ID, err)
+	}
+	u.LastLogin = &now
+
+	current := sessionAuthHash(a.cfg.SecretKey, u.Password)
+	if rawID, ok := s.Lookup(SessionKey); ok {
+		id, valid := parseUserID(rawID)
+		stored, _ := s.Get(HashSessionKey, "").(string)
+		if !valid || id != u.ID || !equal(stored, current) {
+			s.Flush()
+		}
+	} else {
+		s.CycleKey()
+	}
+	s.Set(SessionKey, strconv.FormatInt(u.ID, 10))
+	s.Set(BackendSessionKey, ModelBackend)
+	s.Set(HashSessionKey, current)
+	a.remember(c, u)
+	if rotateCSRF != nil {
+		rotateCSRF(c)
+	}
+	return nil
+}
+
+// Logout logs the visitor out, as Django's logout(): the session is
+// flushed (its data, its stored record and its cookie) and the request's
+// user becomes anonymous. The route needs the session middleware.
+func (a *Auth) Logout(c echo.Context) {
+	session.From(c).Flush()
+	a.remember(c, nil)
+}
+
+// Authenticate returns the active user whose username and password these
+// are, as Django's authenticate() with ModelBackend; nil, and no error,
+// when there is none: an unknown username, a wrong or unusable password,
+// an inactive user. The password hasher runs in every case, so that the
+// answer takes as long for an unknown user as for a wrong password.
+//
+// The username is normalized (NFKC) as Django's login form does. A hash
+// this package cannot check is not taken for a wrong password: the error
+// wraps ErrUnsupportedHasher or ErrMalformedHash, and is logged.
+func (a *Auth) Authenticate(ctx context.Context, username, password string) (*models.User, error) {
+	u, err := a.userByName(ctx, NormalizeUsername(username))
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || !IsPasswordUsable(u.Password) {
+		a.burn(password)
+		return nil, nil
+	}
+	ok, err := CheckPassword(password, u.Password)
+	if err != nil {
+		a.burn(password)
+		a.cfg.Logger.Warn("auth: cannot check the password of a user", "user_id", u.ID, "error", err)
+		return nil, fmt.Errorf("auth: check the password of user %d: %w", u.ID, err)
+	}
+	if !ok || !u.IsActive {
+		return nil, nil
+	}
+	return u, nil
+}
+
+// burn hashes password once with the default hasher and drops the result,
+// as Django does for a missing user or an unusable password (#20760).
+func (a *Auth) burn(password string) {
+	_, _ = MakePassword(password, a.cfg.Iterations)
+}
+
+// userByName loads a user by username; nil when there is none.
+func (a *Auth) userByName(ctx context.Context, username string) (*models.User, error) {
+	var u models.User
+	err := a.cfg.DB.WithContext(ctx).Where("username = ?", username).Take(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: load user %q: %w", username, err)
+	}
+	return &u, nil
+}

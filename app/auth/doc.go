@@ -1,0 +1,52 @@
+// Package auth is the part of Django's django.contrib.auth that a Go site
+// needs to share logins with a Django site: the same users (Django's
+// auth_user table, through GORM), the same passwords (Django's hashers),
+// and the same logins (the three keys Django's login() stores in the
+// session), both ways. A user who logs in on either site is logged in on
+// both; logging out, or changing the password, on either site ends the
+// login on both.
+//
+// It sits beside the session framework and uses its API (package
+// session); the session package knows nothing of users.
+//
+// # Django to Go
+//
+//	request.user                              a.User(c)   (nil: AnonymousUser)
+//	request.user.is_authenticated             u != nil
+//	get_user(request)                         a.UserOf(ctx, s)
+//	authenticate(request, username, password) a.Authenticate(ctx, username, password)
+//	login(request, user)                      a.Login(c, u, rotateCSRF)
+//	logout(request)                           a.Logout(c)
+//	@login_required                           a.LoginRequired (Echo middleware)
+//	redirect_to_login(next)                   a.LoginURLFor(next)
+//	url_has_allowed_host_and_scheme(...)      SafeRedirect(url, hosts, requireHTTPS)
+//	User.objects.create_user(...)             a.CreateUser(ctx, username, password)
+//	user.set_password(p); user.save()         a.SetPassword(ctx, username, p)
+//	make_password(p) / check_password(p, h)   MakePassword(p, iterations) / CheckPassword(p, h)
+//	is_password_usable(h)                     IsPasswordUsable(h)
+//	user.get_session_auth_hash()              (internal: HMAC-SHA256 of the password hash)
+//
+// # How a login survives, and how it ends
+//
+// Django's login() stores _auth_user_id (the user's id, as a string),
+// _auth_user_backend and _auth_user_hash, an HMAC of the user's password
+// hash keyed with SECRET_KEY. On every request Django loads the user and
+// recomputes the HMAC: when the password has changed since, the hashes
+// differ and the session is flushed. Package auth does exactly the same,
+// with the same key salt, so a password changed on either site (or by
+// manage changepassword) logs the user out of every other session on both
+// sites at its next request, and a tampered hash logs the visitor out.
+// A session made with an old key of SECRET_KEY_FALLBACKS stays logged in
+// and is moved to the current key (Django 4.1 and later).
+//
+// # Limits
+//
+// Only Django's default user model (auth_user) and ModelBackend-style
+// logins are understood: with AUTH_USER_MODEL set to a custom model, or a
+// session logged in by a backend not listed in Config.Backends, the
+// visitor is anonymous on the Go site. Passwords are checked for Django's
+// default hashers (pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256);
+// others are reported (ErrUnsupportedHasher), never taken for a wrong
+// password. Unlike Django, a login on the Go site does not rehash a
+// password whose hasher or iteration count is not the preferred one.
+package auth

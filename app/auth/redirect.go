@@ -1,0 +1,235 @@
+package auth
+
+import (
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+)
+
+// LoginRequired is Django's @login_required as Echo middleware: a
+// logged-in visitor reaches the handler; an anonymous one is sent (302) to
+// Config.LoginURL with the page asked for in ?next=, as Django's
+// redirect_to_login does. A database fault while loading the user is a
+// 503.
+func (a *Auth) LoginRequired(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, err := a.User(c)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
+		}
+		if u != nil {
+			return next(c)
+		}
+		return c.Redirect(http.StatusFound, a.LoginURLFor(c.Request().URL.RequestURI()))
+	}
+}
+
+// LoginURLFor returns Config.LoginURL with next in its redirect field,
+// quoted as Django's QueryDict.urlencode(safe="/") quotes it:
+// /accounts/login/?next=/accounts/profile/.
+func (a *Auth) LoginURLFor(next string) string {
+	sep := "?"
+	if strings.Contains(a.cfg.LoginURL, "?") {
+		sep = "&"
+	}
+	return a.cfg.LoginURL + sep + quote(a.cfg.RedirectFieldName) + "=" + quote(next)
+}
+
+// quote is Python's urllib.parse.quote(s, safe="/"): every byte but
+// letters, digits, "_.-~" and "/" percent-encoded.
+func quote(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_.-~/", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		const hexDigits = "0123456789ABCDEF"
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// RedirectAfterLogin returns where a login should send the visitor, as
+// Django's LoginView.get_success_url(): next when it is a safe URL on
+// this site (SafeRedirect, with the request's host as the only allowed
+// host and https required on a secure request), else
+// Config.LoginRedirectURL.
+func (a *Auth) RedirectAfterLogin(c echo.Context, next string) string {
+	if SafeRedirect(next, []string{c.Request().Host}, c.Scheme() == "https") {
+		return strings.TrimSpace(next)
+	}
+	return a.cfg.LoginRedirectURL
+}
+
+// RedirectField returns the name of the query parameter and form field
+// that carries the page to return to after login ("next").
+func (a *Auth) RedirectField() string { return a.cfg.RedirectFieldName }
+
+// maxRedirectURL is Django's MAX_URL_LENGTH: longer URLs are refused
+// before any parsing.
+const maxRedirectURL = 2048
+
+// SafeRedirect reports whether url is safe to redirect to after a login:
+// a relative URL, or an absolute one to one of allowedHosts (compared with
+// the URL's host[:port] exactly), with the scheme http or https (https
+// only when requireHTTPS). It is Django's url_has_allowed_host_and_scheme,
+// rule for rule as in Django 5, on the URL parsing of Python's urlsplit:
+//
+//   - an empty URL, one over 2048 characters, one starting with "///" or
+//     with a control character is refused;
+//   - tabs and newlines are removed first, as browsers remove them, so
+//     that "/\t/evil.com" is seen as the "//evil.com" a browser follows;
+//   - backslashes are also read as slashes (Chrome does), and both
+//     readings must be safe;
+//   - a scheme without a host ("http:///evil.com", "javascript:...") is
+//     refused; a host without a scheme ("//host/") counts as http;
+//   - a bracketed host must be an IPv6 address (or an IPvFuture literal).
+//
+// Where Python would apply NFKC to a non-ASCII host before checking it,
+// the URL is refused instead: no allowed host is non-ASCII.
+func SafeRedirect(url string, allowedHosts []string, requireHTTPS bool) bool {
+	url = strings.TrimFunc(url, pythonSpace)
+	if url == "" {
+		return false
+	}
+	return safeRedirect(url, allowedHosts, requireHTTPS) &&
+		safeRedirect(strings.ReplaceAll(url, `\`, "/"), allowedHosts, requireHTTPS)
+}
+
+func safeRedirect(url string, allowedHosts []string, requireHTTPS bool) bool {
+	if strings.HasPrefix(url, "///") || utf8.RuneCountInString(url) > maxRedirectURL || !utf8.ValidString(url) {
+		return false
+	}
+	scheme, netloc, ok := urlsplit(url)
+	if !ok {
+		return false
+	}
+	if netloc == "" && scheme != "" {
+		return false
+	}
+	if first, _ := utf8.DecodeRuneInString(url); isOther(first) {
+		return false
+	}
+	if scheme == "" && netloc != "" {
+		scheme = "http"
+	}
+	if netloc != "" {
+		allowed := false
+		for _, h := range allowedHosts {
+			if h == netloc {
+				allowed = true
+				break
+			}
+		}
+		if !allowed {
+			return false
+		}
+	}
+	switch scheme {
+	case "":
+		return true
+	case "https":
+		return true
+	case "http":
+		return !requireHTTPS
+	}
+	return false
+}
+
+// urlsplit returns the scheme (lower-cased) and network location of url
+// as Python's urllib.parse.urlsplit finds them; ok is false where
+// urlsplit raises ValueError.
+func urlsplit(url string) (scheme, netloc string, ok bool) {
+	// WHATWG: leading C0 controls and spaces are dropped, and tabs and
+	// newlines removed everywhere.
+	url = strings.TrimLeftFunc(url, func(r rune) bool { return r <= ' ' })
+	url = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(url)
+	if i := strings.IndexByte(url, ':'); i > 0 && isASCIILetter(url[0]) {
+		valid := true
+		for j := 0; j < i; j++ {
+			if !isSchemeChar(url[j]) {
+				valid = false
+				break
+			}
+		}
+		if valid {
+			scheme, url = strings.ToLower(url[:i]), url[i+1:]
+		}
+	}
+	if strings.HasPrefix(url, "//") {
+		rest := url[2:]
+		end := len(rest)
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			end = i
+		}
+		netloc = rest[:end]
+		open, closed := strings.Contains(netloc, "["), strings.Contains(netloc, "]")
+		if open != closed {
+			return "", "", false // "Invalid IPv6 URL"
+		}
+		if open {
+			_, after, _ := strings.Cut(netloc, "[")
+			host, _, _ := strings.Cut(after, "]")
+			if !validBracketedHost(host) {
+				return "", "", false
+			}
+		}
+		for i := 0; i < len(netloc); i++ {
+			if netloc[i] >= utf8.RuneSelf {
+				return "", "", false // see SafeRedirect: NFKC hosts are refused
+			}
+		}
+	}
+	return scheme, netloc, true
+}
+
+// ipvFuture is the IPvFuture literal of RFC 3986, as Python checks it.
+var ipvFuture = regexp.MustCompile(`\Av[a-fA-F0-9]+\..+\z`)
+
+// validBracketedHost is Python's _check_bracketed_host: an IPvFuture
+// literal or an IPv6 address (not an IPv4 one).
+func validBracketedHost(host string) bool {
+	if strings.HasPrefix(host, "v") {
+		return ipvFuture.MatchString(host)
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Is6()
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// isSchemeChar reports whether c may appear in a scheme (Python's
+// scheme_chars: letters, digits and "+-.").
+func isSchemeChar(c byte) bool {
+	return isASCIILetter(c) || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
+}
+
+// pythonSpace is Python's str.isspace, which str.strip() strips: Go's
+// white space plus the separators U+001C to U+001F.
+func pythonSpace(r rune) bool {
+	return unicode.IsSpace(r) || r >= 0x1c && r <= 0x1f
+}
+
+// isOther reports whether r is in Unicode's category C (control, format,
+// surrogate, private use, unassigned), as unicodedata.category(r)[0] ==
+// "C".
+func isOther(r rune) bool {
+	if unicode.Is(unicode.C, r) {
+		return true
+	}
+	for _, t := range unicode.Categories {
+		if unicode.Is(t, r) {
+			return false
+		}
+	}
+	return true // assigned to no category: Cn
+}

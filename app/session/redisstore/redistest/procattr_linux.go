@@ -1,0 +1,10 @@
+package redistest
+
+import "syscall"
+
+// procAttr makes the kernel kill the server when the test binary dies
+// without stopping it (a panic, a -timeout), so that no server outlives
+// its test run.
+func procAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}

@@ -1,0 +1,73 @@
+package migrations_test
+
+import (
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm/schema"
+
+	"github.com/djangosessions/gosessions/migrations"
+	"github.com/djangosessions/gosessions/models"
+)
+
+// djangoUserTable is auth_user as Django 3.2's migrate leaves it on SQLite
+// (read from sqlite_master after "manage.py migrate"); the live test in
+// app/auth compares every table with a database Django migrated.
+const djangoUserTable = `CREATE TABLE "auth_user" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "password" varchar(128) NOT NULL, "last_login" datetime NULL, "is_superuser" bool NOT NULL, "username" varchar(150) NOT NULL UNIQUE, "last_name" varchar(150) NOT NULL, "email" varchar(254) NOT NULL, "is_staff" bool NOT NULL, "is_active" bool NOT NULL, "date_joined" datetime NOT NULL, "first_name" varchar(150) NOT NULL)`
+
+// TestUserTableMatchesModel: migration 2 creates Django's auth_user, and
+// models.User maps it column for column.
+func TestUserTableMatchesModel(t *testing.T) {
+	db := openDB(t)
+	if err := migrations.Up(db, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := db.SQL().QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'auth_user'`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != djangoUserTable {
+		t.Errorf("auth_user =\n%s\nwant Django's\n%s", got, djangoUserTable)
+	}
+
+	s, err := schema.Parse(&models.User{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Table != "auth_user" {
+		t.Errorf("model table = %q", s.Table)
+	}
+	type column struct {
+		typ         string
+		notNull, pk bool
+	}
+	want := map[string]column{}
+	for _, f := range s.Fields {
+		if f.DBName != "" {
+			want[f.DBName] = column{strings.ToLower(string(f.DataType)), f.NotNull, f.PrimaryKey}
+		}
+	}
+	rows, err := db.SQL().Query(`SELECT name, type, "notnull", pk FROM pragma_table_info('auth_user')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols := map[string]column{}
+	for rows.Next() {
+		var name string
+		var c column
+		if err := rows.Scan(&name, &c.typ, &c.notNull, &c.pk); err != nil {
+			t.Fatal(err)
+		}
+		c.typ = strings.ToLower(c.typ)
+		cols[name] = c
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cols) != 11 || !reflect.DeepEqual(cols, want) {
+		t.Errorf("table columns = %+v\nmodel columns = %+v", cols, want)
+	}
+}

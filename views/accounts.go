@@ -1,0 +1,67 @@
+package views
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/djangosessions/gosessions/app/auth"
+	"github.com/djangosessions/gosessions/templates"
+	"github.com/labstack/echo/v4"
+)
+
+// loginError is Django's AuthenticationForm message for wrong credentials:
+// it never says which of the two was wrong.
+const loginError = "Please enter a correct username and password. Note that both fields may be case-sensitive."
+
+// accountsLoginForm shows Django's login form; ?next= is kept for after
+// the login.
+func (h *Handlers) accountsLoginForm(c echo.Context) error {
+	return h.accountsLoginPage(c, http.StatusOK, "", c.QueryParam(h.Auth.RedirectField()), "")
+}
+
+// accountsLogin mirrors Django's LoginView: authenticate() checks the
+// password against auth_user, then login() stores _auth_user_id,
+// _auth_user_backend and _auth_user_hash, cycles the session key and
+// rotates the CSRF token (h.rotateCSRF, passed in: the CSRF middleware is
+// the site's). The browser goes to next when it is safe (same host), else
+// to the profile. Wrong credentials show the form again, status 200, and
+// store nothing.
+func (h *Handlers) accountsLogin(c echo.Context) error {
+	username, next := c.FormValue("username"), c.FormValue(h.Auth.RedirectField())
+	user, err := h.Auth.Authenticate(c.Request().Context(), username, c.FormValue("password"))
+	if err != nil && !errors.Is(err, auth.ErrUnsupportedHasher) && !errors.Is(err, auth.ErrMalformedHash) {
+		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
+	}
+	if user == nil {
+		// A hash Go cannot check is logged by Authenticate; the visitor
+		// learns no more than from a wrong password.
+		return h.accountsLoginPage(c, http.StatusOK, username, next, loginError)
+	}
+	if err := h.Auth.Login(c, user, h.rotateCSRF); err != nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
+	}
+	return c.Redirect(http.StatusFound, h.Auth.RedirectAfterLogin(c, next))
+}
+
+// accountsLogout mirrors Django's LogoutView (a POST, as in Django 5):
+// logout() flushes the session and request.user becomes anonymous.
+func (h *Handlers) accountsLogout(c echo.Context) error {
+	h.Auth.Logout(c)
+	return c.Redirect(http.StatusFound, "/")
+}
+
+// profile is the page behind @login_required (h.Auth.LoginRequired, on
+// its route): only a logged-in visitor gets here, so request.user is a
+// user.
+func (h *Handlers) profile(c echo.Context) error {
+	user, err := h.Auth.User(c)
+	if err != nil || user == nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
+	}
+	return render(c, http.StatusOK, templates.ProfilePage(h.page(c, "Profile"), user.Username, h.lessons["/accounts/profile/"]))
+}
+
+func (h *Handlers) accountsLoginPage(c echo.Context, status int, username, next, problem string) error {
+	f := templates.AccountLoginForm{Username: truncate(username, maxUsername), Next: next, Error: problem, Lesson: h.lessons["/accounts/login/"]}
+	return render(c, status, templates.AccountsLoginPage(h.page(c, "Log in with a password"), f))
+}

@@ -1,0 +1,143 @@
+package views_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/djangosessions/gosessions/app/auth"
+	"github.com/djangosessions/gosessions/app/session"
+)
+
+// addUser stores a user in the site's auth_user, as manage createuser does.
+func (s *site) addUser(username, password string) {
+	s.t.Helper()
+	a, err := auth.New(auth.Config{DB: s.db, Iterations: 1000})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := a.CreateUser(s.t.Context(), username, password); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// apiUser returns /api/session's "user".
+func (s *site) apiUser() *string {
+	s.t.Helper()
+	var body struct {
+		User *string `json:"user"`
+	}
+	if err := json.Unmarshal([]byte(s.get("/api/session").body), &body); err != nil {
+		s.t.Fatal(err)
+	}
+	return body.User
+}
+
+// TestAccounts walks the contract's /accounts/ rows: login required, a
+// wrong password, a login (Django's keys, a new session key and CSRF
+// token, the profile), request.user in the header and in /api/session,
+// and the logout.
+func TestAccounts(t *testing.T) {
+	s := newSite(t)
+	s.addUser("alice", "correct horse")
+
+	r := s.get("/accounts/profile/")
+	if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/accounts/login/?next=/accounts/profile/" {
+		t.Fatalf("anonymous profile: %d %q, want 302 to /accounts/login/?next=/accounts/profile/", r.StatusCode, r.Header.Get("Location"))
+	}
+	r = s.get("/accounts/login/?next=/accounts/profile/")
+	wantStatus(t, r, http.StatusOK)
+	if next, _ := r.doc.Find(`input[name="next"]`).Attr("value"); next != "/accounts/profile/" {
+		t.Errorf("the form carries next=%q", next)
+	}
+	if r.text("request-user-anonymous") != "AnonymousUser" {
+		t.Errorf("header request.user = %q, want AnonymousUser", r.text("request-user"))
+	}
+	if r := s.get("/accounts/login"); r.StatusCode != http.StatusMovedPermanently || r.Header.Get("Location") != "/accounts/login/" {
+		t.Errorf("/accounts/login without its slash: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+
+	// Some session data before the login, to see the key cycled and the
+	// data kept.
+	s.post("/set", nil)
+	before, beforeToken := s.cookie("sessionid"), s.cookie("csrftoken")
+
+	r = s.post("/accounts/login/", url.Values{"username": {"alice"}, "password": {"wrong"}, "next": {"/accounts/profile/"}})
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.text("form-error"), "Please enter a correct username and password") {
+		t.Errorf("wrong password: error %q", r.text("form-error"))
+	}
+	if s.cookie("sessionid") != before || s.apiUser() != nil {
+		t.Error("a wrong password changed the session")
+	}
+
+	r = s.post("/accounts/login/", url.Values{"username": {"alice"}, "password": {"correct horse"}, "next": {"/accounts/profile/"}})
+	if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/accounts/profile/" {
+		t.Fatalf("login: %d %q, want 302 to /accounts/profile/", r.StatusCode, r.Header.Get("Location"))
+	}
+	after := s.cookie("sessionid")
+	if after == before || after == "" {
+		t.Error("the session key was not cycled at login")
+	}
+	if s.cookie("csrftoken") == beforeToken {
+		t.Error("the CSRF token was not rotated at login")
+	}
+	rec, err := s.store.Load(t.Context(), after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.New(session.Config{Store: s.store, SecretKey: "test-secret-key-for-the-views-tests"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := m.Decode(rec.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data[auth.SessionKey] != "1" || data[auth.BackendSessionKey] != auth.ModelBackend || data[auth.HashSessionKey] == nil || data["username"] != "harun_dev" {
+		t.Errorf("stored session = %v, want Django's three keys and the earlier data", data)
+	}
+
+	r = s.get("/accounts/profile/")
+	wantStatus(t, r, http.StatusOK)
+	if r.message() != "Signed in as alice" || r.text("request-user-name") != "alice" || r.text("welcome") != "Welcome harun_dev" {
+		t.Errorf("profile: message %q, request.user %q, welcome %q", r.message(), r.text("request-user-name"), r.text("welcome"))
+	}
+	if u := s.apiUser(); u == nil || *u != "alice" {
+		t.Errorf("/api/session user = %v, want alice", u)
+	}
+
+	r = s.post("/accounts/logout/", nil)
+	if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/" {
+		t.Errorf("logout: %d %q, want 302 to /", r.StatusCode, r.Header.Get("Location"))
+	}
+	if s.cookie("sessionid") != "" || s.apiUser() != nil {
+		t.Error("logout did not flush the session")
+	}
+	if r := s.postRaw("/accounts/logout/", url.Values{}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("logout without a CSRF token: %d, want 403", r.StatusCode)
+	}
+}
+
+// TestAccountsLoginNext: the page after the login is next only when it is
+// on this site (Django's url_has_allowed_host_and_scheme).
+func TestAccountsLoginNext(t *testing.T) {
+	s := newSite(t)
+	s.addUser("bob", "pw")
+	for next, want := range map[string]string{
+		"":                      "/accounts/profile/",
+		"/get":                  "/get",
+		"//evil.example/":       "/accounts/profile/",
+		"https://evil.example/": "/accounts/profile/",
+		`/\evil.example/`:       "/accounts/profile/",
+		"javascript:alert(1)":   "/accounts/profile/",
+	} {
+		s.client.Jar = newClient(t).Jar // a new visitor
+		r := s.post("/accounts/login/", url.Values{"username": {"bob"}, "password": {"pw"}, "next": {next}})
+		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != want {
+			t.Errorf("next=%q: %d %q, want a redirect to %q", next, r.StatusCode, r.Header.Get("Location"), want)
+		}
+	}
+}
