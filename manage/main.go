@@ -6,6 +6,7 @@
 //	go run ./manage migrate --list           show applied and pending ones
 //	go run ./manage migrate 0                revert every migration (or migrate to a version)
 //	go run ./manage clearsessions            delete expired sessions
+//	go run ./manage sessions list            list, show, delete, revoke live sessions; stats
 //
 // Usage errors exit with status 2, failures with status 1, each with one
 // line on stderr.
@@ -33,6 +34,8 @@ Commands:
   migrate [--list] [target]       apply pending migrations; --list shows applied [X] and pending [ ];
                                   target (a migration number, or zero) migrates up or down to it
   clearsessions [--batch-size N]  delete expired sessions, N rows per transaction
+  sessions list|show|delete|revoke|stats
+                                  operate live sessions (manage sessions -h)
   help                            show this text
 
 Every command takes --database-url URL, which overrides DATABASE_URL (default sqlite:db.sqlite3).
@@ -69,6 +72,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return finish(runMigrate(ctx, args, getenv, stdout), "migrate", migrateUsage, stdout, stderr)
 	case "clearsessions":
 		return finish(runClearSessions(ctx, args, getenv, stdout, isTerminal(stdout)), "clearsessions", clearSessionsUsage(), stdout, stderr)
+	case "sessions":
+		sub, err := runSessions(ctx, args, getenv, stdout, stderr)
+		return finish(err, sub, sessionsUsage, stdout, stderr)
 	}
 	if strings.HasPrefix(name, "-") {
 		fmt.Fprintf(stderr, "manage: give the command first, then its options (got %q)\n", name)
