@@ -78,11 +78,18 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 	if err := migrate(db, log); err != nil {
 		return err
 	}
-	e, closeSite, err := New(cfg, db, log)
+	e, closeSite, metricsHandler, err := newSite(cfg, db, log)
 	if err != nil {
 		return err
 	}
 	defer closeSite()
+	if metricsHandler != nil {
+		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, metricsHandler, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {

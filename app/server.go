@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
@@ -23,20 +24,33 @@ import (
 // set (Run provides a development key when the environment has none).
 // Call closeSite when the site is done, before closing db.
 func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite func() error, err error) {
+	e, closeSite, _, err = newSite(cfg, db, log)
+	return e, closeSite, err
+}
+
+// newSite is New, also returning the metrics handler to serve on a
+// listener of its own (METRICS_ADDR), or nil.
+func newSite(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite func() error, metricsHandler http.Handler, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if db == nil {
-		return nil, nil, errors.New("app: New needs a database")
+		return nil, nil, nil, errors.New("app: New needs a database")
 	}
 	if cfg.SecretKey == "" {
-		return nil, nil, errors.New("app: SECRET_KEY is not set")
+		return nil, nil, nil, errors.New("app: SECRET_KEY is not set")
 	}
 	sc := cfg.Session
 	var closeStore func() error
-	sc.Store, closeStore, err = newStore(cfg, db, log)
+	var mx *metrics
+	var storeOpts []dbstore.Option
+	if cfg.Metrics || cfg.MetricsAddr != "" {
+		mx = newMetrics()
+		storeOpts = append(storeOpts, dbstore.WithBatchObserver(mx.observeBatch))
+	}
+	sc.Store, closeStore, err = newStore(cfg, db, log, storeOpts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if cfg.SessionEngine == "db" || cfg.SessionEngine == "cached_db" {
 		sc.DecodedCacheSize = cfg.SessionCacheSize
@@ -57,7 +71,7 @@ func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite
 	}()
 	sessions, err := session.New(sc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("app: session settings: %w", err)
+		return nil, nil, nil, fmt.Errorf("app: session settings: %w", err)
 	}
 
 	e = echo.New()
@@ -71,27 +85,29 @@ func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite
 	e.HTTPErrorHandler = h.ErrorHandler
 	logRequests, err := requestLogger(log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	e.Use(logRequests, recoverer(log))
+	if mx != nil {
+		metricsHandler = mx.attach(e, cfg, sessions, sc.Store, db, log)
+	}
 	static.Register(e)
 	if err := h.Register(e); err != nil {
-		return nil, nil, fmt.Errorf("app: register views: %w", err)
+		return nil, nil, nil, fmt.Errorf("app: register views: %w", err)
 	}
 	if cfg.BenchRoutes {
 		if err := h.RegisterBaseline(e); err != nil {
-			return nil, nil, fmt.Errorf("app: register baseline routes: %w", err)
+			return nil, nil, nil, fmt.Errorf("app: register baseline routes: %w", err)
 		}
 	}
-	return e, closeStore, nil
+	return e, closeStore, metricsHandler, nil
 }
 
 // newStore returns the session store of cfg's engine on db, and what
 // closes it. The engine is chosen here, once.
-func newStore(cfg Config, db *database.DB, log *slog.Logger) (session.Store, func() error, error) {
+func newStore(cfg Config, db *database.DB, log *slog.Logger, opts ...dbstore.Option) (session.Store, func() error, error) {
 	switch cfg.SessionEngine {
 	case "", "db", "cached_db":
-		var opts []dbstore.Option
 		// The never-stale cache watches SQLite's WAL index; an in-memory
 		// database and PostgreSQL go without it.
 		if cfg.SessionCacheSize > 0 && db.WAL() {
