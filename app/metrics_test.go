@@ -8,11 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/migrations"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
@@ -314,6 +317,102 @@ func TestMetricsSettings(t *testing.T) {
 	for _, want := range []string{"METRICS, -metrics", "(default False)", "METRICS_ADDR, -metrics-addr"} {
 		if !strings.Contains(usage.String(), want) {
 			t.Errorf("usage lacks %q", want)
+		}
+	}
+}
+
+// BenchmarkMetrics measures what METRICS=True adds to a request: the same
+// site with metrics off and on, on Echo's fixed string (/baseline/raw, so
+// the middleware's share is as large as it gets) and on a session read
+// (/get, a cached session). make bench shows the same under load.
+func BenchmarkMetrics(b *testing.B) {
+	for _, path := range []string{"/baseline/raw", "/get"} {
+		for _, on := range []bool{false, true} {
+			cfg := testConfig()
+			cfg.BenchRoutes, cfg.Metrics = true, on
+			db, err := database.OpenURL(b.Context(), filepath.Join(b.TempDir(), "db.sqlite3"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := migrations.Up(db, nil); err != nil {
+				b.Fatal(err)
+			}
+			e, closeSite, err := New(cfg, db, slog.New(slog.DiscardHandler))
+			if err != nil {
+				b.Fatal(err)
+			}
+			cookie := ""
+			for _, c := range httpGet(e, "/set", "").Result().Cookies() {
+				if c.Name == "sessionid" {
+					cookie = "sessionid=" + c.Value
+				}
+			}
+			name := path + "/metrics=off"
+			if on {
+				name = path + "/metrics=on"
+			}
+			b.Run(name, func(b *testing.B) {
+				req := httptest.NewRequest(http.MethodGet, path, nil)
+				req.Header.Set("Cookie", cookie)
+				b.ReportAllocs()
+				for b.Loop() {
+					rec := httptest.NewRecorder()
+					e.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Fatalf("status %d", rec.Code)
+					}
+				}
+			})
+			closeSite()
+			db.Close()
+		}
+	}
+}
+
+// httpGet is do without a test.
+func httpGet(h http.Handler, path, cookie string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestLearnOperateRows: /learn maps Django's ORM calls on sessions to the
+// manage commands, and links to /metrics when the site serves it.
+func TestLearnOperateRows(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		change    func(*Config)
+		wantsLink bool
+	}{
+		{"metrics off", func(*Config) {}, false},
+		{"METRICS", func(c *Config) { c.Metrics = true }, true},
+		{"METRICS_ADDR", func(c *Config) { c.MetricsAddr = "127.0.0.1:0" }, false},
+	} {
+		cfg := testConfig()
+		tt.change(&cfg)
+		e := newMetricsSite(t, cfg)
+		rec := do(t, e, http.MethodGet, "/learn", "")
+		body := rec.Body.String()
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: /learn = %d", tt.name, rec.Code)
+		}
+		for _, want := range []string{"manage sessions list", "manage sessions show", "manage sessions delete", "manage sessions revoke --where",
+			"manage sessions stats", "Session.objects.filter(expire_date__gt=now)", "FindInBatches", "models.DateTime{Time: now}"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: /learn does not show %q", tt.name, want)
+			}
+		}
+		if got := strings.Contains(body, `href="/metrics"`); got != tt.wantsLink {
+			t.Errorf("%s: /learn links /metrics: %v, want %v", tt.name, got, tt.wantsLink)
+		}
+		if tt.wantsLink {
+			if rec := do(t, e, http.MethodGet, "/metrics", ""); rec.Code != http.StatusOK {
+				t.Errorf("%s: the linked /metrics = %d", tt.name, rec.Code)
+			}
 		}
 	}
 }

@@ -82,6 +82,9 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, close
 	e.Logger.SetOutput(slog.NewLogLogger(log.Handler(), slog.LevelWarn).Writer())
 
 	h := &views.Handlers{Sessions: sessions, Log: log}
+	if cfg.Metrics && cfg.MetricsAddr == "" {
+		h.MetricsPath = "/metrics"
+	}
 	e.HTTPErrorHandler = h.ErrorHandler
 	logRequests, err := requestLogger(log)
 	if err != nil {

@@ -27,5 +27,6 @@ func (h *Handlers) home(c echo.Context) error {
 
 // learn maps Django's session API and settings to this project.
 func (h *Handlers) learn(c echo.Context) error {
-	return render(c, http.StatusOK, templates.LearnPage(h.page(c, "Django to Go"), learnSections(), h.lessons["/api/session"]))
+	sections := append(learnSections(), operateSection(h.MetricsPath))
+	return render(c, http.StatusOK, templates.LearnPage(h.page(c, "Django to Go"), sections, h.lessons["/api/session"]))
 }
