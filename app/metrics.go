@@ -39,6 +39,22 @@ type metrics struct {
 	// routes are the route templates registered on the site, read once
 	// at the first request: any other path is "unmatched".
 	routes func() map[string]bool
+
+	// series caches the children of requests and latency by label
+	// values, so that a request costs a map lookup and no allocation
+	// (WithLabelValues hashes and allocates on every call).
+	mu     sync.RWMutex
+	series map[seriesKey]series
+}
+
+type seriesKey struct {
+	method, route string
+	code          int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 // unmatched is the route label of a request no route matched (a 404):
@@ -48,7 +64,8 @@ const unmatched = "unmatched"
 // newMetrics returns the instrumentation of a site; attach wires it.
 func newMetrics() *metrics {
 	mx := &metrics{
-		reg: prometheus.NewRegistry(),
+		reg:    prometheus.NewRegistry(),
+		series: map[seriesKey]series{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gosessions_http_requests_total",
 			Help: "HTTP requests answered, by method, route template and status code.",
@@ -124,11 +141,33 @@ func (mx *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if !mx.routes()[route] {
 			route = unmatched
 		}
-		method := methodLabel(c.Request().Method)
-		mx.requests.WithLabelValues(method, route, strconv.Itoa(c.Response().Status)).Inc()
-		mx.latency.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+		m := mx.seriesOf(seriesKey{methodLabel(c.Request().Method), route, c.Response().Status})
+		m.requests.Inc()
+		m.latency.Observe(time.Since(start).Seconds())
 		return err
 	}
+}
+
+// seriesOf returns the metrics of requests labelled k. Their number is
+// bounded: routes × methods × the status codes the site sends.
+func (mx *metrics) seriesOf(k seriesKey) series {
+	mx.mu.RLock()
+	m, ok := mx.series[k]
+	mx.mu.RUnlock()
+	if ok {
+		return m
+	}
+	mx.mu.Lock()
+	defer mx.mu.Unlock()
+	if m, ok := mx.series[k]; ok {
+		return m
+	}
+	m = series{
+		requests: mx.requests.WithLabelValues(k.method, k.route, strconv.Itoa(k.code)),
+		latency:  mx.latency.WithLabelValues(k.method, k.route),
+	}
+	mx.series[k] = m
+	return m
 }
 
 // methodLabel is the method, or "other" for one outside HTTP's own set

@@ -347,9 +347,9 @@ func BenchmarkMetrics(b *testing.B) {
 					cookie = "sessionid=" + c.Value
 				}
 			}
-			name := path + "/metrics=off"
+			name := map[string]string{"/baseline/raw": "raw", "/get": "get"}[path] + "/metrics=off"
 			if on {
-				name = path + "/metrics=on"
+				name = strings.Replace(name, "off", "on", 1)
 			}
 			b.Run(name, func(b *testing.B) {
 				req := httptest.NewRequest(http.MethodGet, path, nil)
