@@ -606,19 +606,6 @@ type classStats struct {
 	Latest   *time.Time `json:"latest_expiry"`
 }
 
-func (s *classStats) add(rec session.Record) {
-	s.Count++
-	s.Bytes += int64(len(rec.Data))
-	t := rec.Expires.UTC()
-	if s.Earliest == nil || t.Before(*s.Earliest) {
-		s.Earliest = &t
-	}
-	if s.Latest == nil || t.After(*s.Latest) {
-		s.Latest = &t
-	}
-	s.Average = s.Bytes / s.Count
-}
-
 // stats is `manage sessions stats`.
 func (c *sessionsCmd) stats(ctx context.Context, args []string) error {
 	fs, dbURL := c.flags("stats")
@@ -639,17 +626,7 @@ func (c *sessionsCmd) stats(ctx context.Context, args []string) error {
 		Live    classStats `json:"live"`
 		Expired classStats `json:"expired"`
 	}
-	err = c.src.each(ctx, all, c.now, func(batch []session.Record) error {
-		for _, rec := range batch {
-			if rec.Expires.After(c.now) {
-				st.Live.add(rec)
-			} else {
-				st.Expired.add(rec)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if st.Live, st.Expired, err = c.src.summary(ctx, c.now); err != nil {
 		return err
 	}
 	if *asJSON {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
@@ -21,15 +22,14 @@ type class int
 const (
 	live    class = iota // expire_date > now: what Load finds
 	expired              // expire_date <= now: what clearsessions deletes
-	all
 )
 
 // source is where manage sessions finds the sessions it reads and ends.
 // The database is one (dbSource, GORM on models.Session). It is kept this
 // small so that a store without a query language can be another: Redis,
 // where Redis is the session store, would walk its keys with SCAN for
-// each, keep list's page in a heap of limit entries for latest, and match
-// keys with SCAN MATCH prefix* for lookup.
+// each (and add up summary from it), keep list's page in a heap of limit
+// entries for latest, and match keys with SCAN MATCH prefix* for lookup.
 type source interface {
 	// each calls fn with the sessions of c, a batch at a time (never more
 	// than a batch in memory), in no particular order, until fn fails.
@@ -37,6 +37,9 @@ type source interface {
 	// latest calls fn for at most limit sessions of c, latest expiry
 	// first, one at a time.
 	latest(ctx context.Context, c class, now time.Time, limit int, fn func(session.Record) error) error
+	// summary sums up the live and the expired sessions: count, bytes,
+	// earliest and latest expiry.
+	summary(ctx context.Context, now time.Time) (live, expired classStats, err error)
 	// lookup returns the session whose key is prefix, or else up to two
 	// sessions whose key starts with prefix (two: enough to tell an
 	// ambiguous prefix), live or expired.
@@ -73,6 +76,13 @@ func openDBSource(db *database.DB) (*dbSource, error) {
 	return &dbSource{db: db, st: st, batch: batchSize}, nil
 }
 
+// gorm is the database's GORM without its slow-statement warnings: on a
+// table of millions every query of a command is "slow", and a warning in
+// the middle of a command's output helps nobody.
+func (s *dbSource) gorm(ctx context.Context) *gorm.DB {
+	return s.db.Gorm.Session(&gorm.Session{Logger: s.db.Gorm.Logger.LogMode(logger.Silent), Context: ctx})
+}
+
 func (s *dbSource) store() session.Store { return s.st }
 
 func (s *dbSource) close() error { return s.st.Close() }
@@ -82,7 +92,7 @@ func (s *dbSource) close() error { return s.st.Close() }
 // expire_date is Django's text, and the driver's text for a time.Time
 // ("2006-01-02 15:04:05.999999999-07:00") would compare wrongly with it.
 func (s *dbSource) filter(ctx context.Context, c class, now time.Time) *gorm.DB {
-	q := s.db.Gorm.WithContext(ctx).Model(&models.Session{})
+	q := s.gorm(ctx).Model(&models.Session{})
 	bound := models.DateTime{Time: now}
 	switch c {
 	case live:
@@ -122,7 +132,7 @@ func (s *dbSource) latest(ctx context.Context, c class, now time.Time, limit int
 	defer rows.Close()
 	for rows.Next() {
 		var r models.Session
-		if err := s.db.Gorm.ScanRows(rows, &r); err != nil {
+		if err := s.gorm(ctx).ScanRows(rows, &r); err != nil {
 			return fmt.Errorf("list sessions: %w", err)
 		}
 		if err := fn(record(r)); err != nil {
@@ -135,6 +145,38 @@ func (s *dbSource) latest(ctx context.Context, c class, now time.Time, limit int
 	return nil
 }
 
+// summary is Django's
+//
+//	Session.objects.annotate(live=Q(expire_date__gt=now)).values("live").annotate(
+//	    Count("pk"), Sum(Length("session_data")), Min("expire_date"), Max("expire_date"))
+//
+// one query and one pass over the table, where walking the rows in key
+// order would read a table of millions page by page in random order (14 s
+// against 2 s on a million rows).
+func (s *dbSource) summary(ctx context.Context, now time.Time) (liveStats, expiredStats classStats, err error) {
+	var rows []struct {
+		Live             bool
+		Count, Bytes     int64
+		Earliest, Latest models.DateTime
+	}
+	err = s.gorm(ctx).Model(&models.Session{}).
+		Select("expire_date > ? AS live, COUNT(*) AS count, SUM(LENGTH(session_data)) AS bytes, MIN(expire_date) AS earliest, MAX(expire_date) AS latest", models.DateTime{Time: now}).
+		Group("live").Scan(&rows).Error
+	if err != nil {
+		return classStats{}, classStats{}, fmt.Errorf("sum up sessions: %w", err)
+	}
+	for _, r := range rows {
+		earliest, latest := r.Earliest.UTC(), r.Latest.UTC()
+		st := classStats{Count: r.Count, Bytes: r.Bytes, Average: r.Bytes / max(r.Count, 1), Earliest: &earliest, Latest: &latest}
+		if r.Live {
+			liveStats = st
+		} else {
+			expiredStats = st
+		}
+	}
+	return liveStats, expiredStats, nil
+}
+
 // lookup is Session.objects.filter(pk=key), then
 // filter(session_key__startswith=prefix)[:2]. A prefix (only a-z and 0-9,
 // checked by the caller) is matched with GLOB on SQLite, which is case
@@ -142,7 +184,7 @@ func (s *dbSource) latest(ctx context.Context, c class, now time.Time, limit int
 // PostgreSQL with LIKE, which Django's varchar_pattern_ops index serves.
 func (s *dbSource) lookup(ctx context.Context, prefix string) ([]session.Record, error) {
 	var rows []models.Session
-	q := s.db.Gorm.WithContext(ctx)
+	q := s.gorm(ctx)
 	if err := q.Where("session_key = ?", prefix).Limit(1).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("find session: %w", err)
 	}
