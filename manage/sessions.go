@@ -54,8 +54,8 @@ SECRET_KEY_FALLBACKS (or the development key kept beside the SQLite file).
   stats [--json]
       Live and expired counts, total and average size, earliest and latest
       expiry.
-      Django: Session.objects.filter(expire_date__gt=now).aggregate(
-                  Count("pk"), Min("expire_date"), Max("expire_date"))
+      Django: Session.objects.filter(expire_date__gt=now).aggregate(Count("pk"),
+                  Sum(Length("session_data")), Min("expire_date"), Max("expire_date"))
 
 Exit status: 0 on success (also when revoke matches nothing); 1 for an
 unknown key, an ambiguous prefix, data that fails its signature (show), or a
