@@ -130,8 +130,9 @@ func (c *sessionsCmd) open(ctx context.Context, dbURL string, decode bool) (func
 	}
 	c.cfg = cfg
 	if decode {
-		// The site's warning about the development key goes to stderr.
-		log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+		// A warning about the development key's file (readable by
+		// others) goes to stderr.
+		log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		key, fallbacks, err := app.SigningKeys(cfg, log)
 		if err != nil {
 			return nil, err
