@@ -193,10 +193,11 @@ type sessionCollector struct {
 	db       *database.DB
 	log      *slog.Logger
 
-	mu        sync.Mutex // held by the scrape that counts
-	live      int64
-	counted   time.Time // when live was counted; zero: never
-	liveValid bool
+	counting sync.Mutex // held by the scrape that counts
+	mu       sync.Mutex // guards the last count
+	live     int64
+	counted  time.Time // when live was counted; zero: never
+	tried    time.Time // the last attempt, failed or not
 }
 
 var (
@@ -277,14 +278,23 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 // the last count is a minute old. A scrape that finds another one
 // counting does not wait: it reports the last count.
 func (c *sessionCollector) liveSessions() (int64, bool) {
-	if !c.mu.TryLock() {
-		return 0, false
+	last := func() (int64, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.live, !c.counted.IsZero()
 	}
-	defer c.mu.Unlock()
 	now := time.Now()
-	if c.liveValid && now.Sub(c.counted) < liveRefresh {
-		return c.live, true
+	c.mu.Lock()
+	// At most one attempt a minute, also while the database fails.
+	recent := !c.tried.IsZero() && now.Sub(c.tried) < liveRefresh
+	c.mu.Unlock()
+	if recent || !c.counting.TryLock() {
+		return last()
 	}
+	defer c.counting.Unlock()
+	c.mu.Lock()
+	c.tried = now
+	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), c.db.Timeout+5*time.Second)
 	defer cancel()
 	// Session.objects.filter(expire_date__gt=now).count()
@@ -293,9 +303,11 @@ func (c *sessionCollector) liveSessions() (int64, bool) {
 		Where("expire_date > ?", models.DateTime{Time: now}).Count(&n).Error
 	if err != nil {
 		c.log.Warn("metrics: count live sessions", "error", err)
-		return c.live, c.liveValid
+		return last()
 	}
-	c.live, c.counted, c.liveValid = n, now, true
+	c.mu.Lock()
+	c.live, c.counted = n, now
+	c.mu.Unlock()
 	return n, true
 }
 
