@@ -73,6 +73,13 @@ type Config struct {
 	DjangoVersion string
 	// PasswordIterations is the PBKDF2 iteration count of DjangoVersion.
 	PasswordIterations int
+	// Metrics serves Prometheus metrics at /metrics on the site's
+	// listener (METRICS). Default false.
+	Metrics bool
+	// MetricsAddr serves /metrics on a listener of its own at this
+	// host:port instead, out of the site's reach (METRICS_ADDR); setting
+	// it turns metrics on. Default none.
+	MetricsAddr string
 	// Session holds the SESSION_* settings. Its Store, SecretKey,
 	// SecretKeyFallbacks and Logger are filled in by [New].
 	Session session.Config
@@ -189,6 +196,14 @@ func settings() []setting {
 			return nil
 		}},
 		{env: "DEBUG", flag: "debug", isBool: true, usage: "debug logging and Echo's debug mode", set: boolSetter(func(cfg *Config) *bool { return &cfg.Debug })},
+		{env: "METRICS", flag: "metrics", isBool: true, usage: "serve Prometheus metrics at /metrics on the site's listener", set: boolSetter(func(cfg *Config) *bool { return &cfg.Metrics })},
+		{env: "METRICS_ADDR", flag: "metrics-addr", usage: "serve /metrics on a listener of its own at this `address` (host:port) instead", set: func(cfg *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return errors.New("want host:port, such as 127.0.0.1:9100")
+			}
+			cfg.MetricsAddr = v
+			return nil
+		}},
 		{env: "BENCH_ROUTES", isBool: true, usage: "add the load benchmark's /baseline/ routes (app/loadtest); never on a real site", set: boolSetter(func(cfg *Config) *bool { return &cfg.BenchRoutes })},
 		{env: "DJANGO_VERSION", flag: "django-version", usage: "`release` of the Django site sharing the database (3.1 to " + auth.LatestDjangoVersion + "): new password hashes use its PBKDF2 iteration count", set: func(cfg *Config, v string) error {
 			n, err := auth.PBKDF2Iterations(v)
@@ -380,6 +395,7 @@ func PrintUsage(w io.Writer) {
 		"SESSION_CACHE_SIZE":                strconv.Itoa(def.SessionCacheSize),
 		"SESSION_MAX_SIZE":                  strconv.Itoa(def.Session.MaxSize),
 		"DEBUG":                             "False",
+		"METRICS":                           "False",
 		"SESSION_COOKIE_NAME":               def.Session.CookieName,
 		"SESSION_COOKIE_AGE":                strconv.Itoa(int(def.Session.CookieAge / time.Second)),
 		"SESSION_COOKIE_PATH":               def.Session.CookiePath,

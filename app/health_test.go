@@ -67,7 +67,7 @@ func TestHealthEndpoints(t *testing.T) {
 // probes already on a connection: the listener is closed by then).
 func TestReadyzDraining(t *testing.T) {
 	lc := &lifecycle{}
-	e, closeSite, err := newSite(testConfig(), migratedDB(t), slog.New(slog.DiscardHandler), lc)
+	e, closeSite, _, err := newSite(testConfig(), migratedDB(t), slog.New(slog.DiscardHandler), lc)
 	if err != nil {
 		t.Fatal(err)
 	}

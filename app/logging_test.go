@@ -96,7 +96,7 @@ func TestRequestLogOneLinePerStoreFailure(t *testing.T) {
 	var logs syncBuffer
 	db := migratedDB(t)
 	lc := &lifecycle{}
-	e, closeSite, err := newSite(testConfig(), db, slog.New(slog.NewTextHandler(&logs, nil)), lc)
+	e, closeSite, _, err := newSite(testConfig(), db, slog.New(slog.NewTextHandler(&logs, nil)), lc)
 	if err != nil {
 		t.Fatal(err)
 	}

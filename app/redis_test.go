@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -13,9 +14,17 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session/redisstore/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
-func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
+func TestMain(m *testing.M) {
+	redis.SetLogger(quietRedis{}) // as main does: the tests of unreachable Redis would print dial errors
+	os.Exit(redistest.Main(m))
+}
+
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // visitor is a browser: its own cookie jar.
 func visitor(t *testing.T) *http.Client {

@@ -72,12 +72,19 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 		return err
 	}
 	lc := &lifecycle{}
-	e, closeSite, err := newSite(cfg, db, log, lc)
+	e, closeSite, metricsHandler, err := newSite(cfg, db, log, lc)
 	if err != nil {
 		return err
 	}
 	defer closeSite()
 	defer lc.failures.close()
+	if metricsHandler != nil {
+		stopMetrics, err := serveMetrics(ctx, cfg.MetricsAddr, metricsHandler, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 
 	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/djangosessions/gosessions/app/auth"
@@ -26,25 +27,34 @@ import (
 // set (Run provides a development key when the environment has none).
 // Call closeSite when the site is done, before closing db.
 func New(cfg Config, db *database.DB, log *slog.Logger) (e *echo.Echo, closeSite func() error, err error) {
-	return newSite(cfg, db, log, &lifecycle{})
+	e, closeSite, _, err = newSite(cfg, db, log, &lifecycle{})
+	return e, closeSite, err
 }
 
-// newSite is [New] sharing lc with Run, which drains and closes it.
-func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *echo.Echo, closeSite func() error, err error) {
+// newSite is [New] sharing lc with Run, which drains and closes it; it
+// also returns the metrics handler to serve on a listener of its own
+// (METRICS_ADDR), or nil.
+func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *echo.Echo, closeSite func() error, metricsHandler http.Handler, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if db == nil {
-		return nil, nil, errors.New("app: New needs a database")
+		return nil, nil, nil, errors.New("app: New needs a database")
 	}
 	if cfg.SecretKey == "" {
-		return nil, nil, errors.New("app: SECRET_KEY is not set")
+		return nil, nil, nil, errors.New("app: SECRET_KEY is not set")
 	}
 	sc := cfg.Session
 	var closeStore func() error
-	sc.Store, closeStore, err = newStore(cfg, db, log)
+	var mx *metrics
+	var storeOpts []dbstore.Option
+	if cfg.Metrics || cfg.MetricsAddr != "" {
+		mx = newMetrics()
+		storeOpts = append(storeOpts, dbstore.WithBatchObserver(mx.observeBatch))
+	}
+	sc.Store, closeStore, err = newStore(cfg, db, log, storeOpts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if cfg.SessionEngine == "db" || cfg.SessionEngine == "cached_db" {
 		sc.DecodedCacheSize = cfg.SessionCacheSize
@@ -67,7 +77,7 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 	sc.ErrorHandler = h.SessionError // the request log line tells the cause, once
 	sessions, err := session.New(sc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("app: session settings: %w", err)
+		return nil, nil, nil, fmt.Errorf("app: session settings: %w", err)
 	}
 	h.Sessions = sessions
 	// Django's users and logins, on the same database and SECRET_KEY.
@@ -79,7 +89,7 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 		Logger:             log,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("app: %w", err)
+		return nil, nil, nil, fmt.Errorf("app: %w", err)
 	}
 
 	e = echo.New()
@@ -90,28 +100,34 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 	e.Logger.SetOutput(slog.NewLogLogger(log.Handler(), slog.LevelWarn).Writer())
 
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	if cfg.Metrics && cfg.MetricsAddr == "" {
+		h.MetricsPath = "/metrics"
+	}
 	e.HTTPErrorHandler = recordFailure(h.ErrorHandler)
 	lc.failures = newLogDedup(log, failureWindow, time.Now)
 	logRequests, err := requestLogger(log, lc.failures)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	limit := cfg.DataUploadMaxMemorySize
 	if limit <= 0 {
 		limit = DefaultDataUploadMaxMemorySize
 	}
 	e.Use(logRequests, recoverer(), securityHeaders(cfg.Security), limitBody(limit))
+	if mx != nil {
+		metricsHandler = mx.attach(e, cfg, sessions, sc.Store, db, log)
+	}
 	static.Register(e)
 	views.Health{Ready: lc.ready(db, sc.Store, log)}.Register(e)
 	if err := h.Register(e); err != nil {
-		return nil, nil, fmt.Errorf("app: register views: %w", err)
+		return nil, nil, nil, fmt.Errorf("app: register views: %w", err)
 	}
 	if cfg.BenchRoutes {
 		if err := h.RegisterBaseline(e); err != nil {
-			return nil, nil, fmt.Errorf("app: register baseline routes: %w", err)
+			return nil, nil, nil, fmt.Errorf("app: register baseline routes: %w", err)
 		}
 	}
-	return e, closeStore, nil
+	return e, closeStore, metricsHandler, nil
 }
 
 // newStore returns the session store of cfg's engine on db, and what
@@ -123,14 +139,16 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 //     CACHE_URL the same as db;
 //   - cache: Redis (CACHE_URL), or without it process memory;
 //   - signed_cookies: no store, the cookie holds the session.
-func newStore(cfg Config, db *database.DB, log *slog.Logger) (session.Store, func() error, error) {
+//
+// opts go to the database store, where there is one.
+func newStore(cfg Config, db *database.DB, log *slog.Logger, opts ...dbstore.Option) (session.Store, func() error, error) {
 	noop := func() error { return nil }
 	switch cfg.SessionEngine {
 	case "", "db", "cached_db":
 		if cfg.SessionEngine == "cached_db" && cfg.Cache != nil {
-			return newCachedDB(cfg, db, log)
+			return newCachedDB(cfg, db, log, opts...)
 		}
-		st, err := newDBStore(cfg, db)
+		st, err := newDBStore(cfg, db, opts...)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -172,8 +190,8 @@ func newDBStore(cfg Config, db *database.DB, opts ...dbstore.Option) (*dbstore.S
 // in-process cache, which Redis replaces) and Redis in front of it. Redis
 // not answering at start is a warning, not an error: requests are served
 // from the database until it answers.
-func newCachedDB(cfg Config, db *database.DB, log *slog.Logger) (session.Store, func() error, error) {
-	st, err := dbstore.New(db)
+func newCachedDB(cfg Config, db *database.DB, log *slog.Logger, opts ...dbstore.Option) (session.Store, func() error, error) {
+	st, err := dbstore.New(db, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: %w", err)
 	}

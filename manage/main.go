@@ -8,6 +8,7 @@
 //	go run ./manage clearsessions            delete expired sessions
 //	go run ./manage createuser NAME          create a Django user (password asked twice)
 //	go run ./manage changepassword NAME      set a user's password
+//	go run ./manage sessions list            list, show, delete, revoke live sessions; stats
 //
 // Usage errors exit with status 2, failures with status 1, each with one
 // line on stderr.
@@ -40,6 +41,8 @@ Commands:
                                   without echo, or read from standard input)
   changepassword USERNAME [--password-stdin]
                                   set a user's password; their sessions on both sites end
+  sessions list|show|delete|revoke|stats
+                                  operate live sessions (manage sessions -h)
   help                            show this text
 
 Every command takes --database-url URL, which overrides DATABASE_URL (default sqlite:db.sqlite3).
@@ -86,6 +89,9 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		return finish(runCreateUser(ctx, args, getenv, console{stdin, stderr}, stdout), "createuser", createUserUsage, stdout, stderr)
 	case "changepassword":
 		return finish(runChangePassword(ctx, args, getenv, console{stdin, stderr}, stdout), "changepassword", changePasswordUsage, stdout, stderr)
+	case "sessions":
+		sub, err := runSessions(ctx, args, getenv, stdout, stderr)
+		return finish(err, sub, sessionsUsage, stdout, stderr)
 	}
 	if strings.HasPrefix(name, "-") {
 		fmt.Fprintf(stderr, "manage: give the command first, then its options (got %q)\n", name)

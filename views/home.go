@@ -34,5 +34,6 @@ func homeLinks() []templates.Link {
 
 // learn maps Django's session API and settings to this project.
 func (h *Handlers) learn(c echo.Context) error {
-	return render(c, http.StatusOK, templates.LearnPage(h.page(c, "Django to Go"), learnSections(), h.lessons["/api/session"]))
+	sections := append(learnSections(), operateSection(h.MetricsPath))
+	return render(c, http.StatusOK, templates.LearnPage(h.page(c, "Django to Go"), sections, h.lessons["/api/session"]))
 }

@@ -35,6 +35,9 @@ type Handlers struct {
 	Auth *auth.Auth
 	// Log receives internal errors; nil means slog.Default().
 	Log *slog.Logger
+	// MetricsPath is where the site serves its metrics, linked from
+	// /learn; "" when it serves none.
+	MetricsPath string
 
 	lessons map[string]templates.Lesson // by page path; set by Register
 	demos   map[string]demo             // by page path; set by Register

@@ -304,6 +304,18 @@ func (l quietLogger) LogMode(level logger.LogLevel) logger.Interface {
 	return quietLogger{Interface: l.Interface.LogMode(level), level: level}
 }
 
+// ParamsFilter is the inner logger's, which leaves a statement's
+// arguments out (ParameterizedQueries). GORM looks for it by type
+// assertion, which the embedded interface hides: without this method a
+// slow statement would be logged with its arguments, session keys
+// included.
+func (l quietLogger) ParamsFilter(ctx context.Context, sql string, params ...any) (string, []any) {
+	if f, ok := l.Interface.(gorm.ParamsFilter); ok {
+		return f.ParamsFilter(ctx, sql, params...)
+	}
+	return sql, nil
+}
+
 func (l quietLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	if l.level < logger.Info {
 		err = nil // slow statements are still logged

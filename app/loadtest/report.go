@@ -50,7 +50,7 @@ func describeMachine(getenv func(string) string) machine {
 		f.Close()
 	}
 	var set []string
-	for _, k := range []string{"SESSION_ENGINE", "SESSION_CACHE_SIZE", "SESSION_SAVE_EVERY_REQUEST", "GOMAXPROCS", "GOGC"} {
+	for _, k := range []string{"SESSION_ENGINE", "SESSION_CACHE_SIZE", "SESSION_SAVE_EVERY_REQUEST", "METRICS", "METRICS_ADDR", "GOMAXPROCS", "GOGC"} {
 		if v := getenv(k); v != "" {
 			set = append(set, k+"="+v)
 		}

@@ -28,6 +28,10 @@ type Manager struct {
 	saving keyLocks
 
 	decoded decodedCache
+
+	// store is cfg.Store, counted (see Stats); nil with SignedCookies.
+	store    Store
+	counters counters
 }
 
 // New validates cfg, fills its defaults and returns a Manager.
@@ -43,6 +47,9 @@ func New(cfg Config) (*Manager, error) {
 		m.cookies.maxPayload = cfg.readLimit()
 	}
 	m.decoded.max = cfg.DecodedCacheSize
+	if cfg.Store != nil {
+		m.store = countingStore{Store: cfg.Store, c: &m.counters}
+	}
 	return m, nil
 }
 
@@ -103,7 +110,7 @@ func (s *Session) fetch(key string) (Record, error) {
 	m := s.m
 	ctx := s.storeCall()
 	defer s.endCall(ctx)
-	rec, err := m.cfg.Store.Load(ctx, key)
+	rec, err := m.store.Load(ctx, key)
 	if err != nil {
 		if isNotFound(err) {
 			return Record{}, err
@@ -260,7 +267,7 @@ func (s *Session) persist(force bool) error {
 		default:
 			rec.Key = s.rowKey
 			ctx := s.storeCall()
-			err := m.cfg.Store.Update(ctx, rec, s.raw)
+			err := m.store.Update(ctx, rec, s.raw)
 			s.endCall(ctx)
 			if errors.Is(err, ErrConflict) {
 				if err := s.reload(); err != nil {
@@ -269,6 +276,7 @@ func (s *Session) persist(force bool) error {
 				continue
 			}
 			if isNotFound(err) {
+				m.counters.interrupted.Add(1)
 				m.cfg.Logger.Warn("session deleted during request", "key_hash", KeyHash(s.rowKey))
 				return ErrInterrupted
 			}
@@ -287,7 +295,7 @@ func (s *Session) persist(force bool) error {
 func (s *Session) storeDelete(key, old string) error {
 	ctx := s.storeCall()
 	defer s.endCall(ctx)
-	return s.m.cfg.Store.Delete(ctx, key, old)
+	return s.m.store.Delete(ctx, key, old)
 }
 
 // create stores rec under s.key (a new key when it has none or the key is
@@ -299,7 +307,7 @@ func (s *Session) create(rec Record) error {
 		}
 		rec.Key = s.key
 		ctx := s.storeCall()
-		err := s.m.cfg.Store.Create(ctx, rec)
+		err := s.m.store.Create(ctx, rec)
 		s.endCall(ctx)
 		if err == nil {
 			return nil
@@ -317,6 +325,7 @@ func (s *Session) create(rec Record) error {
 func (s *Session) reload() error {
 	rec, err := s.fetch(s.rowKey)
 	if isNotFound(err) {
+		s.m.counters.interrupted.Add(1)
 		s.m.cfg.Logger.Warn("session deleted during request", "key_hash", KeyHash(s.rowKey))
 		return ErrInterrupted
 	}

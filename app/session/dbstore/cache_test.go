@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -185,10 +186,20 @@ func TestCacheIsBounded(t *testing.T) {
 
 // TestGroupCommit holds SQLite's write lock from another connection while
 // writers queue up; when it is released, the queued writes commit
-// together, each with its own result.
+// together, each with its own result. The batch observer sees each
+// transaction's size.
 func TestGroupCommit(t *testing.T) {
 	path, db := migrated(t)
-	s := newStore(t, db, dbstore.WithCache(100))
+	var (
+		mu    sync.Mutex
+		sizes []int
+	)
+	observe := func(n int) {
+		mu.Lock()
+		sizes = append(sizes, n)
+		mu.Unlock()
+	}
+	s := newStore(t, db, dbstore.WithCache(100), dbstore.WithBatchObserver(observe))
 	defer s.Close()
 	taken := session.Record{Key: session.NewKey(), Data: "x", Expires: time.Now().Add(time.Hour)}
 	if err := s.Create(t.Context(), taken); err != nil {
@@ -245,6 +256,13 @@ func TestGroupCommit(t *testing.T) {
 	}
 	if got := count(t, db); got != n {
 		t.Fatalf("%d rows, want %d", got, n)
+	}
+	// The first create alone; the leader of the queue alone (it took the
+	// lock's wait); the rest in one group.
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(sizes, []int{1, 1, n - 1}) {
+		t.Errorf("observed transaction sizes %v, want [1 1 %d]", sizes, n-1)
 	}
 }
 

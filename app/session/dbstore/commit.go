@@ -77,6 +77,10 @@ type committer struct {
 
 	abortsOnError bool
 
+	// observe, when set, receives the number of writes of each
+	// transaction (WithBatchObserver).
+	observe func(size int)
+
 	mu      sync.Mutex
 	queue   []*writeOp
 	leading bool
@@ -252,8 +256,7 @@ func (c *committer) runTx(ctx context.Context, ops []*writeOp) bool {
 		if c.abortsOnError && failed(op.err) {
 			// The transaction is aborted: COMMIT would only roll it back.
 			tx.Rollback()
-			c.commits.Add(1)
-			c.writes.Add(int64(len(ops)))
+			c.counted(len(ops))
 			if len(ops) > 1 {
 				return false
 			}
@@ -267,8 +270,7 @@ func (c *committer) runTx(ctx context.Context, ops []*writeOp) bool {
 		before = c.cache.beginCommit()
 	}
 	err = tx.Commit()
-	c.commits.Add(1)
-	c.writes.Add(int64(len(ops)))
+	c.counted(len(ops))
 	if c.cache != nil {
 		c.cache.endCommit(before, err == nil, wrote, ops)
 	}
@@ -276,6 +278,15 @@ func (c *committer) runTx(ctx context.Context, ops []*writeOp) bool {
 		failAll(ops, fmt.Errorf("commit: %w", err))
 	}
 	return true
+}
+
+// counted counts a transaction of n writes.
+func (c *committer) counted(n int) {
+	c.commits.Add(1)
+	c.writes.Add(int64(n))
+	if c.observe != nil {
+		c.observe(n)
+	}
 }
 
 // failed reports whether err is a failure of the database, rather than one

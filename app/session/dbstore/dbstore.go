@@ -121,6 +121,15 @@ func WithCache(size int) Option {
 	return func(s *Store) { s.cacheSize = size }
 }
 
+// WithBatchObserver has observe called with the number of writes in each
+// transaction the group commit runs (1 when writes do not overlap; up to
+// 256 under load), for a histogram of group sizes. It is called by the
+// writer that led the group, after the commit and before the group's
+// writers return, so it must be quick and must not call the store.
+func WithBatchObserver(observe func(size int)) Option {
+	return func(s *Store) { s.commit.observe = observe }
+}
+
 // ErrNotMigrated reports a database without the django_session table.
 var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or migrations.Up)")
 

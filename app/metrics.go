@@ -1,0 +1,344 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/models"
+)
+
+// metrics is the site's Prometheus instrumentation (METRICS,
+// METRICS_ADDR). Each site has a registry of its own, never the global
+// one, so that two sites in one process (tests) count apart.
+//
+// It pulls: the request middleware is the only code on the request path;
+// the session and store counters are read from their Stats methods when
+// Prometheus scrapes, and the live-session count is refreshed at a scrape
+// at most once a minute.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec   // method, route, code
+	latency  *prometheus.HistogramVec // method, route
+	batches  prometheus.Histogram     // group-commit transaction sizes
+
+	// routes are the route templates registered on the site, read once
+	// at the first request: any other path is "unmatched".
+	routes func() map[string]bool
+
+	// series caches the children of requests and latency by label
+	// values, so that a request costs a map lookup and no allocation
+	// (WithLabelValues hashes and allocates on every call).
+	mu     sync.RWMutex
+	series map[seriesKey]series
+}
+
+type seriesKey struct {
+	method, route string
+	code          int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// unmatched is the route label of a request no route matched (a 404):
+// the path itself is the client's to choose, so it is never a label.
+const unmatched = "unmatched"
+
+// newMetrics returns the instrumentation of a site; attach wires it.
+func newMetrics() *metrics {
+	mx := &metrics{
+		reg:    prometheus.NewRegistry(),
+		series: map[seriesKey]series{},
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gosessions_http_requests_total",
+			Help: "HTTP requests answered, by method, route template and status code.",
+		}, []string{"method", "route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gosessions_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, session load and save included, by method and route template.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"}),
+		batches: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gosessions_store_batch_size",
+			Help:    "Session writes per database transaction of the group commit.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 9), // 1 to 256, the largest group
+		}),
+	}
+	mx.reg.MustRegister(mx.requests, mx.latency, mx.batches,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return mx
+}
+
+// attach instruments site e, whose sessions and store it reports, and
+// serves /metrics on it, or with METRICS_ADDR returns the handler to serve
+// on a listener of its own.
+func (mx *metrics) attach(e *echo.Echo, cfg Config, sessions *session.Manager, store session.Store, db *database.DB, log *slog.Logger) http.Handler {
+	mx.routes = sync.OnceValue(func() map[string]bool {
+		known := map[string]bool{}
+		for _, r := range e.Routes() {
+			known[r.Path] = true
+		}
+		return known
+	})
+	e.Pre(mx.middleware)
+	c := &sessionCollector{sessions: sessions, log: log}
+	if st, ok := store.(*dbstore.Store); ok {
+		c.store, c.db = st, db
+	}
+	mx.reg.MustRegister(c)
+	if cfg.MetricsAddr != "" {
+		return mx.handler(log)
+	}
+	e.GET("/metrics", echo.WrapHandler(mx.handler(log)))
+	e.GET("/metrics/", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/metrics") })
+	return nil
+}
+
+// observeBatch is the store's dbstore.WithBatchObserver.
+func (mx *metrics) observeBatch(n int) { mx.batches.Observe(float64(n)) }
+
+// handler serves the registry in Prometheus's text format.
+func (mx *metrics) handler(log *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(mx.reg, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError),
+		// A collector's failure leaves its metrics out, not the others.
+		ErrorHandling: promhttp.ContinueOnError,
+		Timeout:       30 * time.Second,
+	})
+}
+
+// middleware counts each request and its latency, under labels no client
+// chooses: the method from a fixed set, Echo's route template (or
+// "unmatched"), the status code the site sent. It is a pre-middleware,
+// outside routing and every other middleware, so that the latency is the
+// whole request's and an error is rendered before its status is read.
+func (mx *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil && !c.Response().Committed {
+			c.Error(err) // Echo would render it after us; render it now, to count its status
+		}
+		route := c.Path()
+		if !mx.routes()[route] {
+			route = unmatched
+		}
+		m := mx.seriesOf(seriesKey{methodLabel(c.Request().Method), route, c.Response().Status})
+		m.requests.Inc()
+		m.latency.Observe(time.Since(start).Seconds())
+		return err
+	}
+}
+
+// seriesOf returns the metrics of requests labelled k. Their number is
+// bounded: routes × methods × the status codes the site sends.
+func (mx *metrics) seriesOf(k seriesKey) series {
+	mx.mu.RLock()
+	m, ok := mx.series[k]
+	mx.mu.RUnlock()
+	if ok {
+		return m
+	}
+	mx.mu.Lock()
+	defer mx.mu.Unlock()
+	if m, ok := mx.series[k]; ok {
+		return m
+	}
+	m = series{
+		requests: mx.requests.WithLabelValues(k.method, k.route, strconv.Itoa(k.code)),
+		latency:  mx.latency.WithLabelValues(k.method, k.route),
+	}
+	mx.series[k] = m
+	return m
+}
+
+// methodLabel is the method, or "other" for one outside HTTP's own set
+// (a client may send any token).
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// liveRefresh is how old the live-session count may get before a scrape
+// counts again.
+const liveRefresh = time.Minute
+
+// sessionCollector reads the session manager's and the store's counters
+// at each scrape, and counts the live sessions at most once a minute.
+type sessionCollector struct {
+	sessions *session.Manager
+	store    *dbstore.Store // nil unless a database engine
+	db       *database.DB
+	log      *slog.Logger
+
+	counting sync.Mutex // held by the scrape that counts
+	mu       sync.Mutex // guards the last count
+	live     int64
+	counted  time.Time // when live was counted; zero: never
+	tried    time.Time // the last attempt, failed or not
+}
+
+var (
+	descLoads = prometheus.NewDesc("gosessions_session_loads_total",
+		"Session records read from the store (a session's first use in a request, and re-reads after a conflict), by result: found, or not_found (unknown, deleted or expired key).",
+		[]string{"result"}, nil)
+	descSaves = prometheus.NewDesc("gosessions_session_saves_total",
+		"Session records written: created, updated, or moved to a new key.", nil, nil)
+	descRetries = prometheus.NewDesc("gosessions_session_cas_retries_total",
+		"Compare-and-swap retries: saves that found the record changed by another request, reloaded it and replayed their changes.", nil, nil)
+	descInterrupted = prometheus.NewDesc("gosessions_session_interrupted_total",
+		"Saves refused because the session was deleted during the request (a 400, Django's SessionInterrupted).", nil, nil)
+	descStoreErrors = prometheus.NewDesc("gosessions_session_store_errors_total",
+		"Session store failures by operation (load, save, delete) and kind: timeout (the request's store budget ran out) or failure.",
+		[]string{"op", "kind"}, nil)
+	descCache = prometheus.NewDesc("gosessions_store_cache_lookups_total",
+		"Session loads the database engines' in-process cache answered (hit) or passed to the database (miss).",
+		[]string{"result"}, nil)
+	descCacheLen = prometheus.NewDesc("gosessions_store_cache_sessions",
+		"Sessions held in the in-process cache.", nil, nil)
+	descCommits = prometheus.NewDesc("gosessions_store_commits_total",
+		"Database transactions of the group commit.", nil, nil)
+	descWrites = prometheus.NewDesc("gosessions_store_writes_total",
+		"Session writes (creates, updates, deletes) committed or refused in them.", nil, nil)
+	descRollbacks = prometheus.NewDesc("gosessions_store_rollbacks_total",
+		"Groups rolled back because one write failed, then run one by one (PostgreSQL).", nil, nil)
+	descLive = prometheus.NewDesc("gosessions_live_sessions",
+		"Sessions in the database that have not expired, counted at most once a minute.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c *sessionCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descLoads, descSaves, descRetries, descInterrupted, descStoreErrors} {
+		ch <- d
+	}
+	if c.store != nil {
+		for _, d := range []*prometheus.Desc{descCache, descCacheLen, descCommits, descWrites, descRollbacks, descLive} {
+			ch <- d
+		}
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	s := c.sessions.Stats()
+	failed := s.LoadErrors.Timeout + s.LoadErrors.Failure
+	counter(descLoads, s.Loads-s.NotFound-failed, "found")
+	counter(descLoads, s.NotFound, "not_found")
+	counter(descSaves, s.Saves)
+	counter(descRetries, s.Conflicts)
+	counter(descInterrupted, s.Interrupted)
+	for _, e := range []struct {
+		op string
+		n  session.ErrorCounts
+	}{{"load", s.LoadErrors}, {"save", s.SaveErrors}, {"delete", s.DeleteErrors}} {
+		counter(descStoreErrors, e.n.Timeout, e.op, "timeout")
+		counter(descStoreErrors, e.n.Failure, e.op, "failure")
+	}
+	if c.store == nil {
+		return
+	}
+	st := c.store.Stats()
+	counter(descCache, st.CacheHits, "hit")
+	counter(descCache, st.CacheMisses, "miss")
+	ch <- prometheus.MustNewConstMetric(descCacheLen, prometheus.GaugeValue, float64(st.CacheLen))
+	counter(descCommits, st.Commits)
+	counter(descWrites, st.Writes)
+	counter(descRollbacks, st.Rollbacks)
+	if live, ok := c.liveSessions(); ok {
+		ch <- prometheus.MustNewConstMetric(descLive, prometheus.GaugeValue, float64(live))
+	}
+}
+
+// liveSessions returns the count of live sessions, counting again when
+// the last count is a minute old. A scrape that finds another one
+// counting does not wait: it reports the last count.
+func (c *sessionCollector) liveSessions() (int64, bool) {
+	last := func() (int64, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.live, !c.counted.IsZero()
+	}
+	now := time.Now()
+	c.mu.Lock()
+	// At most one attempt a minute, also while the database fails.
+	recent := !c.tried.IsZero() && now.Sub(c.tried) < liveRefresh
+	c.mu.Unlock()
+	if recent || !c.counting.TryLock() {
+		return last()
+	}
+	defer c.counting.Unlock()
+	c.mu.Lock()
+	c.tried = now
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), c.db.Timeout+5*time.Second)
+	defer cancel()
+	// Session.objects.filter(expire_date__gt=now).count()
+	var n int64
+	err := c.db.Gorm.WithContext(ctx).Model(&models.Session{}).
+		Where("expire_date > ?", models.DateTime{Time: now}).Count(&n).Error
+	if err != nil {
+		c.log.Warn("metrics: count live sessions", "error", err)
+		return last()
+	}
+	c.mu.Lock()
+	c.live, c.counted = n, now
+	c.mu.Unlock()
+	return n, true
+}
+
+// serveMetrics serves h on its own listener at addr (METRICS_ADDR) until
+// stop is called.
+func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener failed", "error", err)
+		}
+	}()
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+		<-done
+	}, nil
+}
