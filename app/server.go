@@ -52,7 +52,7 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 		mx = newMetrics()
 		storeOpts = append(storeOpts, dbstore.WithBatchObserver(mx.observeBatch))
 	}
-	sc.Store, closeStore, err = newStore(cfg, db, log, storeOpts...)
+	sc.Store, closeStore, err = NewStore(cfg, db, log, storeOpts...)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -130,7 +130,7 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 	return e, closeStore, metricsHandler, nil
 }
 
-// newStore returns the session store of cfg's engine on db, and what
+// NewStore returns the session store of cfg's engine on db, and what
 // closes it. The engine is chosen here, once, with its layers (see the
 // README's engine table):
 //
@@ -141,7 +141,10 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 //   - signed_cookies: no store, the cookie holds the session.
 //
 // opts go to the database store, where there is one.
-func newStore(cfg Config, db *database.DB, log *slog.Logger, opts ...dbstore.Option) (session.Store, func() error, error) {
+//
+// manage uses it too, so that its deletes go through every layer the site
+// has (a session deleted by manage is forgotten by Redis as well).
+func NewStore(cfg Config, db *database.DB, log *slog.Logger, opts ...dbstore.Option) (session.Store, func() error, error) {
 	noop := func() error { return nil }
 	switch cfg.SessionEngine {
 	case "", "db", "cached_db":

@@ -139,11 +139,25 @@ func (c *sessionsCmd) open(ctx context.Context, dbURL string, decode bool) (func
 		}
 		c.signer = session.NewSigner(key, fallbacks, session.SessionSalt)
 	}
-	db, err := database.Open(ctx, cfg.Database, database.WithLogger(slog.New(slog.DiscardHandler)))
+	switch {
+	case cfg.SessionEngine == "signed_cookies":
+		return nil, errors.New("SESSION_ENGINE=signed_cookies keeps each session in its browser's cookie: there are no sessions on the server to list or end")
+	case cfg.SessionEngine == "cache" && cfg.Cache == nil:
+		return nil, errors.New("SESSION_ENGINE=cache without CACHE_URL keeps sessions in the site process's own memory, out of manage's reach")
+	case cfg.SessionEngine == "cache":
+		src, err := openRedisSource(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		c.src = src
+		return func() { src.close() }, nil
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	db, err := database.Open(ctx, cfg.Database, database.WithLogger(quiet))
 	if err != nil {
 		return nil, err
 	}
-	src, err := openDBSource(db)
+	src, err := openDBSource(cfg, db, quiet)
 	if err != nil {
 		db.Close()
 		return nil, err

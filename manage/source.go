@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
@@ -48,6 +50,8 @@ type source interface {
 	// conditional Delete makes every cache layer forget the session and
 	// leaves alone a session that changed since it was read.
 	store() session.Store
+	// close releases the store.
+	close() error
 }
 
 // batchSize is how many sessions each and the site's store handle at a
@@ -58,22 +62,28 @@ const batchSize = 1000
 // reader of the demo would write it beside Django's
 // Session.objects.filter(...), and deletes through dbstore.
 type dbSource struct {
-	db    *database.DB
-	st    *dbstore.Store
-	batch int
+	db      *database.DB
+	st      session.Store
+	closeSt func() error
+	batch   int
 }
 
-// openDBSource opens the store on db; a database without the
-// django_session table is an error saying to migrate.
-func openDBSource(db *database.DB) (*dbSource, error) {
-	st, err := dbstore.New(db)
+// openDBSource opens the site's store on db, layers included (Redis in
+// front of the database for cached_db, so that a session deleted here is
+// forgotten there too), without the in-process cache a command has no use
+// for (the other processes' caches learn the deletes from the database);
+// a database without the django_session table is an error saying to
+// migrate.
+func openDBSource(cfg app.Config, db *database.DB, log *slog.Logger) (*dbSource, error) {
+	cfg.SessionCacheSize = 0
+	st, closeSt, err := app.NewStore(cfg, db, log)
 	if errors.Is(err, dbstore.ErrNotMigrated) {
 		return nil, errors.New("the database is not migrated (no django_session table): run `manage migrate` first")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &dbSource{db: db, st: st, batch: batchSize}, nil
+	return &dbSource{db: db, st: st, closeSt: closeSt, batch: batchSize}, nil
 }
 
 // gorm is the database's GORM without its slow-statement warnings: on a
@@ -85,7 +95,7 @@ func (s *dbSource) gorm(ctx context.Context) *gorm.DB {
 
 func (s *dbSource) store() session.Store { return s.st }
 
-func (s *dbSource) close() error { return s.st.Close() }
+func (s *dbSource) close() error { return s.closeSt() }
 
 // filter is Django's expire_date__gt=now (live) or expire_date__lte=now
 // (expired). The bound is a models.DateTime, never a time.Time: on SQLite
