@@ -250,3 +250,50 @@ func logouts(t *testing.T, hosts []*site) (int, time.Duration) {
 	}
 	return served, worst
 }
+
+// TestRedisLostWhileServing: Redis dies under a site that uses it. With
+// cache, Redis is the store: requests get the 503 page, fast, and the
+// site serves again once Redis is back, with no restart. With cached_db,
+// the database is the record: every request goes on being served from it
+// while Redis is gone, and the site uses Redis again once it is back.
+func TestRedisLostWhileServing(t *testing.T) {
+	for _, engine := range []string{"cache", "cached_db"} {
+		t.Run(engine, func(t *testing.T) {
+			redisSrv := redistest.Start(t)
+			s := startSite(t, "SESSION_ENGINE="+engine, "CACHE_URL="+redisSrv.URL()+"?dial_timeout=200ms&max_retries=-1")
+			v := newVisitor(t)
+			if code, _ := v.visit(s.url); code != http.StatusOK {
+				t.Fatalf("first visit: %d", code)
+			}
+
+			redisSrv.Kill(t)
+			want := http.StatusOK
+			if engine == "cache" {
+				want = http.StatusServiceUnavailable
+			}
+			for i := range 8 {
+				code, took := v.visit(s.url)
+				if code != want || took > 3*time.Second {
+					t.Fatalf("visit %d with Redis gone: %d after %v, want %d within the budget", i, code, took, want)
+				}
+			}
+
+			redisSrv.Restart(t)
+			s.waitFor("visits served again after Redis came back", func() bool {
+				code, _ := v.visit(s.url)
+				return code == http.StatusOK
+			})
+			if engine == "cached_db" {
+				// Every visit was served, and the database counted each one.
+				if got, acked := v.stored(t, s.url), v.acked.Load(); got != acked {
+					t.Errorf("%d visits stored, %d acknowledged", got, acked)
+				}
+			}
+			select {
+			case <-s.exited:
+				t.Fatal("the site exited")
+			default:
+			}
+		})
+	}
+}

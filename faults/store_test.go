@@ -270,6 +270,11 @@ func TestDatabaseFileDeleted(t *testing.T) {
 	for _, f := range []string{s.dbPath, s.dbPath + "-wal", s.dbPath + "-shm"} {
 		os.Remove(f)
 	}
+	// The very next write is refused: every transaction looks at the file
+	// first.
+	if code, _ := v.visit(s.url); code != http.StatusServiceUnavailable {
+		t.Errorf("the first visit after the file was deleted: %d, want 503", code)
+	}
 	s.waitFor("/readyz to say the file is lost", func() bool {
 		resp, err := http.Get(s.url + "/readyz")
 		if err != nil {

@@ -324,7 +324,7 @@ const layoutCheck = `(() => {
 // site and an error page. The demos that remove data come last, so the
 // others show a full session.
 var layoutPages = []string{
-	"/", "/set", "/get", "/visits", "/testcookie", "/login", "/logout", "/session", "/learn", "/no/such/page",
+	"/", "/set", "/get", "/visits", "/testcookie", "/login", "/logout", "/session", "/learn", "/accounts/login/", "/no/such/page",
 	"/delete", "/pop", "/clear", "/flush",
 }
 

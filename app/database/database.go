@@ -195,9 +195,16 @@ func (db *DB) WAL() bool { return db.wal && db.path != "" }
 // URL returns the URL the database was opened from (zero for FromGORM).
 func (db *DB) URL() URL { return db.url }
 
+// Writable returns ErrFileLost when the SQLite file the database was
+// opened from is no longer the one at its path (deleted or replaced): a
+// write now would go to a file nobody will open again. It looks at the
+// file each time (one stat), so a writer that asks before each
+// transaction never has a write acknowledged after the file went. Other
+// databases are always writable, as far as this goes.
+func (db *DB) Writable() error { return db.checkFile() }
+
 // Err returns ErrFileLost once the SQLite file was found deleted or
-// replaced, and nil otherwise. Writers check it before writing; it costs
-// one atomic load.
+// replaced, and nil otherwise; it costs one atomic load (see Writable).
 func (db *DB) Err() error {
 	if p := db.lost.Load(); p != nil {
 		return *p

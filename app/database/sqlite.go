@@ -212,7 +212,7 @@ func (c *sqliteConnector) Close() error {
 
 // sqlitePool is the gorm.ConnPool that sends each statement to the writer
 // or to the readers (see openSQLite). Writes fail once the database file
-// was lost (see DB.Err).
+// was lost (see DB.Writable).
 type sqlitePool struct {
 	writer, reader *sql.DB
 	db             *DB
@@ -237,7 +237,7 @@ func (p *sqlitePool) PrepareContext(ctx context.Context, query string) (*sql.Stm
 }
 
 func (p *sqlitePool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := p.db.Err(); err != nil {
+	if err := p.db.Writable(); err != nil {
 		return nil, err
 	}
 	return p.writer.ExecContext(ctx, query, args...)
@@ -246,7 +246,7 @@ func (p *sqlitePool) ExecContext(ctx context.Context, query string, args ...any)
 func (p *sqlitePool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	db := p.pick(query)
 	if db == p.writer {
-		if err := p.db.Err(); err != nil {
+		if err := p.db.Writable(); err != nil {
 			return nil, err
 		}
 	}
@@ -264,7 +264,7 @@ func (p *sqlitePool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx,
 	if opts != nil && opts.ReadOnly {
 		return p.reader.BeginTx(ctx, opts)
 	}
-	if err := p.db.Err(); err != nil {
+	if err := p.db.Writable(); err != nil {
 		return nil, err
 	}
 	return p.writer.BeginTx(ctx, opts)

@@ -68,7 +68,7 @@ type committer struct {
 	timeArg func(time.Time) any
 	stmts   statements
 	cache   recordCache  // nil without a cache
-	lost    func() error // non-nil once the database must not be written
+	lost    func() error // asked before each batch: non-nil when the database must not be written
 
 	// busyTimeout is SQLite's busy timeout on the writer connection (0 on
 	// PostgreSQL, where the context bounds lock waits): a batch whose

@@ -163,7 +163,7 @@ func New(db *database.DB, opts ...Option) (*Store, error) {
 	s.commit.db = db.SQL()
 	s.commit.sql = &s.sql
 	s.commit.timeArg = s.timeArg
-	s.commit.lost = db.Err
+	s.commit.lost = db.Writable
 	if db.Engine == database.SQLite {
 		s.commit.busyTimeout = db.Timeout
 	}
