@@ -18,7 +18,7 @@ PG_AS      = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 # go test gets the server's URL, unless TEST_POSTGRES_URL names another one.
 PG_ENV     = TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(cat $(PG_DIR)/url 2>/dev/null)}"
 
-.PHONY: help run test deps services services-stop check race unit fuzz generate bench bench-clearsessions bench-micro
+.PHONY: help run test deps services services-stop check race unit fuzz generate bench bench-profile bench-clearsessions bench-micro
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -79,12 +79,21 @@ fuzz: ## each fuzz target for FUZZTIME
 generate: ## regenerate templ components
 	$(GO) generate ./templates
 
-bench: ## load benchmark: /get and /visits against no-session baselines in one run, ratios printed (about 2 minutes)
+bench: ## load benchmark: the site, the package as a library and scs against raw Echo in one run, ratios printed (about 6 minutes)
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
-	$(GO) build -o "$$dir/site" . && \
-	$(GO) run ./app/loadtest -site "$$dir/site" $(BENCHFLAGS)
+	$(GO) build -o "$$dir/site" . && $(GO) build -o "$$dir/libsite" ./app/loadtest/libsite && \
+	scs=""; if (cd app/loadtest/scs && $(GO) build -o "$$dir/scs" .); then scs="-scs $$dir/scs"; \
+	else echo "bench: scs did not build (app/loadtest/scs): measuring without it"; fi; \
+	$(GO) run ./app/loadtest -site "$$dir/site" -lib "$$dir/libsite" $$scs $(BENCHFLAGS)
 
-bench-clearsessions: ## manage clearsessions on 1,000,000 expired rows while the site is under load
+PROFILE_ROUTE ?= /visits
+bench-profile: ## CPU profile of one route under make bench's load (PROFILE_ROUTE: /get, /visits, library /visits, ...), kept in bench-profile.pprof
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(GO) build -o "$$dir/site" . && $(GO) build -o "$$dir/libsite" ./app/loadtest/libsite && \
+	$(GO) run ./app/loadtest -site "$$dir/site" -lib "$$dir/libsite" -profile "$(PROFILE_ROUTE)" -profile-out bench-profile.pprof $(BENCHFLAGS) && \
+	$(GO) tool pprof -top -nodecount=40 bench-profile.pprof 2>/dev/null | head -50
+
+bench-clearsessions: ## manage clearsessions on 1,000,000 expired rows while the site serves /get and /visits under load
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 	$(GO) build -o "$$dir/site" . && $(GO) build -o "$$dir/manage" ./manage && \
 	$(GO) run ./app/loadtest -clearsessions -site "$$dir/site" -manage "$$dir/manage" $(BENCHFLAGS)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/migrations"
@@ -13,19 +14,23 @@ import (
 
 // clearSessionsUsage is the help of `manage clearsessions`.
 func clearSessionsUsage() string {
-	return fmt.Sprintf(`Usage: manage clearsessions [--batch-size N] [--database-url URL]
+	return fmt.Sprintf(`Usage: manage clearsessions [--batch-size N] [--verbose] [--database-url URL]
 
 Deletes expired sessions, like Django's clearsessions, and prints how many.
-  --batch-size N   rows deleted per transaction (default %d), so that the
-                   site's own writes are never blocked for long
-`, dbstore.DefaultBatchSize)
+It deletes in short transactions, each holding the database's write lock
+for about %v, with pauses between them, so that the site's own writes
+are never blocked for long.
+  --batch-size N   rows per transaction instead (fixed)
+  --verbose        also print the batches and the longest write-lock hold
+`, dbstore.DefaultHoldTarget)
 }
 
 // runClearSessions is `manage clearsessions`. With terminal set it shows
 // a live count while it deletes.
 func runClearSessions(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, terminal bool) error {
 	fs := flag.NewFlagSet("clearsessions", flag.ContinueOnError)
-	batch := fs.Int("batch-size", dbstore.DefaultBatchSize, "rows per transaction")
+	batch := fs.Int("batch-size", 0, "rows per transaction (default: sized by time)")
+	verbose := fs.Bool("verbose", false, "print the batches and the longest write-lock hold")
 	dbURL := fs.String("database-url", "", "database URL")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -34,7 +39,9 @@ func runClearSessions(ctx context.Context, args []string, getenv func(string) st
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if *batch < 1 {
+	batchSet := false
+	fs.Visit(func(f *flag.Flag) { batchSet = batchSet || f.Name == "batch-size" })
+	if *batch < 0 || batchSet && *batch < 1 {
 		return usagef("invalid --batch-size %d: want 1 or more", *batch)
 	}
 
@@ -70,12 +77,17 @@ func runClearSessions(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	defer store.Close()
-	n, err := store.DeleteExpired(ctx, *batch, progress)
+	r, err := store.ClearExpired(ctx, dbstore.ClearOptions{BatchSize: *batch, Progress: progress})
+	n := r.Deleted
 	if shown {
 		fmt.Fprint(stdout, "\r\x1b[K") // clear the progress line
 	}
 	if err != nil {
 		return fmt.Errorf("deleted %d expired %s, then failed: %w", n, sessions(n), err)
+	}
+	if *verbose {
+		fmt.Fprintf(stdout, "%d batches held the write lock for %v in all, the longest for %v.\n",
+			r.Batches, r.Held.Round(time.Millisecond), r.LongestHold.Round(100*time.Microsecond))
 	}
 	fmt.Fprintf(stdout, "Deleted %d expired %s.\n", n, sessions(n))
 	return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -346,6 +347,18 @@ func TestClearSessionsDeletesOnlyExpired(t *testing.T) {
 	}
 	if got := storedKeys(t, db); !slices.Equal(got, live) {
 		t.Errorf("second run left %q, want %q", got, live)
+	}
+}
+
+// --verbose also says how long the batches held the write lock, the
+// longest above all (what the site's writes waited for at most).
+func TestClearSessionsVerbose(t *testing.T) {
+	db := tempDB(t)
+	seed(t, db, -time.Hour, time.Hour, -time.Minute)
+	r := manage(t, db, "clearsessions", "--verbose")
+	held := regexp.MustCompile(`^1 batches held the write lock for [0-9.]+[µm]?s in all, the longest for [0-9.]+[µm]?s\.\nDeleted 2 expired sessions\.\n$`)
+	if r.code != 0 || !held.MatchString(r.stdout) {
+		t.Errorf("clearsessions --verbose = %d, stdout %q", r.code, r.stdout)
 	}
 }
 

@@ -1,7 +1,7 @@
 package templates
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -195,7 +195,7 @@ func keyParts(k string) []string {
 // remainder, it says "about". Up to a minute it is just "45 s".
 func duration(seconds int) string {
 	if seconds < 60 && seconds > -60 {
-		return fmt.Sprintf("%d s", seconds)
+		return strconv.Itoa(seconds) + " s"
 	}
 	units := []struct {
 		name string
@@ -218,7 +218,7 @@ func duration(seconds int) string {
 			continue
 		}
 		rest -= n * u.size
-		w := fmt.Sprintf("%d %s", n, u.name)
+		w := strconv.Itoa(n) + " " + u.name
 		if n != 1 {
 			w += "s"
 		}
@@ -231,5 +231,5 @@ func duration(seconds int) string {
 	if seconds < 0 {
 		text = "minus " + text
 	}
-	return fmt.Sprintf("%s (%d s)", text, seconds)
+	return text + " (" + strconv.Itoa(seconds) + " s)"
 }

@@ -5,7 +5,8 @@
 // Components take plain view models (see view.go) and import no package of
 // this project and no Echo: package views builds the models from the
 // request's session. Every value from a session or a form reaches the page
-// through templ's escaping; nothing is rendered as raw HTML.
+// through templ's escaping; the only raw HTML is a lesson's code panel,
+// which templ itself rendered, escaped, once (Lesson.Prerender).
 package templates
 
 // The generator runs from the module root (-path ..), as make generate and

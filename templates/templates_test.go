@@ -202,3 +202,58 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 		})
 	}
 }
+
+// TestPrerenderedLessonIsTheSame checks that a lesson rendered once
+// (Lesson.Prerender) gives the page the same HTML as one rendered with
+// the page, escaping included.
+func TestPrerenderedLessonIsTheSame(t *testing.T) {
+	l := templates.Lesson{
+		Django: templates.NewCode("v in views.py", "def v(request):\n    request.session['x'] = '"+evil+"'"),
+		Go:     []templates.Code{templates.NewCode("h", "func h() {\n\ts.Set(\"x\", `"+evil+"`)\n}")},
+	}
+	pre, err := l.Prerender(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func(l templates.Lesson) string {
+		_, html := renderDoc(t, templates.ResultPage(templates.Page{Title: "x"}, templates.Result{Lesson: l}))
+		return html
+	}
+	if got, want := page(pre), page(l); got != want {
+		t.Errorf("page with the prerendered lesson:\n%s\nwant:\n%s", got, want)
+	}
+	if strings.Contains(page(pre), evil) {
+		t.Error("the prerendered lesson is not escaped")
+	}
+	if again, err := pre.Prerender(t.Context()); err != nil || page(again) != page(l) {
+		t.Errorf("prerendering twice changed the page (%v)", err)
+	}
+}
+
+// TestPrerenderedNavIsTheSame checks that a page with the navigation
+// rendered once (PrerenderNavs) is the page rendered whole, for every
+// path the navigation links to, and that a Nav of another path is not
+// used.
+func TestPrerenderedNavIsTheSame(t *testing.T) {
+	navs, err := templates.PrerenderNavs(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(navs) < 10 {
+		t.Fatalf("%d navigations prerendered", len(navs))
+	}
+	page := func(p templates.Page) string {
+		_, html := renderDoc(t, templates.ResultPage(p, templates.Result{Message: "m"}))
+		return html
+	}
+	for path, nav := range navs {
+		want := page(templates.Page{Title: "t", Path: path})
+		if got := page(templates.Page{Title: "t", Path: path, Nav: nav}); got != want {
+			t.Errorf("%s: the prerendered navigation changes the page:\n%s\nwant:\n%s", path, got, want)
+		}
+	}
+	want := page(templates.Page{Title: "t", Path: "/get"})
+	if got := page(templates.Page{Title: "t", Path: "/get", Nav: navs["/set"]}); got != want {
+		t.Error("a Nav of another path was used")
+	}
+}

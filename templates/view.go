@@ -1,5 +1,11 @@
 package templates
 
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
 // Page is what the layout needs on every page.
 type Page struct {
 	// Title is the page's heading and the document title's first part.
@@ -17,6 +23,29 @@ type Page struct {
 	CSRFToken string
 	// Session is the inspector's view of the request's session.
 	Session SessionView
+	// Nav is the navigation rendered once for Path (see PrerenderNavs);
+	// the zero Nav renders it with the page.
+	Nav Nav
+}
+
+// Nav is the site's navigation rendered once for one current path: the
+// same HTML on every page of that path.
+type Nav struct {
+	path, html string
+}
+
+// PrerenderNavs renders the navigation once for each path it links to,
+// by path.
+func PrerenderNavs(ctx context.Context) (map[string]Nav, error) {
+	navs := make(map[string]Nav, len(navLinks))
+	for _, l := range navLinks {
+		var b strings.Builder
+		if err := nav(l.Path).Render(ctx, &b); err != nil {
+			return nil, fmt.Errorf("templates: render the navigation: %w", err)
+		}
+		navs[l.Path] = Nav{path: l.Path, html: b.String()}
+	}
+	return navs, nil
 }
 
 // SessionView is the session inspector's read-only view of a session, as
@@ -73,6 +102,23 @@ type Lesson struct {
 	Django Code
 	// Go is the Go handler, then its helpers.
 	Go []Code
+
+	// html is the panel rendered once by Prerender.
+	html string
+}
+
+// Prerender returns l with its code panel rendered once, now: a page
+// then writes the same HTML without rendering it again. A lesson is fixed
+// for the life of the site and its panel is most of a page, so rendering
+// it on every request was the largest cost of a page.
+func (l Lesson) Prerender(ctx context.Context) (Lesson, error) {
+	l.html = ""
+	var b strings.Builder
+	if err := lesson(l).Render(ctx, &b); err != nil {
+		return Lesson{}, fmt.Errorf("templates: render a lesson: %w", err)
+	}
+	l.html = b.String()
+	return l, nil
 }
 
 // IsZero reports whether the lesson has no code at all; pages without a

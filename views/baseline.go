@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/djangosessions/gosessions/templates"
@@ -34,7 +35,8 @@ const baselineCookieAge = 1209600
 // (same layout, inspector, lesson) for a session holding the values the
 // benchmark's clients have (after /set and /visits), but from fixed values
 // with no session and no CSRF middleware; /baseline/raw answers a fixed
-// string, like the raw Echo of the figures. They are for the
+// string, like the raw Echo of the figures; /debug/pprof/profile
+// records a CPU profile (make bench-profile). They are for the
 // benchmark only: the site registers them when BENCH_ROUTES is set, never
 // by default. Call it after [Handlers.Register], whose lessons the pages
 // show.
@@ -45,6 +47,8 @@ func (h *Handlers) RegisterBaseline(e *echo.Echo) error {
 	e.GET("/baseline/raw", baselineRaw)
 	e.GET("/baseline/get", h.baselineGet)
 	e.GET("/baseline/visits", h.baselineVisits)
+	// make bench-profile records the site's CPU profile under load.
+	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)))
 	return nil
 }
 
@@ -80,12 +84,7 @@ func baselineData(visits int) map[string]any {
 // baselineResult renders the result page of the demo at path as result
 // does, with an inspector built from data as inspect builds it.
 func (h *Handlers) baselineResult(c echo.Context, path, message string, data map[string]any, modified bool) error {
-	var d demo
-	for _, x := range demos() {
-		if x.path == path {
-			d = x
-		}
-	}
+	d := h.demos[path]
 	view := templates.SessionView{
 		ShortKey:   baselineShortKey,
 		ExpiryAge:  baselineCookieAge,
@@ -97,7 +96,7 @@ func (h *Handlers) baselineResult(c echo.Context, path, message string, data map
 	for _, k := range []string{"login_count", "role", "username", "visits"} { // sorted, as Keys returns them
 		view.Items = append(view.Items, templates.Item{Key: k, Value: jsonText(data[k]), Type: jsonType(data[k])})
 	}
-	p := templates.Page{Title: d.title, Path: path, Username: display(data["username"]), CSRFToken: baselineToken, Session: view}
+	p := templates.Page{Title: d.title, Path: path, Username: display(data["username"]), CSRFToken: baselineToken, Session: view, Nav: h.navs[path]}
 	r := templates.Result{Message: message, About: d.result, Expiry: d.expiry, Lesson: h.lessons[path]}
 	if d.form {
 		r.Action = d.path

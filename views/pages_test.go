@@ -481,3 +481,22 @@ func TestFavicon(t *testing.T) {
 		t.Errorf("log:\n%s", logs)
 	}
 }
+
+// TestPagesHaveContentLength checks that a page leaves with its length
+// (not in chunks), and that the length is the body's, including on a
+// page whose session was written.
+func TestPagesHaveContentLength(t *testing.T) {
+	s := newSite(t)
+	for _, path := range []string{"/", "/set", "/get", "/visits", "/learn"} {
+		r := s.get(path)
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, r.StatusCode)
+		}
+		if len(r.TransferEncoding) > 0 {
+			t.Errorf("GET %s: Transfer-Encoding %v, want a plain body", path, r.TransferEncoding)
+		}
+		if r.ContentLength != int64(len(r.body)) {
+			t.Errorf("GET %s: Content-Length %d, body of %d bytes", path, r.ContentLength, len(r.body))
+		}
+	}
+}

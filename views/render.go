@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -14,13 +15,15 @@ import (
 
 // render writes comp with status. The component renders into a pooled
 // buffer first, so a render error becomes a clean error page instead of a
-// half-written 200.
+// half-written 200, and the page goes out with its Content-Length rather
+// than in chunks.
 func render(c echo.Context, status int, comp templ.Component) error {
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)
 	if err := comp.Render(c.Request().Context(), buf); err != nil {
 		return fmt.Errorf("views: render %s: %w", c.Request().URL.Path, err)
 	}
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
@@ -29,6 +32,7 @@ func render(c echo.Context, status int, comp templ.Component) error {
 // Django's request.user) and its CSRF token.
 func (h *Handlers) page(c echo.Context, title string) templates.Page {
 	p := pageOf(session.From(c), title, pagePath(c), csrfToken(c))
+	p.Nav = h.navs[p.Path]
 	if h.Auth != nil {
 		u, err := h.Auth.User(c)
 		if err != nil {
@@ -94,6 +98,14 @@ func inspect(s *session.Session) templates.SessionView {
 // jsonText is v as JSON, without Go's \u003c escaping of < > &: the page
 // escapes it as HTML, and a reader should see the characters.
 func jsonText(v any) string {
+	switch x := v.(type) {
+	case json.Number:
+		return x.String() // valid JSON: the session normalizes numbers
+	case string:
+		if plainJSON(x) {
+			return `"` + x + `"`
+		}
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -101,6 +113,17 @@ func jsonText(v any) string {
 		return fmt.Sprintf("%v", v)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// plainJSON reports whether s is its own JSON string body: printable
+// ASCII without a quote or a backslash, which JSON leaves as it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonType names the JSON type of a session value.
@@ -139,7 +162,7 @@ func display(v any) string {
 	case json.Number:
 		return x.String()
 	case int:
-		return fmt.Sprint(x)
+		return strconv.Itoa(x)
 	}
 	return jsonText(v)
 }

@@ -99,12 +99,7 @@ func (h *Handlers) testCookie(c echo.Context) error {
 // result renders a demo's page with its sentence.
 func (h *Handlers) result(c echo.Context, message string) error {
 	path := pagePath(c)
-	var d demo
-	for _, x := range demos() {
-		if x.path == path {
-			d = x
-		}
-	}
+	d := h.demos[path]
 	r := templates.Result{Message: message, About: d.result, Expiry: d.expiry, Lesson: h.lessons[path]}
 	if d.form {
 		r.Action, r.ActionLabel = d.path, d.button

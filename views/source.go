@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"go/ast"
@@ -82,6 +83,9 @@ func loadLessons(specs []lessonSpec) (map[string]templates.Lesson, error) {
 				return nil, fmt.Errorf("lesson for %s: no function %q in the embedded Go source", sp.path, name)
 			}
 			l.Go = append(l.Go, templates.NewCode(fmt.Sprintf("%s in views/%s", name, g.file), g.src))
+		}
+		if l, err = l.Prerender(context.Background()); err != nil {
+			return nil, fmt.Errorf("lesson for %s: %w", sp.path, err)
 		}
 		lessons[sp.path] = l
 	}

@@ -10,6 +10,7 @@
 package views
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,6 +40,8 @@ type Handlers struct {
 	MetricsPath string
 
 	lessons map[string]templates.Lesson // by page path; set by Register
+	demos   map[string]demo             // by page path; set by Register
+	navs    map[string]templates.Nav    // by page path; set by Register
 }
 
 // demo describes one page of the site: its route, the text around it and
@@ -107,6 +110,13 @@ func (h *Handlers) Register(e *echo.Echo) error {
 		return fmt.Errorf("views: %w", err)
 	}
 	h.lessons = lessons
+	if h.navs, err = templates.PrerenderNavs(context.Background()); err != nil {
+		return fmt.Errorf("views: %w", err)
+	}
+	h.demos = make(map[string]demo)
+	for _, d := range demos() {
+		h.demos[d.path] = d
+	}
 
 	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.csrf}
 	route(e, []string{http.MethodGet}, "/", h.home, page...)

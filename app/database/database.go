@@ -69,11 +69,12 @@ type DB struct {
 	// lock (SQLite's busy timeout, PostgreSQL's lock_timeout).
 	Timeout time.Duration
 
-	url  URL
-	sql  *sql.DB
-	path string      // the SQLite file, absolute; "" otherwise
-	file os.FileInfo // its identity when opened
-	wal  bool        // the SQLite file is in WAL mode
+	url    URL
+	sql    *sql.DB
+	reader *sql.DB     // SQLite's readers, which also checkpoint; nil otherwise
+	path   string      // the SQLite file, absolute; "" otherwise
+	file   os.FileInfo // its identity when opened
+	wal    bool        // the SQLite file is in WAL mode
 
 	lostMu   sync.Mutex
 	lost     atomic.Pointer[error]
@@ -120,6 +121,10 @@ func Open(ctx context.Context, u URL, opts ...Option) (*DB, error) {
 		db.stop = make(chan struct{})
 		db.watching.Add(1)
 		go db.watch()
+		if db.wal && db.reader != nil {
+			db.watching.Add(1)
+			go db.checkpoint()
+		}
 	}
 	return db, nil
 }

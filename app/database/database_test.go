@@ -473,3 +473,43 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestBackgroundCheckpoint checks that the log of a SQLite file is copied
+// into the file by the background checkpoint, not by a commit: the
+// writer's own automatic checkpoint is only a backstop far above what a
+// commit writes here.
+func TestBackgroundCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ckpt.sqlite3")
+	db, err := database.OpenURL(t.Context(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var auto int
+	if err := db.SQL().QueryRowContext(t.Context(), "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 10000 {
+		t.Fatalf("writer wal_autocheckpoint = %d, %v; want 10000", auto, err)
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().ExecContext(t.Context(), "CREATE TABLE t (x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO t SELECT randomblob(1000) FROM n"); err != nil {
+		t.Fatal(err)
+	}
+	// The commit wrote some 130 pages to the log, under the backstop: the
+	// file grows only when the background checkpoint copies them.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > before.Size()+400_000 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file stayed at %d bytes: the log was not checkpointed", fi.Size())
+		}
+		time.Sleep(20 * time.Millisecond) // polling a file's size: nothing to wait on
+	}
+}

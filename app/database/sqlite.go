@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 	gormsqlite "gorm.io/driver/sqlite"
@@ -71,8 +72,13 @@ func openSQLite(ctx context.Context, u URL) (*DB, error) {
 		// a file name are not read as URI syntax.
 		uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
 		reader := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, false, u)})
-		// Closing the writer closes the readers.
-		writer := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, true, u), onClose: reader.Close})
+		// Closing the writer closes the readers. The writer checkpoints
+		// the log itself only as a backstop (see checkpoint).
+		writerDrv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec("PRAGMA wal_autocheckpoint = "+strconv.Itoa(writerAutoCheckpoint), nil)
+			return err
+		}}
+		writer := sql.OpenDB(&sqliteConnector{drv: writerDrv, dsn: sqliteDSN(uri, true, u), onClose: reader.Close})
 		writer.SetMaxOpenConns(1)
 		writer.SetMaxIdleConns(1)
 		// Reads are CPU-bound and each connection keeps its own page
@@ -83,6 +89,7 @@ func openSQLite(ctx context.Context, u URL) (*DB, error) {
 		reader.SetMaxIdleConns(n)
 		pool = &sqlitePool{writer: writer, reader: reader, db: db}
 		db.path = abs
+		db.reader = reader
 	}
 	// The writer connects first: it creates the file and switches it to
 	// WAL before any reader looks at it.
@@ -108,6 +115,41 @@ func openSQLite(ctx context.Context, u URL) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// checkpointInterval is how often a SQLite file's write-ahead log is
+// checkpointed in the background (see checkpoint).
+const checkpointInterval = 200 * time.Millisecond
+
+// writerAutoCheckpoint is the writer connection's own automatic
+// checkpoint, in pages of log: a backstop far above what the background
+// checkpoint leaves, for when it cannot keep up.
+const writerAutoCheckpoint = 10000
+
+// checkpoint copies the write-ahead log into the database file every
+// checkpointInterval until Close, on a reader connection. SQLite's
+// automatic checkpoint (every 1,000 pages of log) runs inside the commit
+// that crosses the threshold, two fsyncs included: with group commit,
+// inside the response of every request of that group, which is what
+// made the slowest writes slow. A passive checkpoint takes no write lock,
+// so the writer goes on meanwhile; with nothing to copy it costs a read
+// of the log's index.
+func (db *DB) checkpoint() {
+	defer db.watching.Done()
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	ctx := context.Background()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			var busy, log, done int
+			if err := db.reader.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done); err != nil {
+				db.log.Debug("database: background checkpoint failed", "error", err)
+			}
+		}
+	}
 }
 
 // sqliteDSN returns the DSN of a connection to the SQLite URI uri: the

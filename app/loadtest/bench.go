@@ -45,9 +45,9 @@ func (b *bench) memoryOnly() bool {
 	return e == "cache"
 }
 
-// The routes of the default mode, in the order of each round: every
-// session route right after its baseline, so that both see the same
-// machine.
+// The site's routes of the default mode, in the order of each round:
+// every session route right after its baseline, so that both see the
+// same machine.
 const (
 	pathRaw            = "/baseline/raw"
 	pathBaselineGet    = "/baseline/get"
@@ -56,13 +56,19 @@ const (
 	pathVisits         = "/visits"
 )
 
-var roundOrder = []string{pathRaw, pathBaselineGet, pathGet, pathBaselineVisits, pathVisits}
+// Labels of the routes of the library app and of scs.
+const (
+	labelRawEcho   = "raw Echo"
+	labelLibGet    = "library /get"
+	labelLibVisits = "library /visits"
+	labelMemGet    = "scs memstore /get"
+	labelMemVisits = "scs memstore /visits"
+	labelSQLGet    = "scs sqlite3store /get"
+	labelSQLVisits = "scs sqlite3store /visits"
+)
 
-// baselineOf maps a session route to its baseline.
-var baselineOf = map[string]string{pathGet: pathBaselineGet, pathVisits: pathBaselineVisits}
-
-// pageSentences are what each page must say for the benchmark's clients,
-// checked once before the load.
+// pageSentences are what each page of the site must say for the
+// benchmark's clients, checked once before the load.
 var pageSentences = map[string]string{
 	pathRaw:            "Hello, World!",
 	pathBaselineGet:    "User: harun_dev, Role: admin, Logins: 1",
@@ -71,91 +77,206 @@ var pageSentences = map[string]string{
 	pathVisits:         "You have visited this page ",
 }
 
+// Sentences of the library app's and scs's routes.
+const (
+	sentenceRaw    = "Hello, World!"
+	sentenceGet    = "User: harun_dev, Role: admin, Logins: 1"
+	sentenceVisits = "You have visited this page "
+)
+
+// run is the state of the default mode: the apps and their routes.
+type runState struct {
+	site, lib *app
+	scs       []*app
+	order     []route // of each round
+	raw       string  // label of the route every figure is relative to
+}
+
+// startApps starts the site and, when given, the library app and scs,
+// each on a fresh database, and gives every client its session.
+func (b *bench) startApps(ctx context.Context, stops *[]func() error) (*runState, error) {
+	o := b.o
+	st := &runState{}
+	start := func(name, bin string, extra ...string) (*site, error) {
+		env := siteEnv(os.Environ(), filepath.Join(b.dir, name+".sqlite3"), newSecret(), extra...)
+		s, err := startSite(ctx, bin, env, filepath.Join(b.dir, name+"-site.log"))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		*stops = append(*stops, s.stop)
+		return s, nil
+	}
+	s, err := start("routes", o.site)
+	if err != nil {
+		return nil, err
+	}
+	st.site = newApp("demo site", s, "", o)
+	b.logf("site at %s; warming up %s sessions (one /set and one /visits each)", s.url, thousands(int64(o.sessions)))
+	if st.site.l.cookies, err = b.newSessions(ctx, st.site.l, o.sessions); err != nil {
+		return nil, err
+	}
+	for i := range st.site.visits {
+		st.site.visits[i].Store(1) // the warm-up's
+	}
+
+	if o.lib != "" {
+		ls, err := start("library", o.lib)
+		if err != nil {
+			return nil, err
+		}
+		st.lib = newApp("library", ls, "", o)
+		b.logf("library app at %s", ls.url)
+		if err := st.lib.newSimpleSessions(ctx); err != nil {
+			return nil, err
+		}
+		st.order = append(st.order, route{label: labelRawEcho, app: st.lib, path: "/raw", sentence: sentenceRaw})
+		st.raw = labelRawEcho
+	}
+	site := st.site
+	st.order = append(st.order,
+		route{label: pathRaw, app: site, path: pathRaw, sentence: pageSentences[pathRaw]},
+		route{label: pathBaselineGet, app: site, path: pathBaselineGet, sentence: pageSentences[pathBaselineGet]},
+		route{label: pathGet, app: site, path: pathGet, baseline: pathBaselineGet, sentence: pageSentences[pathGet]},
+		route{label: pathBaselineVisits, app: site, path: pathBaselineVisits, sentence: pageSentences[pathBaselineVisits]},
+		route{label: pathVisits, app: site, path: pathVisits, baseline: pathBaselineVisits, visits: true, sentence: pageSentences[pathVisits]},
+	)
+	if st.raw == "" {
+		st.raw = pathRaw
+	}
+	if st.lib != nil {
+		st.order = append(st.order,
+			route{label: labelLibGet, app: st.lib, path: "/get", baseline: labelRawEcho, sentence: sentenceGet},
+			route{label: labelLibVisits, app: st.lib, path: "/visits", baseline: labelRawEcho, visits: true, sentence: sentenceVisits},
+		)
+	}
+	if o.scs != "" {
+		ss, err := start("scs", o.scs)
+		if err != nil {
+			return nil, err
+		}
+		b.logf("scs app at %s", ss.url)
+		for _, x := range []struct{ name, prefix, get, visits string }{
+			{"scs memstore", "/mem", labelMemGet, labelMemVisits},
+			{"scs sqlite3store", "/sqlite", labelSQLGet, labelSQLVisits},
+		} {
+			a := newApp(x.name, ss, x.prefix, o)
+			a.lossy = true
+			if err := a.newSimpleSessions(ctx); err != nil {
+				return nil, err
+			}
+			st.scs = append(st.scs, a)
+			base := ""
+			if st.lib != nil {
+				base = labelRawEcho
+			}
+			st.order = append(st.order,
+				route{label: x.get, app: a, path: x.prefix + "/get", baseline: base, sentence: sentenceGet},
+				route{label: x.visits, app: a, path: x.prefix + "/visits", baseline: base, visits: true, sentence: sentenceVisits},
+			)
+		}
+	}
+	return st, nil
+}
+
+// phaseOf is the phase of route r for d.
+func (b *bench) phaseOf(r route, d time.Duration) phase {
+	ph := phase{path: r.path, duration: d, maxRequests: b.o.maxRequests}
+	if r.visits {
+		ph.success = r.app.countVisit
+	}
+	return ph
+}
+
 // routes is the default mode: the route pairs, the lost-update check and
 // the memory phase. It returns false when requests failed or updates were
 // lost.
 func (b *bench) routes(ctx context.Context, out io.Writer) (bool, error) {
 	b.started = time.Now()
 	o := b.o
-	env := siteEnv(os.Environ(), filepath.Join(b.dir, "routes.sqlite3"), newSecret())
-	s, err := startSite(ctx, o.site, env, filepath.Join(b.dir, "routes-site.log"))
+	var stops []func() error
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	st, err := b.startApps(ctx, &stops)
 	if err != nil {
 		return false, err
 	}
-	defer s.stop()
-	l := newLoader(s.url, o.conns, o.reqTimeout)
-	defer l.close()
-	b.logf("site at %s; warming up %s sessions (one /set and one /visits each)", s.url, thousands(int64(o.sessions)))
-
-	if l.cookies, err = b.newSessions(ctx, l, o.sessions); err != nil {
-		return false, err
-	}
-	visits := make([]atomic.Int64, o.sessions) // successful /visits per client
-	for i := range visits {
-		visits[i].Store(1) // the warm-up's
-	}
-	countVisit := func(i int) { visits[i].Add(1) }
-	rssWarm, err := s.rss()
+	rssWarm, err := st.site.s.rss()
 	if err != nil {
 		return false, err
 	}
 
 	sizes := map[string]int64{}
-	for _, p := range roundOrder {
+	for _, r := range st.order {
 		var body bytes.Buffer
-		_, n, err := l.fetch(ctx, s.url+p, l.cookies[0], &body)
+		_, n, err := r.app.l.fetch(ctx, r.app.s.url+r.path, r.app.l.cookies[0], &body)
 		if err != nil {
 			return false, err
 		}
-		if !strings.Contains(body.String(), pageSentences[p]) {
-			return false, fmt.Errorf("%s does not say %q: is the site built from this tree?", p, pageSentences[p])
+		if !strings.Contains(body.String(), r.sentence) {
+			return false, fmt.Errorf("%s does not say %q: is it built from this tree?", r.label, r.sentence)
 		}
-		if p == pathVisits {
-			visits[0].Add(1)
+		if r.visits {
+			r.app.countVisit(0)
 		}
-		sizes[p] = n
+		sizes[r.label] = n
 	}
 
-	phaseOf := func(path string, d time.Duration) phase {
-		ph := phase{path: path, duration: d, maxRequests: o.maxRequests}
-		if path == pathVisits {
-			ph.success = countVisit
-		}
-		return ph
-	}
 	if o.warmup > 0 {
 		b.logf("warm-up: %v on each route", o.warmup)
-		for _, p := range roundOrder {
-			if r := l.run(ctx, phaseOf(p, o.warmup)); r.errs > 0 {
-				return false, fmt.Errorf("warm-up of %s: %d errors, the first: %s", p, r.errs, r.firstErr)
+		for _, r := range st.order {
+			if res := r.app.l.run(ctx, b.phaseOf(r, o.warmup)); res.errs > 0 {
+				return false, fmt.Errorf("warm-up of %s: %d errors, the first: %s", r.label, res.errs, res.firstErr)
 			}
 		}
 	}
 
 	all := map[string][]phaseResult{}
 	for round := 1; round <= o.rounds; round++ {
-		for _, p := range roundOrder {
+		for _, r := range st.order {
 			if err := ctx.Err(); err != nil {
 				return false, fmt.Errorf("stopped: %w", context.Cause(ctx))
 			}
-			r, err := measure(ctx, s, l, phaseOf(p, o.duration))
+			res, err := measure(ctx, r.app.s, r.app.l, b.phaseOf(r, o.duration))
 			if err != nil {
 				return false, err
 			}
-			all[p] = append(all[p], r)
-			b.logf("round %d/%d %-17s %6.0f req/s  p50 %s  p99 %s  site CPU %s/req  errors %d",
-				round, o.rounds, p, r.rps(), ms(r.percentile(0.5)), ms(r.percentile(0.99)), us(r.cpuPerRequest()), r.errs)
+			all[r.label] = append(all[r.label], res)
+			b.logf("round %d/%d %-24s %6.0f req/s  p50 %s  p99 %s  site CPU %s/req  errors %d",
+				round, o.rounds, r.label, res.rps(), ms(res.percentile(0.5)), ms(res.percentile(0.99)), us(res.cpuPerRequest()), res.errs)
+		}
+	}
+
+	var open *openResult
+	if o.openRounds > 0 {
+		if open, err = b.openLoop(ctx, st, all); err != nil {
+			return false, err
 		}
 	}
 
 	b.logf("checking the stored visit counts of %s sessions", thousands(int64(o.sessions)))
-	lost, err := b.checkVisits(ctx, l, visits)
+	checks := map[string]visitCheck{}
+	lost, err := b.checkVisits(ctx, st.site.l, st.site.visits)
 	if err != nil {
 		return false, err
 	}
-	l.close()
-	if err := s.stop(); err != nil {
-		b.logf("stopping the site: %v", err)
+	checks[st.site.name] = lost
+	for _, a := range append([]*app{st.lib}, st.scs...) {
+		if a == nil {
+			continue
+		}
+		stored, err := a.simpleCounts(ctx)
+		if err != nil {
+			return false, err
+		}
+		checks[a.name] = compareVisits(a.visits, stored)
+	}
+	for _, stop := range stops {
+		if err := stop(); err != nil {
+			b.logf("stopping an app: %v", err)
+		}
 	}
 
 	var mem *memoryResult
@@ -170,11 +291,16 @@ func (b *bench) routes(ctx context.Context, out io.Writer) (bool, error) {
 	}
 
 	rep := routesReport{
-		machine: describeMachine(b.getenv), started: b.started, o: o,
-		results: all, sizes: sizes, lost: lost, rssWarm: rssWarm, mem: mem,
+		machine: describeMachine(b.getenv), started: b.started, o: o, st: st,
+		results: all, sizes: sizes, checks: checks, rssWarm: rssWarm, mem: mem, open: open,
 	}
 	rep.write(out)
-	ok := lost.lost == 0 && lost.extra == 0
+	ok := true
+	for _, a := range append([]*app{st.site, st.lib}, st.scs...) {
+		if a != nil && !a.lossy {
+			ok = ok && checks[a.name].lost == 0 && checks[a.name].extra == 0
+		}
+	}
 	for _, rs := range all {
 		for _, r := range rs {
 			ok = ok && r.errs == 0
@@ -235,9 +361,9 @@ type visitCheck struct {
 	sessions        int   // sessions with a mismatch
 }
 
-// checkVisits reads every client's session through /api/session, which
-// only reads it, and compares its visits with the count of successful
-// /visits of that client.
+// checkVisits reads every client's session on the site through
+// /api/session, which only reads it, and compares its visits with the
+// count of successful /visits of that client.
 func (b *bench) checkVisits(ctx context.Context, l *loader, counted []atomic.Int64) (visitCheck, error) {
 	stored := make([]int64, len(counted))
 	err := l.each(ctx, len(counted), func(ctx context.Context, i int) error {
@@ -255,21 +381,7 @@ func (b *bench) checkVisits(ctx context.Context, l *loader, counted []atomic.Int
 	if err != nil {
 		return visitCheck{}, fmt.Errorf("reading back the visits: %w", err)
 	}
-	var c visitCheck
-	for i := range counted {
-		want, got := counted[i].Load(), stored[i]
-		c.counted += want
-		c.stored += got
-		if got != want {
-			c.sessions++
-		}
-		if got < want {
-			c.lost += want - got
-		} else {
-			c.extra += got - want
-		}
-	}
-	return c, nil
+	return compareVisits(counted, stored), nil
 }
 
 // storedVisits reads data.visits from an /api/session body; a session
@@ -388,21 +500,75 @@ func (b *bench) readSessions(ctx context.Context, s *site, keys []string, first 
 
 // clearResult is what the clearsessions mode measured.
 type clearResult struct {
-	fill            time.Duration
-	before, during  phaseResult
+	fill time.Duration
+	// before and during clearsessions, by path (/get and /visits, run
+	// together, half the connections each)
+	before, during  map[string]phaseResult
 	took            time.Duration
 	output          string
-	deleted         int64 // from manage's output; -1 when it said no count
+	deleted         int64         // from manage's output; -1 when it said no count
+	longestHold     time.Duration // from manage's output; -1 when it said none
 	remaining       int64
+	lost            visitCheck
 	loadEndedEarly  bool
 	manageSucceeded bool
 }
 
-// deletedLine is manage clearsessions' last line.
-var deletedLine = regexp.MustCompile(`Deleted (\d+) expired sessions?\.`)
+// clearPaths are the routes loaded in the clearsessions mode: a read and
+// a write, since only writes wait for the write lock clearsessions takes.
+var clearPaths = []string{pathGet, pathVisits}
+
+// deletedLine is manage clearsessions' last line; holdLine its --verbose
+// line before it.
+var (
+	deletedLine = regexp.MustCompile(`Deleted (\d+) expired sessions?\.`)
+	holdLine    = regexp.MustCompile(`the longest for ([0-9.]+[µm]?s)\.`)
+)
+
+// loadBoth runs /get and /visits at once on their loaders until stop
+// closes (or for d when stop is nil) and returns each one's result.
+func (b *bench) loadBoth(ctx context.Context, s *site, loaders map[string]*loader, d time.Duration, stop <-chan struct{}, countVisit func(int)) (map[string]phaseResult, error) {
+	out := map[string]phaseResult{}
+	cpu0, err := s.cpuTime()
+	if err != nil {
+		return nil, err
+	}
+	type res struct {
+		path string
+		r    phaseResult
+	}
+	ch := make(chan res, len(clearPaths))
+	for _, p := range clearPaths {
+		ph := phase{path: p, duration: d, maxRequests: b.o.maxRequests, stop: stop}
+		if p == pathVisits {
+			ph.success = countVisit
+		}
+		go func() { ch <- res{p, loaders[p].run(ctx, ph)} }()
+	}
+	for range clearPaths {
+		x := <-ch
+		out[x.path] = x.r
+	}
+	cpu1, err := s.cpuTime()
+	if err != nil {
+		return nil, err
+	}
+	// The CPU time is the site's, for both routes: shared by requests.
+	var ok int64
+	for _, r := range out {
+		ok += r.ok
+	}
+	for p, r := range out {
+		if ok > 0 {
+			r.siteCPU = (cpu1 - cpu0) * time.Duration(r.ok) / time.Duration(ok)
+		}
+		out[p] = r
+	}
+	return out, nil
+}
 
 // clearSessions is the -clearsessions mode. It returns false when requests
-// failed or the wrong rows were deleted.
+// failed, the wrong rows were deleted or a visit was lost.
 func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) {
 	b.started = time.Now()
 	o := b.o
@@ -427,56 +593,89 @@ func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) 
 		return false, err
 	}
 	defer s.stop()
-	l := newLoader(s.url, o.conns, o.reqTimeout)
-	defer l.close()
 	csrf, name := csrfCookie(), b.cookieName()
-	l.cookies = make([]string, o.sessions)
-	for i := range l.cookies { // spread over the live sessions, hence over the table
-		l.cookies[i] = csrf + "; " + name + "=" + keys[i*len(keys)/o.sessions]
+	cookies := make([]string, o.sessions)
+	for i := range cookies { // spread over the live sessions, hence over the table
+		cookies[i] = csrf + "; " + name + "=" + keys[i*len(keys)/o.sessions]
 	}
+	loaders := map[string]*loader{}
+	for _, p := range clearPaths {
+		l := newLoader(s.url, max(o.conns/len(clearPaths), 1), o.reqTimeout)
+		l.cookies = cookies
+		defer l.close()
+		loaders[p] = l
+	}
+	visits := make([]atomic.Int64, o.sessions) // the filled sessions have none
+	countVisit := func(i int) { visits[i].Add(1) }
 	var body bytes.Buffer
-	if _, _, err := l.fetch(ctx, s.url+pathGet, l.cookies[0], &body); err != nil {
+	if _, _, err := loaders[pathGet].fetch(ctx, s.url+pathGet, cookies[0], &body); err != nil {
 		return false, err
 	}
 	if !strings.Contains(body.String(), pageSentences[pathGet]) {
 		return false, errors.New("/get did not find a filled session")
 	}
 	if o.warmup > 0 {
-		l.run(ctx, phase{path: pathGet, duration: o.warmup, maxRequests: o.maxRequests})
+		if _, err := b.loadBoth(ctx, s, loaders, o.warmup, nil, countVisit); err != nil {
+			return false, err
+		}
 	}
-	if r.before, err = measure(ctx, s, l, phase{path: pathGet, duration: o.before, maxRequests: o.maxRequests}); err != nil {
+	if r.before, err = b.loadBoth(ctx, s, loaders, o.before, nil, countVisit); err != nil {
 		return false, err
 	}
-	b.logf("before: %8.0f req/s  p50 %s  p99 %s  max %s", r.before.rps(), ms(r.before.percentile(0.5)), ms(r.before.percentile(0.99)), ms(r.before.max()))
+	for _, p := range clearPaths {
+		x := r.before[p]
+		b.logf("before: %-8s %6.0f req/s  p50 %s  p99 %s  max %s", p, x.rps(), ms(x.percentile(0.5)), ms(x.percentile(0.99)), ms(x.max()))
+	}
 
-	b.logf("running manage clearsessions under load")
+	b.logf("running manage clearsessions --verbose under load")
 	stop := make(chan struct{})
-	during := make(chan phaseResult, 1)
+	type during struct {
+		r   map[string]phaseResult
+		err error
+	}
+	done := make(chan during, 1)
 	go func() {
-		r, err := measure(ctx, s, l, phase{path: pathGet, duration: o.timeout, maxRequests: o.maxRequests, stop: stop})
-		if err != nil {
-			b.logf("%v", err)
-		}
-		during <- r
+		r, err := b.loadBoth(ctx, s, loaders, o.timeout, stop, countVisit)
+		done <- during{r, err}
 	}()
 	var stdout bytes.Buffer
-	cmd := exec.CommandContext(ctx, o.manage, "clearsessions")
+	cmd := exec.CommandContext(ctx, o.manage, "clearsessions", "--verbose")
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = &stdout, &stdout
 	t1 := time.Now()
 	runErr := cmd.Run()
 	r.took = time.Since(t1)
 	close(stop)
-	r.during = <-during
-	r.loadEndedEarly = r.during.limited
+	d := <-done
+	if d.err != nil {
+		return false, d.err
+	}
+	r.during = d.r
+	for _, p := range clearPaths {
+		x := r.during[p]
+		r.loadEndedEarly = r.loadEndedEarly || x.limited
+		b.logf("during: %-8s %6.0f req/s  p50 %s  p99 %s  max %s", p, x.rps(), ms(x.percentile(0.5)), ms(x.percentile(0.99)), ms(x.max()))
+	}
 	r.output = strings.TrimSpace(stdout.String())
 	r.manageSucceeded = runErr == nil
-	r.deleted = -1
+	r.deleted, r.longestHold = -1, -1
 	if m := deletedLine.FindStringSubmatch(r.output); m != nil {
 		r.deleted, _ = strconv.ParseInt(m[1], 10, 64)
 	}
-	b.logf("during: %8.0f req/s  p50 %s  p99 %s  max %s; clearsessions took %v", r.during.rps(), ms(r.during.percentile(0.5)), ms(r.during.percentile(0.99)), ms(r.during.max()), r.took.Round(time.Millisecond))
-	l.close()
+	if m := holdLine.FindStringSubmatch(r.output); m != nil {
+		if d, err := time.ParseDuration(m[1]); err == nil {
+			r.longestHold = d
+		}
+	}
+	b.logf("clearsessions took %v: %s", r.took.Round(time.Millisecond), r.output)
+
+	b.logf("checking the stored visit counts of %s sessions", thousands(int64(o.sessions)))
+	if r.lost, err = b.checkVisits(ctx, loaders[pathGet], visits); err != nil {
+		return false, err
+	}
+	for _, l := range loaders {
+		l.close()
+	}
 	if err := s.stop(); err != nil {
 		b.logf("stopping the site: %v", err)
 	}
@@ -486,7 +685,10 @@ func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) 
 
 	rep := clearReport{machine: describeMachine(b.getenv), started: b.started, o: o, r: r}
 	rep.write(out)
-	ok := r.manageSucceeded && r.before.errs == 0 && r.during.errs == 0 &&
-		r.deleted == int64(o.expired) && r.remaining == int64(o.live) && !r.loadEndedEarly
+	ok := r.manageSucceeded && !r.loadEndedEarly && r.lost.lost == 0 && r.lost.extra == 0 &&
+		r.deleted == int64(o.expired) && r.remaining == int64(o.live)
+	for _, p := range clearPaths {
+		ok = ok && r.before[p].errs == 0 && r.during[p].errs == 0
+	}
 	return ok, nil
 }

@@ -140,6 +140,8 @@ func TestParseOptions(t *testing.T) {
 		{"-site", "s", "-duration", "0s"},
 		{"-site", "s", "-rounds", "0"},
 		{"-site", "s", "-requests", "0"},
+		{"-site", "s", "-rate", "-1"},
+		{"-site", "s", "-open-c", "0"},
 		{"-site", "s", "-clearsessions", "-manage", "m", "-live", "10"},
 		{"-site", "s", "extra"},
 	} {
@@ -234,8 +236,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("no go command to build the site with")
 	}
 	dir := t.TempDir()
-	site, manage := filepath.Join(dir, "site"), filepath.Join(dir, "manage")
-	for pkg, out := range map[string]string{"../..": site, "../../manage": manage} {
+	site, manage, lib := filepath.Join(dir, "site"), filepath.Join(dir, "manage"), filepath.Join(dir, "libsite")
+	for pkg, out := range map[string]string{"../..": site, "../../manage": manage, "./libsite": lib} {
 		cmd := exec.CommandContext(t.Context(), goBin, "build", "-o", out, pkg)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
@@ -247,11 +249,12 @@ func TestEndToEnd(t *testing.T) {
 	getenv := func(string) string { return "" }
 
 	var out, progress bytes.Buffer
-	code := run(ctx, []string{"-site", site, "-c", "4", "-sessions", "20", "-duration", "150ms", "-rounds", "2", "-warmup", "50ms", "-mem-sessions", "1200"}, getenv, &out, &progress)
+	code := run(ctx, []string{"-site", site, "-lib", lib, "-c", "4", "-sessions", "20", "-duration", "150ms", "-rounds", "2", "-warmup", "50ms", "-mem-sessions", "1200", "-open-rounds", "1", "-rate", "200"}, getenv, &out, &progress)
 	if code != exitOK {
 		t.Fatalf("routes mode: exit %d\n%s\n%s", code, progress.String(), out.String())
 	}
-	for _, want := range []string{"| `/baseline/raw` |", "| `/baseline/get` |", "| `/get` |", "| `/baseline/visits` |", "| `/visits` |", "Lost updates: 0 ", "Memory per cached session:", "Targets (issue 5)"} {
+	for _, want := range []string{"| `raw Echo` |", "| `/baseline/raw` |", "| `/baseline/get` |", "| `/get` |", "| `/baseline/visits` |", "| `/visits` |",
+		"| `library /get` |", "| `library /visits` |", "demo site 0 (", "library 0 (", "Open loop: 200 req/s", "Memory per cached session:", "Targets (issue 10)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("routes report lacks %q:\n%s", want, out.String())
 		}
@@ -263,7 +266,7 @@ func TestEndToEnd(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("clearsessions mode: exit %d\n%s\n%s", code, progress.String(), out.String())
 	}
-	for _, want := range []string{"| before clearsessions |", "| during clearsessions |", `said: "Deleted 3000 expired sessions."`, "Sessions left: 200 (want 200)"} {
+	for _, want := range []string{"| `/get` | before clearsessions |", "| `/visits` | during clearsessions |", `Deleted 3000 expired sessions.`, "the longest for ", "Sessions left: 200 (want 200)", "Lost updates of `/visits`: 0 ", "longest write-lock hold ≤ 20ms: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("clearsessions report lacks %q:\n%s", want, out.String())
 		}

@@ -46,6 +46,7 @@ const (
 // options are the command line.
 type options struct {
 	site, manage string
+	lib, scs     string // the library app and scs's app (optional)
 
 	conns       int
 	sessions    int
@@ -58,6 +59,14 @@ type options struct {
 	timeout     time.Duration
 	keep        bool
 
+	profile     string // route label to profile (-profile mode)
+	profileOut  string
+	profileTime time.Duration
+
+	rate       float64
+	openRounds int
+	openConns  int
+
 	clearSessions bool
 	expired, live int
 	before        time.Duration
@@ -65,27 +74,36 @@ type options struct {
 
 const usageHead = `Usage: loadtest -site PATH [flags]
        loadtest -clearsessions -site PATH -manage PATH [flags]
+       loadtest -profile ROUTE -site PATH [-lib PATH] [flags]
 
 The load benchmark of the demo site. It starts the site binary PATH (build
 it with 'go build -o PATH .') on 127.0.0.1 with a fresh SQLite database in
 a temporary directory and BENCH_ROUTES=1, then:
 
 Default mode: every client gets its own session (one /set, one /visits),
-then -rounds times, in this order, each phase for -duration:
-/baseline/raw, /baseline/get, /get, /baseline/visits, /visits. Each request
-sends the next session's cookie, round-robin. It prints req/s, p50 and p99
-latency, errors and the site's CPU time per request of each route (over
-all its rounds), the ratio of each session route to its baseline (the
-median of the ratios within a round) and of every route to raw Echo,
-checks that
-no visit was lost (the stored counts, read back through /api/session, add
-up to the successful /visits), and measures the site's memory with
--mem-sessions sessions cached.
+then -rounds times, in this order, each phase for -duration: with -lib,
+raw Echo (the library app's /raw, no middleware at all); the site's
+/baseline/raw, /baseline/get, /get, /baseline/visits, /visits; with -lib,
+the library app's /get and /visits; with -scs, scs's /get and /visits with
+its memstore, then with its sqlite3store. Each request sends the next
+session's cookie, round-robin. It prints req/s, p50 and p99 latency,
+errors and the CPU time per request of each route's process (over all its
+rounds), the ratio of each session route to its baseline and of every
+route to raw Echo (medians of the ratios within a round), checks that no
+visit was lost (the stored counts, read back, add up to the successful
+/visits), runs the open-loop phase (raw Echo, the library's and the
+site's /visits at one fixed offered rate, -rate), and measures the site's
+memory with -mem-sessions sessions cached.
+
+-profile ROUTE: starts the apps as above, then loads the route ROUTE (a
+label of the report) for -profile-time while its process records a CPU
+profile, written to -profile-out.
 
 -clearsessions: fills a fresh database with -expired expired sessions and
--live live ones, loads /get on live sessions for -before, then runs
-'manage clearsessions' under the same load and reports its time and the
-site's latency before and during it.
+-live live ones, loads /get and /visits (half the connections each) on
+live sessions for -before, then runs 'manage clearsessions --verbose'
+under the same load and reports its time, its longest write-lock hold,
+the site's latency before and during it, and lost visits.
 
 Other settings of the site (SESSION_ENGINE, SESSION_CACHE_SIZE, ...) pass
 through from the environment; ADDR, DATABASE_URL, SECRET_KEY and
@@ -105,6 +123,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	fs.StringVar(&o.site, "site", "", "the site binary to start (required)")
 	fs.StringVar(&o.manage, "manage", "", "the manage binary (required with -clearsessions)")
+	fs.StringVar(&o.lib, "lib", "", "the library app binary (app/loadtest/libsite), measured beside the site and with its /raw as raw Echo")
+	fs.StringVar(&o.scs, "scs", "", "the scs comparison app binary (built from app/loadtest/scs, a module of its own)")
+	fs.StringVar(&o.profile, "profile", "", "profile mode: record a CPU profile of the process serving this route (a label of the report: /get, /visits, library /visits, ...) under load")
+	fs.StringVar(&o.profileOut, "profile-out", "cpu.pprof", "with -profile: where the profile goes")
+	fs.DurationVar(&o.profileTime, "profile-time", 10*time.Second, "with -profile: how long to record")
+	fs.Float64Var(&o.rate, "rate", 0, "open-loop phase: offered requests per second (0: a third of the closed-loop throughput of the slowest route measured)")
+	fs.IntVar(&o.openRounds, "open-rounds", 4, "open-loop phase: interleaved rounds of -duration per route (0 skips it)")
+	fs.IntVar(&o.openConns, "open-c", 64, "open-loop phase: connections (requests in flight at most)")
 	fs.IntVar(&o.conns, "c", 32, "concurrent connections, one request in flight on each")
 	fs.IntVar(&o.sessions, "sessions", 1000, "sessions the clients hold, one cookie each, used round-robin")
 	fs.DurationVar(&o.duration, "duration", 2*time.Second, "length of each measured phase")
@@ -127,6 +153,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case o.site == "":
 		return o, errors.New("-site is required: build the site with 'go build -o /tmp/site .' and pass -site /tmp/site")
+	case o.profile != "" && (o.clearSessions || o.profileTime < time.Second):
+		return o, errors.New("-profile: not with -clearsessions, and -profile-time of 1s or more")
 	case o.clearSessions && o.manage == "":
 		return o, errors.New("-clearsessions needs -manage: build it with 'go build -o /tmp/manage ./manage'")
 	case o.conns < 1 || o.conns > 1024:
@@ -139,6 +167,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-requests %d: want 1 or more", o.maxRequests)
 	case o.rounds < 1:
 		return o, fmt.Errorf("-rounds %d: want 1 or more", o.rounds)
+	case o.rate < 0 || o.openRounds < 0 || o.openConns < 1 || o.openConns > 1024:
+		return o, errors.New("-rate and -open-rounds must not be negative, -open-c from 1 to 1024")
 	case o.memSessions < 0 || o.expired < 0 || o.live < 0:
 		return o, errors.New("session counts must not be negative")
 	case o.clearSessions && o.live < o.sessions:
@@ -173,9 +203,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	b := &bench{o: o, dir: dir, getenv: getenv, progress: stderr}
 	var ok bool
-	if o.clearSessions {
+	switch {
+	case o.clearSessions:
 		ok, err = b.clearSessions(ctx, stdout)
-	} else {
+	case o.profile != "":
+		ok, err = b.profile(ctx, stdout)
+	default:
 		ok, err = b.routes(ctx, stdout)
 	}
 	if err != nil {

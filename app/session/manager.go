@@ -108,8 +108,8 @@ func (m *Manager) Decode(raw string) (map[string]any, error) {
 // the store's clock says.
 func (s *Session) fetch(key string) (Record, error) {
 	m := s.m
-	ctx, done := s.storeCall()
-	defer done()
+	ctx := s.storeCall()
+	defer s.endCall(ctx)
 	rec, err := m.store.Load(ctx, key)
 	if err != nil {
 		if isNotFound(err) {
@@ -216,9 +216,9 @@ func (s *Session) persist(force bool) error {
 		return nil
 	}
 	if s.rowKey != "" {
-		ctx, done := s.storeCall()
+		ctx := s.storeCall()
 		unlock, err := m.saving.lock(ctx, s.rowKey)
-		done()
+		s.endCall(ctx)
 		if err != nil {
 			return fmt.Errorf("session: save %s: %w", KeyHash(s.rowKey), err)
 		}
@@ -266,9 +266,9 @@ func (s *Session) persist(force bool) error {
 			}
 		default:
 			rec.Key = s.rowKey
-			ctx, done := s.storeCall()
+			ctx := s.storeCall()
 			err := m.store.Update(ctx, rec, s.raw)
-			done()
+			s.endCall(ctx)
 			if errors.Is(err, ErrConflict) {
 				if err := s.reload(); err != nil {
 					return err
@@ -293,8 +293,8 @@ func (s *Session) persist(force bool) error {
 
 // storeDelete deletes a record within the session's store budget.
 func (s *Session) storeDelete(key, old string) error {
-	ctx, done := s.storeCall()
-	defer done()
+	ctx := s.storeCall()
+	defer s.endCall(ctx)
 	return s.m.store.Delete(ctx, key, old)
 }
 
@@ -306,9 +306,9 @@ func (s *Session) create(rec Record) error {
 			s.key = NewKey()
 		}
 		rec.Key = s.key
-		ctx, done := s.storeCall()
+		ctx := s.storeCall()
 		err := s.m.store.Create(ctx, rec)
-		done()
+		s.endCall(ctx)
 		if err == nil {
 			return nil
 		}
@@ -339,22 +339,24 @@ func (s *Session) reload() error {
 	return nil
 }
 
-// storeCall returns the context of one store call and a function to call
-// when it returns. The context carries the request's values but not its
+// storeCall returns the context of one store call; endCall ends it when
+// the call returns. The context carries the request's values but not its
 // cancellation (a client that goes away must not cut a save in half, and
 // a session saved after its request ended still saves), and its deadline
 // is what is left of the session's store budget, Config.StoreTimeout:
 // every wait for the store, in all the calls of a request, comes out of
 // that one budget, so a request meets a store outage with a 503 within
-// the budget instead of queueing for its length. The caller holds s.mu.
-func (s *Session) storeCall() (context.Context, func()) {
-	left := s.m.cfg.StoreTimeout - s.spent
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), max(left, 0))
-	return ctx, func() {
-		cancel()
-		s.spent += time.Since(start)
-	}
+// the budget instead of queueing for its length. It costs no timer unless
+// the call waits (see callCtx). The caller holds s.mu.
+func (s *Session) storeCall() *callCtx {
+	return newCallCtx(s.ctx, time.Now(), s.m.cfg.StoreTimeout-s.spent)
+}
+
+// endCall ends a store call's context and charges its time to the
+// session's budget.
+func (s *Session) endCall(ctx *callCtx) {
+	ctx.end()
+	s.spent += time.Since(ctx.start)
 }
 
 // encode signs data for the store, refusing data larger than MaxSize:
@@ -396,12 +398,20 @@ func (l *keyLocks) lock(ctx context.Context, key string) (func(), error) {
 	}
 	k.refs++
 	l.mu.Unlock()
+	unlock := func() {
+		<-k.ch
+		l.release(key, k)
+	}
 	select {
 	case k.ch <- struct{}{}:
-		return func() {
-			<-k.ch
-			l.release(key, k)
-		}, nil
+		// Free: taken without asking for ctx.Done, which would start
+		// the context's timer (see callCtx).
+		return unlock, nil
+	default:
+	}
+	select {
+	case k.ch <- struct{}{}:
+		return unlock, nil
 	case <-ctx.Done():
 		l.release(key, k)
 		return nil, fmt.Errorf("wait for another save of this session: %w", ctx.Err())

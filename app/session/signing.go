@@ -9,11 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf16"
+
+	kzlib "github.com/klauspost/compress/zlib"
 )
 
 // SessionSalt is the salt Django's built-in session engines sign with
@@ -50,8 +53,13 @@ const defaultMaxPayload = 8 << 20
 // A leading "." marks a zlib-compressed payload. A Signer is safe for
 // concurrent use.
 type Signer struct {
-	keys  [][]byte  // derived HMAC keys: the SECRET_KEY first, then fallbacks
-	zpool sync.Pool // *zlib.Writer: each one allocates hundreds of KiB
+	keys [][]byte // derived HMAC keys: the SECRET_KEY first, then fallbacks
+	// macs holds, for each key, keyed HMAC states to reuse: a fresh
+	// hmac.New hashes the key's inner and outer pads again each time, two
+	// of the five SHA-256 blocks a typical session's signature costs.
+	macs []*sync.Pool
+	// zpool holds zlib writers at BestSpeed (see compress).
+	zpool sync.Pool
 	// maxPayload bounds a decoded payload, in bytes.
 	maxPayload int
 }
@@ -63,20 +71,32 @@ func NewSigner(secret string, fallbacks []string, salt string) *Signer {
 	s := &Signer{maxPayload: defaultMaxPayload}
 	for _, k := range append([]string{secret}, fallbacks...) {
 		sum := sha256.Sum256([]byte(salt + "signer" + k))
-		s.keys = append(s.keys, sum[:])
+		key := sum[:]
+		s.keys = append(s.keys, key)
+		s.macs = append(s.macs, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
 	}
 	return s
 }
 
-func (s *Signer) signature(key []byte, value string) string {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(value))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+// mac appends the HMAC-SHA256 of value made with key i to dst.
+func (s *Signer) mac(dst []byte, i int, value string) []byte {
+	h := s.macs[i].Get().(hash.Hash)
+	h.Reset()
+	io.WriteString(h, value)
+	dst = h.Sum(dst)
+	s.macs[i].Put(h)
+	return dst
+}
+
+// signature is the base64 signature of value made with key i.
+func (s *Signer) signature(i int, value string) string {
+	var sum [sha256.Size]byte
+	return base64.RawURLEncoding.EncodeToString(s.mac(sum[:0], i, value))
 }
 
 // Sign appends ":" and the signature of value made with the current key.
 func (s *Signer) Sign(value string) string {
-	return value + ":" + s.signature(s.keys[0], value)
+	return value + ":" + s.signature(0, value)
 }
 
 // Unsign verifies the signature at the end of signed with the current key or
@@ -87,7 +107,7 @@ func (s *Signer) Unsign(signed string) (string, error) {
 		return "", fmt.Errorf("%w: no separator", ErrBadSignature)
 	}
 	value, sig := signed[:i], signed[i+1:]
-	for _, k := range s.keys {
+	for k := range s.keys {
 		if hmac.Equal([]byte(sig), []byte(s.signature(k, value))) {
 			return value, nil
 		}
@@ -106,6 +126,10 @@ func (s *Signer) Dumps(v any, now time.Time) (string, error) {
 // dumps is Dumps that also returns the size of the JSON, before
 // compression.
 func (s *Signer) dumps(v any, now time.Time) (string, int, error) {
+	if data, ok := appendJSON(make([]byte, 0, 256), v); ok {
+		data = asciiJSON(data)
+		return s.sign(data, now), len(data), nil
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // Python's json.dumps leaves <, > and & alone
@@ -146,16 +170,7 @@ func asciiJSON(data []byte) []byte {
 func (s *Signer) sign(data []byte, now time.Time) string {
 	prefix := ""
 	var zbuf bytes.Buffer
-	zw, _ := s.zpool.Get().(*zlib.Writer)
-	if zw == nil {
-		zw = zlib.NewWriter(&zbuf)
-	} else {
-		zw.Reset(&zbuf)
-	}
-	zw.Write(data)
-	zw.Close()
-	s.zpool.Put(zw)
-	if zbuf.Len() < len(data)-1 {
+	if s.compress(&zbuf, data) && zbuf.Len() < len(data)-1 {
 		data = zbuf.Bytes()
 		prefix = "."
 	}
@@ -166,6 +181,40 @@ func (s *Signer) sign(data []byte, now time.Time) string {
 	b.WriteByte(':')
 	b.WriteString(base62(now.Unix()))
 	return s.Sign(b.String())
+}
+
+// minCompressible is the shortest payload that compression can shorten
+// enough for Django's rule (at least 2 bytes shorter): a zlib stream is 6
+// bytes of header and checksum around a deflate stream, and a deflate
+// stream holds at least a block header (3 bits), the first byte as a
+// literal (8 bits at least) and the end-of-block code (7 bits), 3 bytes
+// in all. 9 bytes can only beat a payload of 11 or more.
+const minCompressible = 11
+
+// compress writes data to zbuf as a zlib stream and reports whether it
+// tried. Like Django's zlib.compress it may or may not come out shorter;
+// the caller keeps it only when it does, as Django does. Django reads any
+// zlib stream, so the compressor is this side's choice: klauspost's at
+// BestSpeed, whose writer resets in nanoseconds (the standard library's
+// default level clears some 600 KB of hash chains for every session
+// saved) and which settles a payload of a few dozen bytes, as most
+// sessions are, for half the work of compress/flate's BestSpeed (a
+// cheap entropy estimate instead of building Huffman codes that a stored
+// block then beats). Measured in BenchmarkCodec and the load benchmark.
+func (s *Signer) compress(zbuf *bytes.Buffer, data []byte) bool {
+	if len(data) < minCompressible {
+		return false
+	}
+	zw, _ := s.zpool.Get().(*kzlib.Writer)
+	if zw == nil {
+		zw, _ = kzlib.NewWriterLevel(zbuf, kzlib.BestSpeed) // a valid level: no error
+	} else {
+		zw.Reset(zbuf)
+	}
+	zw.Write(data)
+	zw.Close()
+	s.zpool.Put(zw)
+	return true
 }
 
 // Loads verifies signed and decodes its JSON payload into a map. Numbers

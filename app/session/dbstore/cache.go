@@ -2,6 +2,7 @@ package dbstore
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,14 +146,23 @@ func (c *walCache) fill(rec session.Record, t cacheToken) {
 func (c *walCache) put(rec session.Record) { putBounded(c.entries, c.max, rec) }
 
 // putBounded stores rec in entries, evicting an arbitrary entry when
-// entries already holds max records.
+// entries already holds max records. A key is copied when it enters: the
+// key a load is asked for is often a slice of the request's Cookie
+// header, which the entry would otherwise keep alive, whole, for as long
+// as it stays cached. An entry replaced keeps the copy it has.
 func putBounded(entries map[string]session.Record, max int, rec session.Record) {
-	if _, ok := entries[rec.Key]; !ok && len(entries) >= max {
+	if old, ok := entries[rec.Key]; ok {
+		rec.Key = old.Key
+		entries[rec.Key] = rec
+		return
+	}
+	if len(entries) >= max {
 		for k := range entries {
 			delete(entries, k)
 			break
 		}
 	}
+	rec.Key = strings.Clone(rec.Key)
 	entries[rec.Key] = rec
 }
 

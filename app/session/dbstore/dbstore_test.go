@@ -425,3 +425,46 @@ func checkLiveDead(t *testing.T, s *dbstore.Store, now time.Time, live, dead []s
 		}
 	}
 }
+
+// TestClearExpiredPaced deletes in batches sized by time: every expired
+// row goes, every live one stays, the batches and the longest write-lock
+// hold are reported, and the writer connection gets its own settings back.
+func TestClearExpiredPaced(t *testing.T) {
+	_, db := migrated(t)
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	s := newStore(t, db, dbstore.WithClock(func() time.Time { return now }))
+	ctx := t.Context()
+	pragma := func(name string) string {
+		t.Helper()
+		var v string
+		if err := db.SQL().QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := []string{pragma("cache_size"), pragma("mmap_size"), pragma("wal_autocheckpoint")}
+	for i := range 600 {
+		expires := now.Add(-time.Duration(i+1) * time.Second)
+		if i%10 == 0 {
+			expires = now.Add(time.Hour)
+		}
+		if err := s.Create(ctx, session.Record{Key: session.NewKey(), Data: "d", Expires: expires}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var last int64
+	r, err := s.ClearExpired(ctx, dbstore.ClearOptions{HoldTarget: time.Millisecond, Progress: func(n int64) { last = n }})
+	if err != nil || r.Deleted != 540 || last != 540 {
+		t.Fatalf("ClearExpired = %+v, %v (progress %d); want 540 deleted", r, err, last)
+	}
+	if r.Batches < 2 || r.LongestHold <= 0 || r.Held < r.LongestHold {
+		t.Errorf("ClearExpired reported %+v: want several batches (the first is 256 rows), a longest hold within the total", r)
+	}
+	if got := count(t, db); got != 60 {
+		t.Errorf("%d rows left, want the 60 live ones", got)
+	}
+	after := []string{pragma("cache_size"), pragma("mmap_size"), pragma("wal_autocheckpoint")}
+	if !reflect.DeepEqual(after, before) {
+		t.Errorf("writer settings after ClearExpired %v, want them back to %v", after, before)
+	}
+}
