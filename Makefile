@@ -79,12 +79,21 @@ fuzz: ## each fuzz target for FUZZTIME
 generate: ## regenerate templ components
 	$(GO) generate ./templates
 
-bench: ## load benchmark: the site, the package as a library and scs against raw Echo in one run, ratios printed (about 6 minutes)
+# make bench's database for the site: sqlite, or postgres (the tests'
+# private server, started for the run and stopped after it). The engine
+# is SESSION_ENGINE's; the benchmark starts a redis-server when it needs one.
+BENCH_DATABASE ?= sqlite
+
+bench: ## load benchmark: the site, the package as a library and scs against raw Echo in one run, ratios printed (about 6 minutes); SESSION_ENGINE=... and BENCH_DATABASE=postgres choose the site's engine
 	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
 	$(GO) build -o "$$dir/site" . && $(GO) build -o "$$dir/libsite" ./app/loadtest/libsite && \
 	scs=""; if (cd app/loadtest/scs && $(GO) build -o "$$dir/scs" .); then scs="-scs $$dir/scs"; \
 	else echo "bench: scs did not build (app/loadtest/scs): measuring without it"; fi; \
-	$(GO) run ./app/loadtest -site "$$dir/site" -lib "$$dir/libsite" $$scs $(BENCHFLAGS)
+	pg=""; if [ "$(BENCH_DATABASE)" = postgres ]; then \
+		trap 'rm -rf "$$dir"; $(MAKE) --no-print-directory services-stop' EXIT; \
+		$(MAKE) --no-print-directory services && pg="-postgres $$(cat $(PG_DIR)/url)" || exit 1; \
+	fi; \
+	$(GO) run ./app/loadtest -site "$$dir/site" -lib "$$dir/libsite" $$scs $$pg $(BENCHFLAGS)
 
 PROFILE_ROUTE ?= /visits
 bench-profile: ## CPU profile of one route under make bench's load (PROFILE_ROUTE: /get, /visits, library /visits, ...), kept in bench-profile.pprof

@@ -70,7 +70,7 @@ func (a *app) newSimpleSessions(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: warm-up: %w", a.name, err)
 	}
-	a.l.cookies = cookies
+	a.l.cookies = newClientCookies(cookies, "")
 	return nil
 }
 
@@ -79,7 +79,7 @@ func (a *app) simpleCounts(ctx context.Context) ([]int64, error) {
 	stored := make([]int64, len(a.visits))
 	err := a.l.each(ctx, len(stored), func(ctx context.Context, i int) error {
 		var body bytes.Buffer
-		if _, _, err := a.l.fetch(ctx, a.s.url+a.prefix+"/count", a.l.cookies[i], &body); err != nil {
+		if _, _, err := a.l.fetch(ctx, a.s.url+a.prefix+"/count", a.l.cookies.get(i), &body); err != nil {
 			return err
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(body.String()), 10, 64)

@@ -38,11 +38,31 @@ func (b *bench) cookieName() string {
 	return "sessionid"
 }
 
-// memoryOnly reports whether the environment selects the process-memory
-// engine, which never reads the database the benchmark fills.
-func (b *bench) memoryOnly() bool {
+// engine is the site's SESSION_ENGINE, Django's dotted prefix removed
+// ("db" when unset).
+func (b *bench) engine() string {
 	e := strings.TrimPrefix(strings.TrimSpace(b.getenv("SESSION_ENGINE")), "django.contrib.sessions.backends.")
-	return e == "cache"
+	if e == "" {
+		return "db"
+	}
+	return e
+}
+
+// memoryOnly reports whether the site's engine never reads the database
+// the benchmark fills: the cache engine (Redis or process memory) and
+// signed cookies.
+func (b *bench) memoryOnly() bool {
+	e := b.engine()
+	return e == "cache" || e == "signed_cookies"
+}
+
+// followed is the cookie the site's clients must follow: the session
+// cookie with signed cookies, whose value changes at every write.
+func (b *bench) followed() string {
+	if b.engine() == "signed_cookies" {
+		return b.cookieName()
+	}
+	return ""
 }
 
 // The site's routes of the default mode, in the order of each round:
@@ -99,11 +119,20 @@ func (b *bench) startApps(ctx context.Context, stops *[]func() error) (*runState
 	st := &runState{}
 	start := func(name, bin string, extra ...string) (*site, error) {
 		env := siteEnv(os.Environ(), filepath.Join(b.dir, name+".sqlite3"), newSecret(), extra...)
+		stopServices := func() error { return nil }
+		if name == "routes" { // the demo site: its engine's database and cache
+			services, stop, err := b.siteServices(ctx, name)
+			if err != nil {
+				return nil, err
+			}
+			env, stopServices = append(env, services...), stop
+		}
 		s, err := startSite(ctx, bin, env, filepath.Join(b.dir, name+"-site.log"))
 		if err != nil {
+			stopServices()
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		*stops = append(*stops, s.stop)
+		*stops = append(*stops, s.stop, stopServices) // the site first, then what it uses
 		return s, nil
 	}
 	s, err := start("routes", o.site)
@@ -112,8 +141,15 @@ func (b *bench) startApps(ctx context.Context, stops *[]func() error) (*runState
 	}
 	st.site = newApp("demo site", s, "", o)
 	b.logf("site at %s; warming up %s sessions (one /set and one /visits each)", s.url, thousands(int64(o.sessions)))
-	if st.site.l.cookies, err = b.newSessions(ctx, st.site.l, o.sessions); err != nil {
+	cookies, err := b.newSessions(ctx, st.site.l, o.sessions)
+	if err != nil {
 		return nil, err
+	}
+	st.site.l.cookies = newClientCookies(cookies, b.followed())
+	if b.engine() == "signed_cookies" {
+		// The last cookie wins: concurrent /visits of one client lose
+		// counts, as in Django; reported, not failed on.
+		st.site.lossy = true
 	}
 	for i := range st.site.visits {
 		st.site.visits[i].Store(1) // the warm-up's
@@ -211,7 +247,7 @@ func (b *bench) routes(ctx context.Context, out io.Writer) (bool, error) {
 	sizes := map[string]int64{}
 	for _, r := range st.order {
 		var body bytes.Buffer
-		_, n, err := r.app.l.fetch(ctx, r.app.s.url+r.path, r.app.l.cookies[0], &body)
+		_, n, err := r.app.l.fetch(ctx, r.app.s.url+r.path, r.app.l.cookies.get(0), &body)
 		if err != nil {
 			return false, err
 		}
@@ -282,8 +318,8 @@ func (b *bench) routes(ctx context.Context, out io.Writer) (bool, error) {
 	var mem *memoryResult
 	switch {
 	case o.memSessions == 0:
-	case b.memoryOnly():
-		b.logf("memory phase skipped: SESSION_ENGINE=cache does not read the database it fills")
+	case b.engine() != "db" || o.postgres != "":
+		b.logf("memory phase skipped: it measures the in-process cache of the db engine on SQLite")
 	default:
 		if mem, err = b.memory(ctx); err != nil {
 			return false, err
@@ -368,7 +404,7 @@ func (b *bench) checkVisits(ctx context.Context, l *loader, counted []atomic.Int
 	stored := make([]int64, len(counted))
 	err := l.each(ctx, len(counted), func(ctx context.Context, i int) error {
 		var body bytes.Buffer
-		if _, _, err := l.fetch(ctx, l.base+"/api/session", l.cookies[i], &body); err != nil {
+		if _, _, err := l.fetch(ctx, l.base+"/api/session", l.cookies.get(i), &body); err != nil {
 			return err
 		}
 		v, err := storedVisits(body.Bytes())
@@ -572,8 +608,8 @@ func (b *bench) loadBoth(ctx context.Context, s *site, loaders map[string]*loade
 func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) {
 	b.started = time.Now()
 	o := b.o
-	if b.memoryOnly() {
-		return false, errors.New("-clearsessions needs a database engine, not SESSION_ENGINE=cache")
+	if b.memoryOnly() || o.postgres != "" {
+		return false, errors.New("-clearsessions measures SQLite's db engine: not with SESSION_ENGINE=cache or signed_cookies, nor -postgres")
 	}
 	secret := newSecret()
 	db := filepath.Join(b.dir, "clear.sqlite3")
@@ -599,9 +635,10 @@ func (b *bench) clearSessions(ctx context.Context, out io.Writer) (bool, error) 
 		cookies[i] = csrf + "; " + name + "=" + keys[i*len(keys)/o.sessions]
 	}
 	loaders := map[string]*loader{}
+	shared := newClientCookies(cookies, "")
 	for _, p := range clearPaths {
 		l := newLoader(s.url, max(o.conns/len(clearPaths), 1), o.reqTimeout)
-		l.cookies = cookies
+		l.cookies = shared
 		defer l.close()
 		loaders[p] = l
 	}

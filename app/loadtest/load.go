@@ -22,7 +22,7 @@ type loader struct {
 	base    string // http://127.0.0.1:port
 	hc      *http.Client
 	conns   int
-	cookies []string // Cookie header of each client
+	cookies *clientCookies // Cookie header of each client
 	next    atomic.Uint64
 }
 
@@ -155,9 +155,9 @@ func (l *loader) run(ctx context.Context, p phase) phaseResult {
 			var ok, errs int64
 			var firstErr string
 			for !stopped() {
-				i := int((l.next.Add(1) - 1) % uint64(len(l.cookies)))
+				i := int((l.next.Add(1) - 1) % uint64(l.cookies.len()))
 				t0 := time.Now()
-				err := l.get(ctx, url, l.cookies[i])
+				err := l.get(ctx, url, i)
 				d := time.Since(t0)
 				if err != nil {
 					errs++
@@ -189,10 +189,14 @@ func (l *loader) run(ctx context.Context, p phase) phaseResult {
 	return res
 }
 
-// get sends one GET with the Cookie header cookie and reads the whole
-// body; a status other than 2xx is an error.
-func (l *loader) get(ctx context.Context, url, cookie string) error {
-	_, _, err := l.fetch(ctx, url, cookie, nil)
+// get sends one GET with client i's Cookie header and reads the whole
+// body; a status other than 2xx is an error. A cookie the response sets is
+// followed (see clientCookies).
+func (l *loader) get(ctx context.Context, url string, i int) error {
+	set, _, err := l.fetch(ctx, url, l.cookies.get(i), nil)
+	if err == nil {
+		l.cookies.update(i, set)
+	}
 	return err
 }
 

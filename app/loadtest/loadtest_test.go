@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -275,5 +276,29 @@ func TestEndToEnd(t *testing.T) {
 	left, err := filepath.Glob(filepath.Join(os.Getenv("TMPDIR"), "gosessions-bench-*"))
 	if err != nil || len(left) > 0 {
 		t.Errorf("temporary directories left behind: %v %v", left, err)
+	}
+}
+
+// TestClientCookiesFollow: with a followed cookie, a response that sets it
+// replaces it in the client's Cookie header, the other cookies kept; any
+// other cookie, or none followed, changes nothing.
+func TestClientCookiesFollow(t *testing.T) {
+	c := newClientCookies([]string{"csrftoken=x; sessionid=old", "csrftoken=y"}, "sessionid")
+	c.update(0, []*http.Cookie{{Name: "other", Value: "z"}, {Name: "sessionid", Value: "new"}})
+	c.update(1, []*http.Cookie{{Name: "sessionid", Value: "first"}})
+	if got := c.get(0); got != "csrftoken=x; sessionid=new" {
+		t.Errorf("client 0: %q", got)
+	}
+	if got := c.get(1); got != "csrftoken=y; sessionid=first" {
+		t.Errorf("client 1: %q", got)
+	}
+	c.update(0, []*http.Cookie{{Name: "sessionid", Value: ""}}) // a deletion is not followed
+	if got := c.get(0); got != "csrftoken=x; sessionid=new" {
+		t.Errorf("client 0 after an empty cookie: %q", got)
+	}
+	fixed := newClientCookies([]string{"sessionid=a"}, "")
+	fixed.update(0, []*http.Cookie{{Name: "sessionid", Value: "b"}})
+	if got := fixed.get(0); got != "sessionid=a" {
+		t.Errorf("without following: %q", got)
 	}
 }

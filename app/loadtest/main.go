@@ -58,6 +58,7 @@ type options struct {
 	reqTimeout  time.Duration
 	timeout     time.Duration
 	keep        bool
+	postgres    string
 
 	profile     string // route label to profile (-profile mode)
 	profileOut  string
@@ -107,7 +108,12 @@ the site's latency before and during it, and lost visits.
 
 Other settings of the site (SESSION_ENGINE, SESSION_CACHE_SIZE, ...) pass
 through from the environment; ADDR, DATABASE_URL, SECRET_KEY and
-BENCH_ROUTES are set by the benchmark.
+BENCH_ROUTES are set by the benchmark. With -postgres the site runs on a
+fresh PostgreSQL database; with SESSION_ENGINE=cache or cached_db and no
+CACHE_URL the benchmark starts a private redis-server for it. With
+SESSION_ENGINE=signed_cookies each client follows the cookie the site
+sends back (it changes at every write), and lost visits are reported, not
+failed on: of two concurrent requests of one client, the last cookie wins.
 
 Flags:
 `
@@ -140,6 +146,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.memSessions, "mem-sessions", 100_000, "sessions cached in the memory phase, 0 to skip it")
 	fs.DurationVar(&o.reqTimeout, "request-timeout", 10*time.Second, "a request slower than this is an error")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "the whole run stops after this")
+	fs.StringVar(&o.postgres, "postgres", "", "run the demo site on a fresh database on this PostgreSQL server (a URL whose user may create databases) instead of SQLite")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, site log) and print its path")
 	fs.BoolVar(&o.clearSessions, "clearsessions", false, "measure manage clearsessions under load instead")
 	fs.IntVar(&o.expired, "expired", 1_000_000, "expired sessions to fill in, with -clearsessions")

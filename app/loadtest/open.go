@@ -105,8 +105,8 @@ func (l *loader) runOpen(ctx context.Context, p phase, rate float64) phaseResult
 			var ok, errs int64
 			var firstErr string
 			for at := range due {
-				i := int((l.next.Add(1) - 1) % uint64(len(l.cookies)))
-				err := l.get(ctx, url, l.cookies[i])
+				i := int((l.next.Add(1) - 1) % uint64(l.cookies.len()))
+				err := l.get(ctx, url, i)
 				d := time.Since(at)
 				if err != nil {
 					errs++
