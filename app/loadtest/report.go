@@ -241,7 +241,11 @@ func (r routesReport) write(w io.Writer) {
 		target(w, fmt.Sprintf("memory per cached session ≤ %s bytes", thousands(targetMemory)), thousands(int64(m.perSession()+0.5))+" bytes", m.perSession() <= targetMemory)
 	}
 	for _, a := range []*app{r.st.site, r.st.lib} {
-		if a != nil {
+		switch {
+		case a == nil:
+		case a.lossy:
+			fmt.Fprintf(w, "- lost updates (%s): %s, not a target: with signed cookies, of two concurrent requests of one client the last cookie wins\n", a.name, thousands(r.checks[a.name].lost))
+		default:
 			c := r.checks[a.name]
 			target(w, "no lost update ("+a.name+")", thousands(c.lost), c.lost == 0 && c.extra == 0)
 		}
