@@ -250,20 +250,37 @@ func (c *committer) runTx(ctx context.Context, ops []*writeOp) bool {
 	}
 	defer done()
 	wrote := false
-	for _, op := range ops {
-		op.wrote = false
-		op.err = c.apply(ctx, tx, op)
-		if c.abortsOnError && failed(op.err) {
+	for i := 0; i < len(ops); {
+		// A run of updates goes in one statement where the engine has one.
+		n := 1
+		if c.stmts.updateMany != nil {
+			for i+n < len(ops) && ops[i].kind == opUpdate && ops[i+n].kind == opUpdate {
+				n++
+			}
+		}
+		run := ops[i : i+n]
+		i += n
+		var err error
+		if n > 1 {
+			err = c.applyUpdates(ctx, tx, run)
+		} else {
+			run[0].wrote = false
+			run[0].err = c.apply(ctx, tx, run[0])
+			err = run[0].err
+		}
+		if c.abortsOnError && failed(err) {
 			// The transaction is aborted: COMMIT would only roll it back.
 			tx.Rollback()
 			c.counted(len(ops))
 			if len(ops) > 1 {
 				return false
 			}
-			op.wrote = false
+			run[0].wrote = false
 			return true
 		}
-		wrote = wrote || op.wrote
+		for _, op := range run {
+			wrote = wrote || op.wrote
+		}
 	}
 	var before cacheToken
 	if c.cache != nil {
@@ -299,6 +316,7 @@ func failed(err error) bool {
 // statements are the committer's statements, prepared once on the writer.
 type statements struct {
 	create, update, delete, deleteIf, exists *sql.Stmt
+	updateMany                               *sql.Stmt // nil where the engine has none
 }
 
 func prepare(ctx context.Context, db *sql.DB, q *queries) (statements, error) {
@@ -312,7 +330,11 @@ func prepare(ctx context.Context, db *sql.DB, q *queries) (statements, error) {
 		{&st.delete, q.delete},
 		{&st.deleteIf, q.deleteIf},
 		{&st.exists, q.exists},
+		{&st.updateMany, q.updateMany},
 	} {
+		if p.query == "" {
+			continue
+		}
 		stmt, err := db.PrepareContext(ctx, p.query)
 		if err != nil {
 			st.close()
@@ -324,7 +346,7 @@ func prepare(ctx context.Context, db *sql.DB, q *queries) (statements, error) {
 }
 
 func (st statements) close() {
-	for _, s := range []*sql.Stmt{st.create, st.update, st.delete, st.deleteIf, st.exists} {
+	for _, s := range []*sql.Stmt{st.create, st.update, st.delete, st.deleteIf, st.exists, st.updateMany} {
 		if s != nil {
 			s.Close()
 		}
@@ -336,6 +358,66 @@ func failAll(ops []*writeOp, err error) {
 		op.err = err
 		op.wrote = false
 	}
+}
+
+// applyUpdates runs ops, all updates, in one statement (updateMany) inside
+// the batch's transaction and sets each op's result. An update that did
+// not write is told apart as apply does: a missing record or a conflict.
+// The error returned is the statement's own, which fails every op.
+func (c *committer) applyUpdates(ctx context.Context, tx *sql.Tx, ops []*writeOp) error {
+	keys := make([]string, 0, len(ops))
+	olds := make([]string, 0, len(ops))
+	datas := make([]string, 0, len(ops))
+	exps := make([]time.Time, 0, len(ops))
+	sent := make([]*writeOp, 0, len(ops)) // ops in the statement, by ordinal - 1
+	for _, op := range ops {
+		op.wrote, op.err = false, nil
+		t, err := instant{op.rec.Expires}.Value()
+		if err != nil {
+			// An expiry the column cannot hold fails its own update only.
+			op.err = fmt.Errorf("expiry: %w", err)
+			continue
+		}
+		keys, olds, datas = append(keys, op.rec.Key), append(olds, op.old), append(datas, op.rec.Data)
+		exps = append(exps, t.(time.Time))
+		sent = append(sent, op)
+	}
+	if len(sent) == 0 {
+		return nil
+	}
+	rows, err := tx.StmtContext(ctx, c.stmts.updateMany).QueryContext(ctx, keys, olds, datas, exps)
+	if err != nil {
+		failAll(sent, err)
+		return err
+	}
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			rows.Close()
+			failAll(sent, err)
+			return err
+		}
+		if i < 1 || i > len(sent) {
+			rows.Close()
+			err := fmt.Errorf("update returned ordinal %d of %d", i, len(sent))
+			failAll(sent, err)
+			return err
+		}
+		sent[i-1].wrote = true
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		failAll(sent, err)
+		return err
+	}
+	for _, op := range sent {
+		if op.wrote {
+			continue
+		}
+		if op.err = c.missed(ctx, tx, op); failed(op.err) {
+			return op.err
+		}
+	}
+	return nil
 }
 
 // apply runs one operation inside the batch's transaction.
@@ -375,13 +457,20 @@ func (c *committer) apply(ctx context.Context, tx *sql.Tx, op *writeOp) error {
 			return nil
 		}
 	}
+	return c.missed(ctx, tx, op)
+}
+
+// missed is the result of op, an update or a conditional delete, that
+// changed nothing: ErrNotFound, ErrConflict, or nil for a delete of a
+// missing record.
+func (c *committer) missed(ctx context.Context, tx *sql.Tx, op *writeOp) error {
 	// Nothing changed: a missing record, or one whose data moved on. On
 	// SQLite the transaction holds the write lock, so the answer is exact;
 	// on PostgreSQL the UPDATE waited for any transaction writing the row
 	// and this SELECT sees what it committed: the answer is the row's
 	// state now, which is as good.
 	var one int
-	err = tx.StmtContext(ctx, c.stmts.exists).QueryRowContext(ctx, op.rec.Key).Scan(&one)
+	err := tx.StmtContext(ctx, c.stmts.exists).QueryRowContext(ctx, op.rec.Key).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if op.kind == opDelete {

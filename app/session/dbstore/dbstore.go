@@ -147,6 +147,7 @@ func New(db *database.DB, opts ...Option) (*Store, error) {
 	case database.SQLite:
 	case database.PostgreSQL:
 		s.sql = sqliteQueries.rebind()
+		s.sql.updateMany = postgresUpdateMany
 		// On PostgreSQL a failed statement aborts its whole transaction.
 		s.commit.abortsOnError = true
 	default:
@@ -280,6 +281,11 @@ func (s *Store) Close() error {
 // engines run as they are, but for the placeholders.
 type queries struct {
 	load, exists, create, update, delete, deleteIf, deleteExpired string
+	// updateMany, PostgreSQL's only, applies several compare-and-swap
+	// updates in one statement and returns the ordinal of each that
+	// wrote: a batch of updates costs one round trip instead of one per
+	// session. SQLite's statements cost no round trip, so it has none.
+	updateMany string
 }
 
 // sqliteQueries are the statements with SQLite's ? placeholders.
@@ -292,6 +298,18 @@ var sqliteQueries = queries{
 	deleteIf:      `DELETE FROM django_session WHERE session_key = ? AND session_data = ?`,
 	deleteExpired: `DELETE FROM django_session WHERE session_key IN (SELECT session_key FROM django_session WHERE expire_date < ? LIMIT ?)`,
 }
+
+// postgresUpdateMany is queries.updateMany: the arrays hold each
+// update's key, old data, new data and expiry, in the batch's key order.
+// PostgreSQL joins them in that order through the primary key (a nested
+// loop over at most maxBatch rows), so the rows are locked in key order as
+// they are one statement at a time. A key twice in the arrays is updated
+// once, by one of those whose old data matches: the others conflict, as
+// they would one at a time, the first having changed the data.
+const postgresUpdateMany = `UPDATE django_session AS s SET session_data = v.new, expire_date = v.exp
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY AS v(key, old, new, exp, i)
+WHERE s.session_key = v.key AND s.session_data = v.old
+RETURNING v.i`
 
 // rebind returns the statements with PostgreSQL's numbered placeholders
 // ($1, $2, ...) instead of ?.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -127,6 +128,142 @@ func TestPostgresCrossedBatches(t *testing.T) {
 			t.Errorf("store %d rolled back %d groups (deadlocks?), want none", i+1, st.Rollbacks)
 		}
 	}
+}
+
+// TestPostgresUpdateBatch: on PostgreSQL a run of updates in one group
+// commit is one statement. Each update still gets its own result, as one
+// at a time would give it: written, a conflict, a missing record, two
+// updates of one session of which exactly one wins, an expiry the column
+// cannot hold failing alone, and a create between them in key order.
+func TestPostgresUpdateBatch(t *testing.T) {
+	url, db := migratedPostgres(t)
+	var (
+		mu    sync.Mutex
+		sizes []int
+	)
+	s := newStore(t, db, dbstore.WithBatchObserver(func(n int) {
+		mu.Lock()
+		sizes = append(sizes, n)
+		mu.Unlock()
+	}))
+	ctx := t.Context()
+	hour := time.Now().Add(time.Hour).Truncate(time.Microsecond)
+	for _, key := range []string{"batch-0-blocker", "batch-a", "batch-b", "batch-c", "batch-d"} {
+		if err := s.Create(ctx, session.Record{Key: key, Data: "0", Expires: hour}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Another connection locks the first session's row: the first update
+	// leads and waits for it, the others queue into the next group.
+	conn, err := open(t, url).SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT 1 FROM django_session WHERE session_key = 'batch-0-blocker' FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var blockerErr error
+	wg.Go(func() {
+		blockerErr = s.Update(ctx, session.Record{Key: "batch-0-blocker", Data: "1", Expires: hour}, "0")
+	})
+	for dbstore.QueueLen(s) > 0 || !isWaiting(t, db) {
+		time.Sleep(time.Millisecond)
+	}
+
+	type write struct {
+		name string
+		do   func() error
+	}
+	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	writes := []write{
+		{"update a", func() error { return s.Update(ctx, session.Record{Key: "batch-a", Data: "a1", Expires: hour}, "0") }},
+		{"update b, stale", func() error { return s.Update(ctx, session.Record{Key: "batch-b", Data: "b1", Expires: hour}, "stale") }},
+		{"update c, x", func() error { return s.Update(ctx, session.Record{Key: "batch-c", Data: "x", Expires: hour}, "0") }},
+		{"update c, y", func() error { return s.Update(ctx, session.Record{Key: "batch-c", Data: "y", Expires: hour}, "0") }},
+		{"create ca", func() error { return s.Create(ctx, session.Record{Key: "batch-ca", Data: "new", Expires: hour}) }},
+		{"update d, year 10000", func() error { return s.Update(ctx, session.Record{Key: "batch-d", Data: "d1", Expires: far}, "0") }},
+		{"update e, missing", func() error { return s.Update(ctx, session.Record{Key: "batch-e", Data: "e1", Expires: hour}, "0") }},
+	}
+	errs := make([]error, len(writes))
+	for i, w := range writes {
+		wg.Go(func() { errs[i] = w.do() })
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for dbstore.QueueLen(s) < len(writes) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d writes queued", dbstore.QueueLen(s))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+
+	if blockerErr != nil {
+		t.Errorf("update of the locked row: %v", blockerErr)
+	}
+	want := map[string]error{"update a": nil, "update b, stale": session.ErrConflict, "create ca": nil, "update e, missing": session.ErrNotFound}
+	for i, w := range writes {
+		if wantErr, ok := want[w.name]; ok && !errors.Is(errs[i], wantErr) {
+			t.Errorf("%s = %v, want %v", w.name, errs[i], wantErr)
+		}
+	}
+	if errs[5] == nil || errors.Is(errs[5], session.ErrConflict) {
+		t.Errorf("update d with an expiry in the year 10000 = %v, want an error of its own", errs[5])
+	}
+	// Of the two updates of c, exactly one wins, and the row holds its data.
+	x, y := errs[2], errs[3]
+	winner := ""
+	switch {
+	case x == nil && errors.Is(y, session.ErrConflict):
+		winner = "x"
+	case y == nil && errors.Is(x, session.ErrConflict):
+		winner = "y"
+	default:
+		t.Errorf("two updates of c from the same data = %v and %v, want one nil and one ErrConflict", x, y)
+	}
+	stored := map[string]string{}
+	rows, err := db.SQL().QueryContext(ctx, "SELECT session_key, session_data FROM django_session WHERE session_key LIKE 'batch-%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+		stored[k] = v
+	}
+	rows.Close()
+	wantRows := map[string]string{"batch-0-blocker": "1", "batch-a": "a1", "batch-b": "0", "batch-c": winner, "batch-ca": "new", "batch-d": "0"}
+	if !reflect.DeepEqual(stored, wantRows) {
+		t.Errorf("rows %v, want %v", stored, wantRows)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(sizes, len(writes)) {
+		t.Errorf("transaction sizes %v: the %d queued writes were not one group", sizes, len(writes))
+	}
+	if st := s.Stats(); st.Rollbacks != 0 {
+		t.Errorf("%d groups rolled back, want none", st.Rollbacks)
+	}
+}
+
+// isWaiting reports whether a connection of the database waits for a lock.
+func isWaiting(t *testing.T, db *database.DB) bool {
+	t.Helper()
+	var n int
+	if err := db.SQL().QueryRowContext(t.Context(), "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
 }
 
 // TestPostgresFailedWriteFailsAlone: on PostgreSQL a failed statement
