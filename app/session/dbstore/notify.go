@@ -61,6 +61,9 @@ type notifyCache struct {
 	gen   atomic.Uint64 // +1 at each reset: fills that began before are dropped
 	seq   atomic.Uint64 // notifications received
 	slots [notifySlots]atomic.Uint64
+	// last is the last notification of each slot, under mu: its number
+	// (equal to the slot's once recorded), key and data's md5.
+	last [notifySlots]notice
 
 	ready     chan struct{} // closed when first listening
 	readyOnce sync.Once
@@ -136,12 +139,21 @@ func (c *notifyCache) notified(payload string) {
 	key, sum, _ := strings.Cut(payload, " ")
 	// The slot first: a fill that read the database before this change
 	// committed finds it and gives up.
-	c.slots[slotOf(key)].Store(c.seq.Add(1))
+	slot, seq := slotOf(key), c.seq.Add(1)
+	c.slots[slot].Store(seq)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.last[slot] = notice{seq: seq, key: key, sum: sum}
 	if e, ok := c.entries[key]; ok && (sum == "-" || md5hex(e.Data) != sum) {
 		delete(c.entries, key)
 	}
+}
+
+// notice is one notification: a change of key whose data has md5 sum
+// ("-" for a deletion), the seq-th received.
+type notice struct {
+	seq      uint64
+	key, sum string
 }
 
 func md5hex(s string) string {
@@ -205,19 +217,36 @@ func (c *notifyCache) put(rec session.Record) { putBounded(c.entries, c.max, rec
 func (c *notifyCache) beginCommit() cacheToken { return c.token() }
 
 // endCommit puts the batch's own writes in the cache, unless a
-// notification about the same keys arrived since the commit began (then
-// whose write is last is not known here: forget the key).
+// notification about the same keys arrived since the commit began that
+// may be another's, later write: then whose write is last is not known
+// here, and the key is forgotten.
 func (c *notifyCache) endCommit(t cacheToken, committed, _ bool, batch []*writeOp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, op := range batch {
 		switch {
-		case !committed || op.err != nil || op.kind == opDelete || !c.fresh(op.key(), t):
+		case !committed || op.err != nil || op.kind == opDelete:
 			delete(c.entries, op.key())
-		default:
+		case c.fresh(op.key(), t) || c.lastIsOwn(op.rec, t):
 			c.put(op.rec)
+		default:
+			delete(c.entries, op.key())
 		}
 	}
+}
+
+// lastIsOwn reports whether the last notification of rec's slot is the
+// one of this process's own write of rec, just committed: its own
+// notification often arrives before the commit's answer. Any later
+// change of the key (another process's) would be notified after it and be
+// the last; an earlier one, between the read and this write, would have
+// failed the write (compare-and-swap, create if absent). The caller
+// holds c.mu.
+func (c *notifyCache) lastIsOwn(rec session.Record, t cacheToken) bool {
+	slot := slotOf(rec.Key)
+	n := c.last[slot]
+	return c.on.Load() && c.gen.Load() == t.gen && n.seq == c.slots[slot].Load() &&
+		n.key == rec.Key && n.sum == md5hex(rec.Data)
 }
 
 func (c *notifyCache) stats() (hits, misses int64, size int, on bool) {
