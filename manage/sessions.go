@@ -340,6 +340,29 @@ func keyArg(pos []string) (string, error) {
 	return k, nil
 }
 
+// openOne parses the arguments of a command about one session (show,
+// delete) with fs, whose --database-url is dbURL, opens the database
+// (decoding the data when decode is set) and finds the session. done
+// closes the database.
+func (c *sessionsCmd) openOne(ctx context.Context, fs *flag.FlagSet, dbURL *string, args []string, decode bool) (rec session.Record, done func(), err error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return rec, nil, err
+	}
+	key, err := keyArg(pos)
+	if err != nil {
+		return rec, nil, err
+	}
+	if done, err = c.open(ctx, *dbURL, decode); err != nil {
+		return rec, nil, err
+	}
+	if rec, err = c.find(ctx, key); err != nil {
+		done()
+		return rec, nil, err
+	}
+	return rec, done, nil
+}
+
 // showDoc is `show --json`.
 type showDoc struct {
 	Key        string         `json:"key"`
@@ -353,23 +376,11 @@ type showDoc struct {
 func (c *sessionsCmd) show(ctx context.Context, args []string) error {
 	fs, dbURL := c.flags("show")
 	asJSON := fs.Bool("json", false, "one JSON object")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	key, err := keyArg(pos)
-	if err != nil {
-		return err
-	}
-	done, err := c.open(ctx, *dbURL, true)
+	rec, done, err := c.openOne(ctx, fs, dbURL, args, true)
 	if err != nil {
 		return err
 	}
 	defer done()
-	rec, err := c.find(ctx, key)
-	if err != nil {
-		return err
-	}
 	d := c.decode(rec)
 	if d.data == nil {
 		return fmt.Errorf("session %s could not be decoded: %s (signed with a key that is not SECRET_KEY or SECRET_KEY_FALLBACKS, or altered)", shortKey(rec.Key), d.bad)
@@ -422,23 +433,11 @@ func span(d time.Duration) string {
 // delete is `manage sessions delete`.
 func (c *sessionsCmd) delete(ctx context.Context, args []string) error {
 	fs, dbURL := c.flags("delete")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	key, err := keyArg(pos)
-	if err != nil {
-		return err
-	}
-	done, err := c.open(ctx, *dbURL, false)
+	rec, done, err := c.openOne(ctx, fs, dbURL, args, false)
 	if err != nil {
 		return err
 	}
 	defer done()
-	rec, err := c.find(ctx, key)
-	if err != nil {
-		return err
-	}
 	// The store's conditional delete, as the site's logout does it: a
 	// request saving the session meanwhile makes it fail, and the session
 	// is read again and deleted as it is now.

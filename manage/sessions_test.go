@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -281,6 +282,34 @@ func TestSessionsDelete(t *testing.T) {
 			t.Errorf("delete of the last abcdef session = %+v", r)
 		}
 	})
+}
+
+// TestSessionsDatabaseURLFlag: --database-url names the database of every
+// sessions command, over DATABASE_URL (which here names a file that does
+// not exist).
+func TestSessionsDatabaseURLFlag(t *testing.T) {
+	db := tempDB(t)
+	keys := seedSessions(t, db,
+		stored{data: map[string]any{"username": "alice", "_auth_user_id": "7"}, expiry: time.Hour},
+		stored{data: map[string]any{"username": "bob"}, expiry: time.Hour},
+	)
+	env := map[string]string{"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "missing", "db.sqlite3"), "SECRET_KEY": testSecret}
+	flag := "--database-url=" + db
+	for _, args := range [][]string{
+		{"list"},
+		{"show", keys[0][:8]},
+		{"stats"},
+		{"delete", keys[1][:8]},
+		{"revoke", "--where", "_auth_user_id=7"},
+	} {
+		r := runEnv(t, env, append([]string{"sessions", args[0], flag}, args[1:]...)...)
+		if r.code != 0 {
+			t.Errorf("sessions %s with --database-url = %+v", strings.Join(args, " "), r)
+		}
+	}
+	if got := storedKeys(t, db); len(got) != 0 {
+		t.Errorf("after delete and revoke through the flag, %d sessions left, want none", len(got))
+	}
 }
 
 func TestSessionsRevoke(t *testing.T) {
