@@ -5,11 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/migrations"
 )
 
 // clearSessionsUsage is the help of `manage clearsessions`.
@@ -50,18 +48,8 @@ func runClearSessions(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	defer db.Close()
-	all, err := migrations.Status(db)
-	if err != nil {
+	if err := requireMigrated(db); err != nil {
 		return err
-	}
-	var pending []string
-	for _, m := range all {
-		if !m.Applied {
-			pending = append(pending, migrationName(m))
-		}
-	}
-	if len(pending) > 0 {
-		return fmt.Errorf("the database is not migrated (pending: %s): run `manage migrate` first", strings.Join(pending, ", "))
 	}
 
 	var progress func(int64)

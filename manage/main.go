@@ -27,6 +27,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/migrations"
 	"github.com/mattn/go-isatty"
 )
 
@@ -174,4 +175,24 @@ func openDB(ctx context.Context, databaseURL string, getenv func(string) string)
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// requireMigrated refuses a database whose migrations are not all
+// applied: the tables a command needs (django_session, auth_user) may be
+// missing or not yet in their final shape.
+func requireMigrated(db *database.DB) error {
+	all, err := migrations.Status(db)
+	if err != nil {
+		return err
+	}
+	var pending []string
+	for _, m := range all {
+		if !m.Applied {
+			pending = append(pending, migrationName(m))
+		}
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("the database is not migrated (pending: %s): run `manage migrate` first", strings.Join(pending, ", "))
+	}
+	return nil
 }

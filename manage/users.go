@@ -15,7 +15,6 @@ import (
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/migrations"
 )
 
 const createUserUsage = `Usage: manage createuser USERNAME [--password-stdin] [--database-url URL]
@@ -182,23 +181,4 @@ func prompt(con console, username string) (string, error) {
 		return "", errors.New("the passwords didn't match: nothing changed")
 	}
 	return first, nil
-}
-
-// requireMigrated refuses a database whose migrations are not all
-// applied: the user table may be missing.
-func requireMigrated(db *database.DB) error {
-	all, err := migrations.Status(db)
-	if err != nil {
-		return err
-	}
-	var pending []string
-	for _, m := range all {
-		if !m.Applied {
-			pending = append(pending, migrationName(m))
-		}
-	}
-	if len(pending) > 0 {
-		return fmt.Errorf("the database is not migrated (pending: %s): run `manage migrate` first", strings.Join(pending, ", "))
-	}
-	return nil
 }
