@@ -74,6 +74,34 @@ type phaseResult struct {
 	limited bool
 }
 
+// record counts one request that took d: its latency when it succeeded
+// (then it reports true), else its error.
+func (r *phaseResult) record(err error, d time.Duration) bool {
+	if err != nil {
+		r.errs++
+		if r.firstErr == "" {
+			r.firstErr = err.Error()
+		}
+		return false
+	}
+	r.ok++
+	r.lat = append(r.lat, d)
+	return true
+}
+
+// add adds x's counts, time, CPU and latencies to r, and its first error
+// when r has none.
+func (r *phaseResult) add(x phaseResult) {
+	r.ok += x.ok
+	r.errs += x.errs
+	r.elapsed += x.elapsed
+	r.siteCPU += x.siteCPU
+	r.lat = append(r.lat, x.lat...)
+	if r.firstErr == "" {
+		r.firstErr = x.firstErr
+	}
+}
+
 // cpuPerRequest is the site's CPU time per successful request.
 func (r phaseResult) cpuPerRequest() time.Duration {
 	if r.ok == 0 {
@@ -151,35 +179,19 @@ func (l *loader) run(ctx context.Context, p phase) phaseResult {
 	}
 	for range l.conns {
 		wg.Go(func() {
-			var lat []time.Duration
-			var ok, errs int64
-			var firstErr string
+			var w phaseResult // this connection's, added to res at the end
 			for !stopped() {
 				i := int((l.next.Add(1) - 1) % uint64(l.cookies.len()))
 				t0 := time.Now()
 				err := l.get(ctx, url, i)
 				d := time.Since(t0)
-				if err != nil {
-					errs++
-					if firstErr == "" {
-						firstErr = err.Error()
-					}
-					continue
-				}
-				ok++
-				lat = append(lat, d)
-				if p.success != nil {
+				if w.record(err, d) && p.success != nil {
 					p.success(i)
 				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			res.ok += ok
-			res.errs += errs
-			res.lat = append(res.lat, lat...)
-			if res.firstErr == "" {
-				res.firstErr = firstErr
-			}
+			res.add(w)
 		})
 	}
 	wg.Wait()

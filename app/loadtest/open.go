@@ -101,34 +101,18 @@ func (l *loader) runOpen(ctx context.Context, p phase, rate float64) phaseResult
 	)
 	for range l.conns {
 		wg.Go(func() {
-			var lat []time.Duration
-			var ok, errs int64
-			var firstErr string
+			var w phaseResult // this connection's, added to res at the end
 			for at := range due {
 				i := int((l.next.Add(1) - 1) % uint64(l.cookies.len()))
 				err := l.get(ctx, url, i)
 				d := time.Since(at)
-				if err != nil {
-					errs++
-					if firstErr == "" {
-						firstErr = err.Error()
-					}
-					continue
-				}
-				ok++
-				lat = append(lat, d)
-				if p.success != nil {
+				if w.record(err, d) && p.success != nil {
 					p.success(i)
 				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			res.ok += ok
-			res.errs += errs
-			res.lat = append(res.lat, lat...)
-			if res.firstErr == "" {
-				res.firstErr = firstErr
-			}
+			res.add(w)
 		})
 	}
 	start := time.Now()

@@ -87,14 +87,7 @@ func pooled(rounds []phaseResult) phaseResult {
 	var p phaseResult
 	for _, x := range rounds {
 		p.path = x.path
-		p.ok += x.ok
-		p.errs += x.errs
-		p.elapsed += x.elapsed
-		p.siteCPU += x.siteCPU
-		p.lat = append(p.lat, x.lat...)
-		if p.firstErr == "" {
-			p.firstErr = x.firstErr
-		}
+		p.add(x)
 	}
 	slices.Sort(p.lat)
 	return p
