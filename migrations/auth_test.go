@@ -1,12 +1,7 @@
 package migrations_test
 
 import (
-	"reflect"
-	"strings"
-	"sync"
 	"testing"
-
-	"gorm.io/gorm/schema"
 
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
@@ -32,42 +27,5 @@ func TestUserTableMatchesModel(t *testing.T) {
 		t.Errorf("auth_user =\n%s\nwant Django's\n%s", got, djangoUserTable)
 	}
 
-	s, err := schema.Parse(&models.User{}, &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Table != "auth_user" {
-		t.Errorf("model table = %q", s.Table)
-	}
-	type column struct {
-		typ         string
-		notNull, pk bool
-	}
-	want := map[string]column{}
-	for _, f := range s.Fields {
-		if f.DBName != "" {
-			want[f.DBName] = column{strings.ToLower(string(f.DataType)), f.NotNull, f.PrimaryKey}
-		}
-	}
-	rows, err := db.SQL().Query(`SELECT name, type, "notnull", pk FROM pragma_table_info('auth_user')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols := map[string]column{}
-	for rows.Next() {
-		var name string
-		var c column
-		if err := rows.Scan(&name, &c.typ, &c.notNull, &c.pk); err != nil {
-			t.Fatal(err)
-		}
-		c.typ = strings.ToLower(c.typ)
-		cols[name] = c
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(cols) != 11 || !reflect.DeepEqual(cols, want) {
-		t.Errorf("table columns = %+v\nmodel columns = %+v", cols, want)
-	}
+	columnsMatchModel(t, db, &models.User{}, "auth_user", 11)
 }

@@ -132,18 +132,18 @@ func tableExists(t *testing.T, db *database.DB) bool {
 	return n == 1
 }
 
-// checkSchema compares the table with models.Session, column by column,
-// and with Django's own DDL.
-func checkSchema(t *testing.T, db *database.DB) {
+// columnsMatchModel checks that table, as SQLite reports it, has exactly
+// the n columns of model's GORM schema, with the same types, NOT NULL and
+// primary key; it returns the schema.
+func columnsMatchModel(t *testing.T, db *database.DB, model any, table string, n int) *schema.Schema {
 	t.Helper()
-	s, err := schema.Parse(&models.Session{}, &sync.Map{}, schema.NamingStrategy{})
+	s, err := schema.Parse(model, &sync.Map{}, schema.NamingStrategy{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Table != "django_session" {
-		t.Errorf("model table = %q", s.Table)
+	if s.Table != table {
+		t.Errorf("model table = %q, want %q", s.Table, table)
 	}
-
 	type column struct {
 		typ         string
 		notNull, pk bool
@@ -154,7 +154,7 @@ func checkSchema(t *testing.T, db *database.DB) {
 			want[f.DBName] = column{strings.ToLower(string(f.DataType)), f.NotNull, f.PrimaryKey}
 		}
 	}
-	rows, err := db.SQL().Query(`SELECT name, type, "notnull", pk FROM pragma_table_info('django_session')`)
+	rows, err := db.SQL().Query(`SELECT name, type, "notnull", pk FROM pragma_table_info(?)`, table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,9 +172,17 @@ func checkSchema(t *testing.T, db *database.DB) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 3 || !reflect.DeepEqual(got, want) {
-		t.Errorf("table columns = %+v\nmodel columns = %+v", got, want)
+	if len(got) != n || !reflect.DeepEqual(got, want) {
+		t.Errorf("%s columns = %+v\nmodel columns = %+v", table, got, want)
 	}
+	return s
+}
+
+// checkSchema compares the table with models.Session, column by column,
+// and with Django's own DDL.
+func checkSchema(t *testing.T, db *database.DB) {
+	t.Helper()
+	s := columnsMatchModel(t, db, &models.Session{}, "django_session", 3)
 
 	for _, idx := range s.ParseIndexes() {
 		var cols []string
