@@ -3,7 +3,6 @@ package dbstore_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -283,30 +282,7 @@ func TestRealProcesses(t *testing.T) {
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "DBSTORE_CHILD_DB="+path, "DBSTORE_CHILD_KEY="+key, "DBSTORE_CHILD_N="+strconv.Itoa(perProcess))
-	var out []byte
-	done := make(chan error, 1)
-	go func() {
-		var err error
-		out, err = cmd.CombinedOutput()
-		done <- err
-	}()
-	var wg sync.WaitGroup
-	for range perProcess {
-		wg.Go(func() {
-			sess := m.Open(context.Background(), key)
-			sess.Incr("n", 1)
-			if err := sess.Save(); err != nil {
-				t.Errorf("Save: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if err := <-done; err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	if got := m.Open(t.Context(), key).GetInt("n", -1); got != 2*perProcess {
-		t.Fatalf("n = %d after %d increments in two processes: %d lost", got, 2*perProcess, 2*perProcess-got)
-	}
+	sessiontest.IncrementInTwoProcesses(t, m, key, perProcess, cmd)
 }
 
 // TestChildProcess is the other process of TestRealProcesses.
@@ -319,17 +295,5 @@ func TestChildProcess(t *testing.T) {
 	s := newStore(t, open(t, path), dbstore.WithCache(100))
 	defer s.Close()
 	m := manager(t, s)
-	key := os.Getenv("DBSTORE_CHILD_KEY")
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			sess := m.Open(context.Background(), key)
-			sess.Incr("n", 1)
-			if err := sess.Save(); err != nil {
-				t.Errorf("child Save: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	fmt.Println("child done")
+	sessiontest.IncrementAsChild(t, m, os.Getenv("DBSTORE_CHILD_KEY"), n)
 }

@@ -3,7 +3,6 @@ package redisstore_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -85,33 +84,7 @@ func TestRealProcesses(t *testing.T) {
 	// The child finds the server through TEST_REDIS_URL, which Main set.
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "REDISSTORE_CHILD_PREFIX="+prefix, "REDISSTORE_CHILD_KEY="+key, "REDISSTORE_CHILD_N="+strconv.Itoa(perProcess))
-	var out []byte
-	done := make(chan error, 1)
-	go func() {
-		var err error
-		out, err = cmd.CombinedOutput()
-		done <- err
-	}()
-	var wg sync.WaitGroup
-	for range perProcess {
-		wg.Go(func() {
-			sess := m.Open(context.Background(), key)
-			sess.Incr("n", 1)
-			if err := sess.Save(); err != nil {
-				t.Errorf("Save: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if err := <-done; err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "child done") {
-		t.Fatalf("the child did not run:\n%s", out)
-	}
-	if got := m.Open(t.Context(), key).GetInt("n", -1); got != 2*perProcess {
-		t.Fatalf("n = %d after %d increments in two processes: %d lost", got, 2*perProcess, 2*perProcess-got)
-	}
+	sessiontest.IncrementInTwoProcesses(t, m, key, perProcess, cmd)
 }
 
 // TestChildProcess is the other process of TestRealProcesses.
@@ -122,19 +95,7 @@ func TestChildProcess(t *testing.T) {
 	}
 	n, _ := strconv.Atoi(os.Getenv("REDISSTORE_CHILD_N"))
 	m := manager(t, redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix)))
-	key := os.Getenv("REDISSTORE_CHILD_KEY")
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() {
-			sess := m.Open(context.Background(), key)
-			sess.Incr("n", 1)
-			if err := sess.Save(); err != nil {
-				t.Errorf("child Save: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	fmt.Println("child done")
+	sessiontest.IncrementAsChild(t, m, os.Getenv("REDISSTORE_CHILD_KEY"), n)
 }
 
 // clock is a settable clock.
