@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
+	"github.com/djangosessions/gosessions/internal/pgtest"
 )
 
 // TestRunPostgres is `go run .` with DATABASE_URL naming a PostgreSQL

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/session/redisstore/redistest"
+	"github.com/djangosessions/gosessions/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
-	"github.com/djangosessions/gosessions/app/session/redisstore/redistest"
+	"github.com/djangosessions/gosessions/internal/pgtest"
+	"github.com/djangosessions/gosessions/internal/redistest"
 )
 
 // TestSeveralHosts simulates a site on several hosts: three site

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/session/redisstore/redistest"
+	"github.com/djangosessions/gosessions/internal/redistest"
 )
 
 // siteBinary is the site built by TestMain.

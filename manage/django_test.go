@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/djangosessions/gosessions/app/session/dbstore/djangotest"
+	"github.com/djangosessions/gosessions/internal/djangotest"
 )
 
 // TestUsersWithDjango: a user made by manage createuser logs in on the real

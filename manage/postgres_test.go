@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
+	"github.com/djangosessions/gosessions/internal/pgtest"
 )
 
 // TestPostgresMigrateAndClearSessions runs the commands on a PostgreSQL

@@ -16,7 +16,7 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
-	"github.com/djangosessions/gosessions/app/session/redisstore/redistest"
+	"github.com/djangosessions/gosessions/internal/redistest"
 	"github.com/djangosessions/gosessions/migrations"
 )
 

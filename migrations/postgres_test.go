@@ -14,7 +14,7 @@ import (
 	"gorm.io/gorm/schema"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
+	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
 )

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
+	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
 )

@@ -21,8 +21,8 @@ import (
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/app/session/dbstore/djangotest"
-	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
+	"github.com/djangosessions/gosessions/internal/djangotest"
+	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
 )

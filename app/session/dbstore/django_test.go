@@ -28,7 +28,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/app/session/dbstore/djangotest"
+	"github.com/djangosessions/gosessions/internal/djangotest"
 	"github.com/djangosessions/gosessions/migrations"
 )
 

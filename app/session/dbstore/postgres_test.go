@@ -16,8 +16,8 @@ import (
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
+	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/migrations"
 )
 

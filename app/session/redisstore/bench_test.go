@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session"
-	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
-	"github.com/djangosessions/gosessions/app/session/redisstore/redistest"
+	"github.com/djangosessions/gosessions/internal/pgtest"
+	"github.com/djangosessions/gosessions/internal/redistest"
 )
 
 // BenchmarkLoad compares one load on the database store (SQLite, no

@@ -16,10 +16,10 @@ import (
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/app/session/dbstore/pgtest"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
-	"github.com/djangosessions/gosessions/app/session/redisstore/redistest"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
+	"github.com/djangosessions/gosessions/internal/pgtest"
+	"github.com/djangosessions/gosessions/internal/redistest"
 	"github.com/djangosessions/gosessions/migrations"
 )
 

@@ -17,8 +17,8 @@ import (
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
-	"github.com/djangosessions/gosessions/app/session/redisstore/redistest"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
+	"github.com/djangosessions/gosessions/internal/redistest"
 )
 
 func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
