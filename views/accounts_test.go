@@ -141,3 +141,29 @@ func TestAccountsLoginNext(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountsLoginSecureIsTheSiteRule: whether the login request is
+// HTTPS (a next page on plain http is then refused) follows
+// SECURE_PROXY_SSL_HEADER alone, as the security headers do: a client's
+// X-Forwarded-Proto (here from the loopback address, which Echo's own rule
+// believes) means nothing to a site without the setting.
+func TestAccountsLoginSecureIsTheSiteRule(t *testing.T) {
+	for _, proxy := range []bool{false, true} {
+		s := newSiteWith(t, siteOptions{proxySSL: proxy})
+		s.addUser("dave", "pw")
+		next := s.srv.URL + "/get" // http://127.0.0.1:port/get
+		r := s.post("/accounts/login/", url.Values{"username": {"dave"}, "password": {"pw"}, "next": {next}},
+			"X-Forwarded-Proto", "https")
+		want := next // a plain-HTTP request may go on to a plain-HTTP page
+		if proxy {
+			want = "/accounts/profile/" // an HTTPS request never does
+		}
+		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != want {
+			t.Errorf("SECURE_PROXY_SSL_HEADER set: %v; X-Forwarded-Proto: https, next=%q: %d %q, want a redirect to %q",
+				proxy, next, r.StatusCode, r.Header.Get("Location"), want)
+		}
+		if hsts := r.Header.Get("Strict-Transport-Security"); hsts != "" {
+			t.Errorf("HSTS %q without SECURE_HSTS_SECONDS", hsts)
+		}
+	}
+}

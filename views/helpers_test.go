@@ -101,6 +101,8 @@ func (s *site) assertNoInternals(t *testing.T, r *response) {
 
 type siteOptions struct {
 	saveEveryRequest bool
+	// proxySSL sets SECURE_PROXY_SSL_HEADER to X-Forwarded-Proto,https.
+	proxySSL bool
 }
 
 func newSite(t *testing.T) *site {
@@ -119,6 +121,9 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	cfg.PasswordIterations = 1000 // fast logins; a hash carries its own count
 	cfg.Session.Now = clk.Now
 	cfg.Session.SaveEveryRequest = opt.saveEveryRequest
+	if opt.proxySSL {
+		cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"
+	}
 	db := migratedDB(t)
 	e := newApp(t, cfg, db, log)
 	srv := httptest.NewServer(e)
