@@ -75,6 +75,7 @@ fuzz: ## each fuzz target for FUZZTIME
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzSignedPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./views -run '^$$' -fuzz '^FuzzEditorValue$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./app/auth -run '^$$' -fuzz '^FuzzSafeRedirect$$' -fuzztime $(FUZZTIME)
 
 generate: ## regenerate templ components
 	$(GO) generate ./templates
