@@ -327,6 +327,26 @@ func TestStoreDown(t *testing.T) {
 	}
 }
 
+// TestSessionTooLarge: a session over SESSION_MAX_SIZE is the site's
+// error, the same 500 whether a handler's save or the middleware's commit
+// finds it (session.StatusOf), never a 503 that invites a retry; the
+// stored session keeps its data.
+func TestSessionTooLarge(t *testing.T) {
+	s := newSiteWith(t, siteOptions{maxSize: 200})
+	wantStatus(t, s.get("/set"), http.StatusOK)
+	token := s.csrfToken()
+	big := strings.Repeat("x", 300)
+	r := s.postRaw("/session", url.Values{"key": {"big"}, "value": {big}, "csrfmiddlewaretoken": {token}})
+	wantStatus(t, r, http.StatusInternalServerError)
+	if got := r.text("error-message"); !strings.Contains(got, "Something went wrong on our side") {
+		t.Errorf("message %q", got)
+	}
+	s.assertNoInternals(t, r)
+	if got := s.get("/get").text("message"); !strings.Contains(got, "User: harun_dev") {
+		t.Errorf("after the refused save /get says %q", got)
+	}
+}
+
 // TestErrorHandler calls the handler directly for what the routes cannot
 // produce: an internal error (500) and a response already committed.
 func TestErrorHandler(t *testing.T) {

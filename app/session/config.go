@@ -98,7 +98,8 @@ type Config struct {
 	// commit the session, before any byte of the response has been sent,
 	// with the handler's response discarded; it must write the response
 	// with c. The default logs the error once and calls c.Error with an
-	// *echo.HTTPError, which Echo's HTTPErrorHandler renders:
+	// *echo.HTTPError of the status [StatusOf] gives, which Echo's
+	// HTTPErrorHandler renders:
 	//
 	//   - 400 for [ErrInterrupted] (the session was deleted by a
 	//     concurrent request: Django's SessionInterrupted);
