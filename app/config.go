@@ -214,8 +214,8 @@ func settings() []setting {
 			return nil
 		}},
 		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: func(cfg *Config, v string) error {
-			if !validCookieName(v) {
-				return errors.New("want a cookie name: printable ASCII without spaces, '=', ';' or ','")
+			if !session.ValidCookieName(v) {
+				return errors.New("want a cookie name: letters, digits and !#$%&'*+-.^_`|~")
 			}
 			cfg.Session.CookieName = v
 			return nil
@@ -515,18 +515,4 @@ func parseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return false, errors.New("want True or False")
-}
-
-// validCookieName reports whether name is an RFC 6265 cookie name.
-func validCookieName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
-			return false
-		}
-	}
-	return true
 }

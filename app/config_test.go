@@ -241,6 +241,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad debug", map[string]string{"DEBUG": "maybe"}, nil, []string{"DEBUG", `"maybe"`}},
 		{"bad cookie name", map[string]string{"SESSION_COOKIE_NAME": "a b"}, nil, []string{"SESSION_COOKIE_NAME", `"a b"`}},
 		{"cookie name with =", map[string]string{"SESSION_COOKIE_NAME": "a=b"}, nil, []string{"SESSION_COOKIE_NAME", `"a=b"`}},
+		{"cookie name with /", map[string]string{"SESSION_COOKIE_NAME": "a/b"}, nil, []string{"SESSION_COOKIE_NAME", `"a/b"`}},
 		{"cookie age not a number", map[string]string{"SESSION_COOKIE_AGE": "2w"}, nil, []string{"SESSION_COOKIE_AGE", `"2w"`}},
 		{"cookie age zero", map[string]string{"SESSION_COOKIE_AGE": "0"}, nil, []string{"SESSION_COOKIE_AGE", `"0"`}},
 		{"cookie age negative", map[string]string{"SESSION_COOKIE_AGE": "-5"}, nil, []string{"SESSION_COOKIE_AGE", `"-5"`}},
