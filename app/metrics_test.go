@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
@@ -223,7 +224,7 @@ func TestMetrics(t *testing.T) {
 // TestMetricsOtherEngines: without a database engine the session
 // counters are there and the store's are not.
 func TestMetricsOtherEngines(t *testing.T) {
-	for _, engine := range []string{"cache", "signed_cookies"} {
+	for _, engine := range []engine.Name{engine.Cache, engine.SignedCookies} {
 		cfg := testConfig()
 		cfg.Metrics, cfg.SessionEngine = true, engine
 		e := newMetricsSite(t, cfg)

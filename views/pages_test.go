@@ -13,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
 )
@@ -237,21 +238,21 @@ func TestLearnEngines(t *testing.T) {
 		if m == nil {
 			return
 		}
-		engine := m[1]
-		seen[engine] = true
+		name := m[1]
+		seen[name] = true
 		notOffered := strings.HasPrefix(row.Find(`[data-testid="learn-note"]`).Text(), "Not offered")
 		cfg := app.DefaultConfig()
 		cfg.SecretKey = "test-secret-key-for-the-views-tests"
-		cfg.SessionEngine = engine
+		cfg.SessionEngine = engine.Name(name)
 		_, closeSite, err := app.New(cfg, migratedDB(t), s.logger())
 		if err == nil {
 			closeSite()
 		}
 		switch {
 		case notOffered && err == nil:
-			t.Errorf("/learn says %s is not offered, but the site starts with it", engine)
+			t.Errorf("/learn says %s is not offered, but the site starts with it", name)
 		case !notOffered && err != nil:
-			t.Errorf("/learn offers %s, but the site refuses it: %v", engine, err)
+			t.Errorf("/learn offers %s, but the site refuses it: %v", name, err)
 		}
 	})
 	for _, e := range []string{"db", "cached_db", "cache", "signed_cookies", "file"} {
