@@ -108,7 +108,7 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 	}
 	e.Use(logRequests, recoverer(), securityHeaders(cfg.Security), limitBody(limit))
 	if mx != nil {
-		metricsHandler = mx.attach(e, cfg, sessions, stack.Store(), db, log)
+		metricsHandler = mx.attach(e, cfg, sessions, stack, log)
 	}
 	static.Register(e)
 	views.Health{Ready: lc.ready(db, stack, log)}.Register(e)
