@@ -63,7 +63,7 @@ func TestSignerAgainstDjango(t *testing.T) {
 	// Django reads every Go value.
 	wantRead := map[string]any{
 		"sign": "hello", "sign_default_salt": "hello", "timestamp_sign": "hello", "timestamp_default_salt": "hello",
-		"sign_object": []any{[]any{"__json_message", 0.0, 20.0, "Saved."}, []any{"__json_message", 0.0, 40.0, "café failed"}},
+		"sign_object":      []any{[]any{"__json_message", 0.0, 20.0, "Saved."}, []any{"__json_message", 0.0, 40.0, "café failed"}},
 		"sign_object_long": map[string]any{"text": strings.Repeat("x", 200)}, "dumps": map[string]any{"a": 1.0},
 		"dumps_long": map[string]any{"text": strings.Repeat("x", 200)},
 	}
