@@ -148,18 +148,21 @@ func Supported() string {
 // nobody ships. The error does not repeat s.
 func Parse(s string) (Name, error) {
 	n := Name(strings.TrimPrefix(strings.TrimSpace(s), djangoPrefix))
+	if n == "" {
+		return "", fmt.Errorf("unknown engine (supported: %s)", Supported())
+	}
 	if err := n.check(); err != nil {
 		return "", err
 	}
 	return n, nil
 }
 
-// check returns nil for an offered engine, else an error saying why it
-// is not one.
+// check returns nil for an offered engine (the empty Name is DB), else an
+// error saying why it is not one.
 func (n Name) check() error {
 	e, ok := Lookup(n)
 	switch {
-	case n == "" || !ok:
+	case !ok:
 		return fmt.Errorf("unknown engine (supported: %s)", Supported())
 	case !e.Offered():
 		return fmt.Errorf("the %s engine is not offered: %s (supported: %s)", n, e.Refused, Supported())

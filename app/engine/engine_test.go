@@ -249,6 +249,11 @@ func TestOpenRefuses(t *testing.T) {
 	if _, err := engine.DB.Open(engine.Setup{}); err == nil {
 		t.Error("Open without a database: no error")
 	}
+	st, err := engine.Name("").Open(engine.Setup{DB: db})
+	if err != nil || st.Name() != engine.DB {
+		t.Fatalf("the empty name opens %v, %v; want db", st, err)
+	}
+	st.Close()
 }
 
 // countingStore is a layer of a test's own: it counts loads on the way
