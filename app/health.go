@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/views"
@@ -45,9 +44,10 @@ const readyTTL = time.Second
 const readyCheckTimeout = views.DefaultReadyTimeout * 4 / 5
 
 // ready returns the readiness check of /readyz: not while draining; then
-// the session store answers and the schema is fully migrated (storeReady),
-// an answer found at most readyTTL ago and shared by concurrent probes.
-func (lc *lifecycle) ready(db *database.DB, store session.Store, log *slog.Logger) func(ctx context.Context) error {
+// the session engine answers and the schema is fully migrated
+// (storeReady), an answer found at most readyTTL ago and shared by
+// concurrent probes.
+func (lc *lifecycle) ready(db *database.DB, store checker, log *slog.Logger) func(ctx context.Context) error {
 	now := lc.now
 	if now == nil {
 		now = time.Now
@@ -130,31 +130,26 @@ func (r *readiness) run(done chan struct{}) {
 	r.mu.Unlock()
 }
 
-// checker is a store that can tell whether it is able to serve
-// (dbstore.Store: the database answers, its file is the one opened, the
-// table exists).
+// checker is a session engine that can tell whether it is able to serve
+// (engine.Stack: on the database, the database answers, its file is the
+// one opened, the table exists; an engine without a check of its own,
+// process memory or signed cookies, is ready when the database answers).
 type checker interface {
 	Check(ctx context.Context) error
 }
 
-// storeReady reports whether the session store answers and the schema is
-// fully migrated, within the context's deadline. A store without a check
-// of its own (process memory, signed cookies) is ready when the database
-// answers. It uses the site's own connections and waits for no lock: a
-// migration in flight (another process holding the migration lock) is
-// "migrating" at once, before the store is asked (the migration may hold
-// the session table).
-func storeReady(ctx context.Context, db *database.DB, store session.Store, log *slog.Logger) error {
+// storeReady reports whether the session engine answers and the schema
+// is fully migrated, within the context's deadline. It uses the site's own
+// connections and waits for no lock: a migration in flight (another
+// process holding the migration lock) is "migrating" at once, before the
+// engine is asked (the migration may hold the session table).
+func storeReady(ctx context.Context, db *database.DB, store checker, log *slog.Logger) error {
 	pending, migErr := migrations.Pending(ctx, db)
 	if errors.Is(migErr, migrations.ErrMigrating) {
 		log.Info("not ready: a migration is in flight")
 		return errMigrating
 	}
-	check := db.Check
-	if c, ok := store.(checker); ok {
-		check = c.Check
-	}
-	switch err := check(ctx); {
+	switch err := store.Check(ctx); {
 	case errors.Is(err, database.ErrFileLost):
 		log.Warn("not ready", "error", err)
 		return errors.New("database file lost: restart to open the current file")
