@@ -446,6 +446,9 @@ func (c *sessionsCmd) delete(ctx context.Context, args []string) error {
 		if err == nil {
 			break
 		}
+		if errors.Is(err, session.ErrNotFound) {
+			return c.goneMeanwhile(rec.Key)
+		}
 		if !errors.Is(err, session.ErrConflict) || attempt == maxAttempts {
 			return fmt.Errorf("delete session %s: %w", shortKey(rec.Key), err)
 		}
@@ -454,11 +457,19 @@ func (c *sessionsCmd) delete(ctx context.Context, args []string) error {
 			return err
 		}
 		if len(recs) == 0 || recs[0].Key != rec.Key {
-			break // gone meanwhile
+			return c.goneMeanwhile(rec.Key)
 		}
 		rec = recs[0]
 	}
 	_, err = fmt.Fprintf(c.stdout, "Deleted session %s.\n", shortKey(rec.Key))
+	return err
+}
+
+// goneMeanwhile reports a session that delete found and then found gone:
+// a request logged it out, or moved it to a new key (a login), or it
+// expired, between the read and the delete.
+func (c *sessionsCmd) goneMeanwhile(key string) error {
+	_, err := fmt.Fprintf(c.stdout, "Session %s had already gone (logged out, expired, or moved to a new key by a login) when it was to be deleted.\n", shortKey(key))
 	return err
 }
 
