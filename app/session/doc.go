@@ -78,7 +78,9 @@
 // Delete (old empty) of a missing record succeeds. A store that reported
 // success for a conditional delete of a missing record would let a key
 // cycle resurrect a session that was logged out. Package sessiontest
-// checks every clause (sessiontest.Run).
+// checks every clause (sessiontest.Run) and, with a linearizability
+// checker, the whole save algorithm over random concurrent requests on
+// the store (sessiontest.ModelCheck).
 //
 // # Values
 //

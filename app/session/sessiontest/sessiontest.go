@@ -1,6 +1,9 @@
 // Package sessiontest is the conformance suite of session.Store: every
 // store runs the same cases, one per clause of the Store contract, from its
-// own tests (the pattern of golang-migrate's database/testing):
+// own tests (the pattern of golang-migrate's database/testing), and the
+// model check ([ModelCheck]), which runs random concurrent requests
+// through several managers (and processes) and checks the history with a
+// linearizability checker:
 //
 //	func TestConformance(t *testing.T) {
 //		sessiontest.Run(t, func(t *testing.T) session.Store {
