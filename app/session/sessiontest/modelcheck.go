@@ -154,7 +154,7 @@ func ModelCheck(t *testing.T, cfg ModelConfig) {
 			return
 		}
 	}
-	t.Logf("model check: %d %s, %d operations, every one linearizable", histories, plural(histories, "history", "histories"), total)
+	t.Logf("model check %s: %d %s, %d operations, every one linearizable", t.Name(), histories, plural(histories, "history", "histories"), total)
 }
 
 func plural(n int, one, many string) string {
