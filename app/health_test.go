@@ -42,7 +42,7 @@ func TestHealthEndpoints(t *testing.T) {
 	}
 
 	sqlDB := db.SQL()
-	if _, err := sqlDB.Exec("UPDATE " + migrations.VersionTable + " SET version = 2"); err != nil {
+	if _, err := sqlDB.Exec("UPDATE " + migrations.VersionTable + " SET version = 3"); err != nil {
 		t.Fatal(err)
 	}
 	if rec := probe(http.MethodGet, "/readyz"); rec.Code != 503 || rec.Body.String() != "schema not migrated: 1 pending migrations\n" {
