@@ -490,7 +490,7 @@ func TestLearnOperateRows(t *testing.T) {
 			t.Fatalf("%s: /learn = %d", tt.name, rec.Code)
 		}
 		for _, want := range []string{"manage sessions list", "manage sessions show", "manage sessions delete", "manage sessions revoke --where",
-			"manage sessions stats", "Session.objects.filter(expire_date__gt=now)", "FindInBatches", "models.DateTime{Time: now}"} {
+			"manage sessions stats", "Session.objects.filter(expire_date__gt=now)", "again until none is left", "models.DateTime{Time: now}"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s: /learn does not show %q", tt.name, want)
 			}

@@ -38,6 +38,7 @@ var known = []migrations.Info{
 	first,
 	second,
 	{Version: 3, Name: "notify_session_changes"},
+	{Version: 4, Name: "notify_session_expiry"},
 }
 
 // statuses returns every known migration, those up to version v applied.
