@@ -74,7 +74,8 @@ func addInt(v any, n int64) int64 {
 // Values read back in their JSON form: numbers are json.Number (use
 // [Session.GetInt], [Session.GetFloat] or [Get]), objects map[string]any,
 // arrays []any. Changing a map or slice obtained from the session does not
-// mark it modified; set the key again.
+// mark it modified: call [Session.MarkModified] with its key, or set the
+// key again.
 type Session struct {
 	m   *Manager
 	ctx context.Context
@@ -247,6 +248,30 @@ func (s *Session) Pop(key string, def any) any {
 	}
 	s.change(op{kind: opDelete, key: key})
 	return v
+}
+
+// MarkModified records that the value under key was changed in place, a
+// map or slice obtained from the session and then modified: Django's
+// request.session.modified = True, for one key. The value as it is now
+// is saved as if set again (session[key] = value), and only that key is
+// written: a request that changed another key concurrently keeps its
+// change, which a flag for the whole session could not promise (see
+// the package's "No lost updates").
+//
+// The value is taken when MarkModified is called, exactly as Set takes
+// it: the session keeps a copy, so a change made afterwards to the map or
+// slice the handler holds is not the session's. To change it again, Get
+// it again, change it and mark it again. A missing key records nothing; a
+// value JSON cannot represent is an error, as for Set (see Err).
+func (s *Session) MarkModified(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	v, ok := s.data[key]
+	if !ok {
+		return
+	}
+	s.set(key, v)
 }
 
 // Incr adds n to the integer under key (a missing or non-integer value

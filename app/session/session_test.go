@@ -623,3 +623,79 @@ func TestCookieAge(t *testing.T) {
 		t.Fatalf("CookieAge() after SetExpiry(60) = %d, want 86400 (the setting, not the session's expiry)", got)
 	}
 }
+
+// TestMarkModified: a value changed in place and marked is saved, and two
+// concurrent requests that each change a different key in place keep
+// both changes (the mark is per key, not a whole-session flag).
+func TestMarkModified(t *testing.T) {
+	v := newEnv(t)
+	key := v.newStored(map[string]any{"cart": []any{"apples"}, "prefs": map[string]any{"theme": "light"}})
+
+	cartReq := v.m.Open(context.Background(), key)
+	prefsReq := v.m.Open(context.Background(), key)
+	cart := cartReq.Get("cart", nil).([]any)
+	prefs := prefsReq.Get("prefs", nil).(map[string]any)
+
+	cartReq.Set("cart", append(cart, "pears")) // a plain Set, for comparison
+	cart2 := cartReq.Get("cart", nil).([]any)
+	cart2[0] = "figs" // in place, then marked
+	cartReq.MarkModified("cart")
+	prefs["theme"] = "dark"
+	prefs["size"] = 3
+	prefsReq.MarkModified("prefs")
+	if !prefsReq.Modified() {
+		t.Fatal("MarkModified did not mark the session modified")
+	}
+	// Reads in the same request see the change, as the session holds it.
+	if got := prefsReq.Get("prefs", nil).(map[string]any)["size"]; got != jsonNumber(3) {
+		t.Fatalf("prefs[size] read back in the request = %#v", got)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, s := range []*session.Session{cartReq, prefsReq} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- s.Save() }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := v.stored(key)
+	want := map[string]any{
+		"cart":  []any{"figs", "pears"},
+		"prefs": map[string]any{"theme": "dark", "size": jsonNumber(3)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored %v, want %v (a concurrent in-place change was lost)", got, want)
+	}
+
+	// A change made after the mark is not saved unless marked again.
+	s := v.m.Open(context.Background(), key)
+	p := s.Get("prefs", nil).(map[string]any)
+	p["theme"] = "blue"
+	s.MarkModified("prefs")
+	p["theme"] = "green"
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.stored(key)["prefs"].(map[string]any)["theme"]; got != "blue" {
+		t.Fatalf("theme = %v, want the value at MarkModified, blue", got)
+	}
+
+	// A missing key records nothing; a value JSON cannot hold is an error.
+	s = v.m.Open(context.Background(), key)
+	s.MarkModified("absent")
+	if s.Modified() {
+		t.Fatal("MarkModified of a missing key marked the session modified")
+	}
+	p = s.Get("prefs", nil).(map[string]any)
+	p["bad"] = nan()
+	s.MarkModified("prefs")
+	if err := s.Err(); !errors.Is(err, session.ErrValue) {
+		t.Fatalf("Err after marking a NaN = %v, want ErrValue", err)
+	}
+}
