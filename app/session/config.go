@@ -67,6 +67,34 @@ type Config struct {
 	// on each request, sliding its expiry (SESSION_SAVE_EVERY_REQUEST).
 	SaveEveryRequest bool
 
+	// IdleTimeout ends a session unused for that long
+	// (SESSION_IDLE_TIMEOUT; 0, the default, is off, as in Django). It
+	// lives in the record's expiry, Django's expire_date, lowered to the
+	// last use plus the timeout, so that a Django site sharing the
+	// sessions honours it too (until it writes the session itself). A
+	// request that uses the session (loads it) is its use; it writes the
+	// session again, changed or not, when its stored expiry has fallen a
+	// tenth of the timeout behind: a session ends between nine tenths of
+	// the timeout and the whole of it after its last use, and costs a
+	// write per tenth of the timeout while it is in use.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session that long after it started, whatever
+	// its activity (SESSION_ABSOLUTE_TIMEOUT; 0, the default, is off).
+	// The clock starts when the session is first stored and restarts at
+	// login ([Session.RestartAbsoluteTimeout], which auth.Login calls),
+	// not at other key cycles; it is kept in the session's data (the key
+	// "_session_start", Unix seconds, written only while the setting is
+	// on), and lowers the record's expiry as IdleTimeout does. A session
+	// stored without a clock (before the setting was on, or by Django)
+	// gets one at its first use here. A load refuses a session past it
+	// whatever its expire_date says.
+	AbsoluteTimeout time.Duration
+	// Watcher, when not nil, is told of every record the manager writes
+	// (before) and removes (after), and of every labelled session a
+	// request loads: what keeps an index of the sessions beside the store
+	// exact (see [Watcher]). Default none.
+	Watcher Watcher
+
 	// DecodedCacheSize is how many sessions keep their decoded data in
 	// memory, so that loading a record whose data has not changed skips
 	// verifying the signature and parsing the JSON again. It is keyed by
@@ -207,6 +235,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.StoreTimeout < 0 {
 		return cfg, fmt.Errorf("session: negative StoreTimeout %v", cfg.StoreTimeout)
+	}
+	if cfg.IdleTimeout < 0 || cfg.AbsoluteTimeout < 0 {
+		return cfg, fmt.Errorf("session: negative IdleTimeout %v or AbsoluteTimeout %v", cfg.IdleTimeout, cfg.AbsoluteTimeout)
 	}
 	if cfg.MaxSize == 0 {
 		cfg.MaxSize = DefaultMaxSize

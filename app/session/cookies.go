@@ -29,6 +29,13 @@ func (s *Session) loadCookie() {
 	if err == nil && m.cookieExpired(data, signed, now) {
 		err = signing.ErrSignatureExpired
 	}
+	if err == nil && m.timeouts() {
+		// The cookie is the record, written when it was signed.
+		s.baseExpires = m.recordExpiry(data, signed)
+		if !s.baseExpires.After(now) {
+			err = signing.ErrSignatureExpired
+		}
+	}
 	if err != nil {
 		if !errors.Is(err, signing.ErrSignatureExpired) {
 			m.cfg.Logger.Warn("session cookie refused", "error", err)

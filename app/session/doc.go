@@ -71,6 +71,28 @@
 // when the response starts, so a request that fails with a 5xx changes
 // nothing at all.
 //
+// # Timeouts
+//
+// Django has one lifetime, SESSION_COOKIE_AGE. [Config.IdleTimeout] ends a
+// session unused for that long, and [Config.AbsoluteTimeout] ends one
+// that long after its login whatever its activity (OWASP asks for both).
+// Both live in the record's expiry, Django's expire_date, lowered to
+// min(last use + idle, login + absolute), so a Django site sharing the
+// sessions honours them as well. The login time is kept in the data
+// (written at login, which writes anyway); the last use is the expiry
+// itself, moved by a request that uses the session at most once per
+// tenth of the idle timeout: a write then, and the caches' copies
+// replaced, rather than a read of something else on every request. Both
+// are off by default.
+//
+// # Watching writes
+//
+// A [Watcher] ([Config.Watcher]) hears of every write of a labelled
+// session before it happens and of every removal after it happened:
+// what keeps an index beside the store exact without a transaction
+// across the two (package usersessions keeps the sessions of each user
+// with it, labelled by package auth).
+//
 // # Writing a Store
 //
 // The [Store] interface is small, and its contract is what the guarantees

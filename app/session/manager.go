@@ -102,6 +102,45 @@ func (m *Manager) Decode(raw string) (map[string]any, error) {
 	return data, err
 }
 
+// Peek returns the live record of key and its data as a request loading
+// it would see them, without using the session: it is not counted as
+// activity (no refresh of a timeout), and the Watcher is not told. A
+// missing or expired record, or one past its absolute timeout, is
+// ErrNotFound; data that fails its signature or does not decode is an
+// error wrapping signing.ErrBadSignature or signing.ErrMalformed. It is
+// for looking at sessions other than the request's (the list of a
+// user's sessions), and needs a Store (not SignedCookies). ctx bounds the
+// load.
+func (m *Manager) Peek(ctx context.Context, key string) (Record, map[string]any, error) {
+	if m.store == nil {
+		return Record{}, nil, errors.New("session: Peek needs a Store: signed cookies keep no session on the server")
+	}
+	if !ValidKey(key) {
+		return Record{}, nil, ErrNotFound
+	}
+	rec, err := m.store.Load(ctx, key)
+	if err != nil {
+		if isNotFound(err) {
+			return Record{}, nil, err
+		}
+		return Record{}, nil, fmt.Errorf("session: load %s: %w", KeyHash(key), err)
+	}
+	now := m.cfg.Now()
+	if !rec.Expires.After(now) {
+		return Record{}, nil, ErrNotFound
+	}
+	data, ok := m.decoded.get(rec.Key, rec.Data)
+	if !ok {
+		if data, _, err = m.signer.loads(rec.Data); err != nil {
+			return Record{}, nil, fmt.Errorf("session: decode %s: %w", KeyHash(key), err)
+		}
+	}
+	if m.pastAbsolute(data, now) {
+		return Record{}, nil, ErrNotFound
+	}
+	return rec, data, nil
+}
+
 // fetch loads a live record; expired records count as not found whatever
 // the store's clock says.
 func (s *Session) fetch(key string) (Record, error) {
@@ -204,6 +243,7 @@ func (s *Session) persist(force bool) error {
 		if err := s.storeDelete(s.deleteKey, ""); err != nil {
 			return fmt.Errorf("session: delete %s: %w", KeyHash(s.deleteKey), err)
 		}
+		s.watchRemoved(s.deleteKey)
 		s.deleteKey = ""
 	}
 	if !s.dirty && !force {
@@ -214,6 +254,7 @@ func (s *Session) persist(force bool) error {
 		s.key, s.ops, s.dirty = "", s.ops[:0], false
 		return nil
 	}
+	s.startClock()
 	if s.rowKey != "" {
 		ctx := s.storeCall()
 		unlock, err := m.saving.lock(ctx, s.rowKey)
@@ -237,10 +278,10 @@ func (s *Session) persist(force bool) error {
 			s.err = err
 			return err
 		}
-		rec := Record{Data: data, Expires: m.expiryDate(s.data, now)}
+		rec := Record{Data: data, Expires: m.recordExpiry(s.data, now)}
 		switch {
 		case s.rowKey == "":
-			if err := s.create(rec); err != nil {
+			if err := s.create(rec, ""); err != nil {
 				return err
 			}
 		case s.cycle:
@@ -248,18 +289,20 @@ func (s *Session) persist(force bool) error {
 			// compare-and-delete: a session is never without a record
 			// while it moves, and the move counts only if the old record
 			// is still the version this request read.
-			err := s.create(rec)
+			err := s.create(rec, s.rowKey)
 			if err != nil {
 				return err
 			}
 			err = s.storeDelete(s.rowKey, s.raw)
 			if errors.Is(err, ErrConflict) {
 				// The old record changed after we read it: take the new
-				// record back, merge the change and move again.
+				// record back, merge the change and move again (to the
+				// same new key: the watcher's entry for it stays).
 				if err := s.storeDelete(s.key, ""); err != nil {
 					return fmt.Errorf("session: cycle key: %w", err)
 				}
 				if err := s.reload(); err != nil {
+					s.watchRemoved(s.key)
 					return err
 				}
 				continue
@@ -271,13 +314,18 @@ func (s *Session) persist(force bool) error {
 				if err := s.storeDelete(s.key, ""); err != nil {
 					return fmt.Errorf("session: cycle key: remove %s after %s was deleted: %w", KeyHash(s.key), KeyHash(s.rowKey), err)
 				}
+				s.watchRemoved(s.key)
 				return s.interrupted(s.rowKey)
 			}
 			if err != nil {
 				return fmt.Errorf("session: cycle key: delete %s: %w", KeyHash(s.rowKey), err)
 			}
+			s.watchRemoved(s.rowKey)
 		default:
 			rec.Key = s.rowKey
+			if err := s.watchWrite(Write{Key: s.rowKey, Expires: rec.Expires}); err != nil {
+				return err
+			}
 			ctx := s.storeCall()
 			err := m.store.Update(ctx, rec, s.raw)
 			s.endCall(ctx)
@@ -294,7 +342,8 @@ func (s *Session) persist(force bool) error {
 				return fmt.Errorf("session: update %s: %w", KeyHash(s.rowKey), err)
 			}
 		}
-		s.rowKey, s.raw = s.key, data
+		s.rowKey, s.raw, s.baseExpires = s.key, data, rec.Expires
+		s.watchLoaded(false)
 		m.decoded.put(s.key, data, s.data)
 		s.cycle, s.ops, s.dirty = false, s.ops[:0], false
 		return nil
@@ -317,13 +366,17 @@ func (s *Session) storeDelete(key, old string) error {
 }
 
 // create stores rec under s.key (a new key when it has none or the key is
-// taken) and sets s.key.
-func (s *Session) create(rec Record) error {
+// taken) and sets s.key; from is the key a key cycle moves from, "" for a
+// new session. The watcher hears of each key before it is created.
+func (s *Session) create(rec Record, from string) error {
 	for range 10 {
 		if s.key == "" {
 			s.key = NewKey()
 		}
 		rec.Key = s.key
+		if err := s.watchWrite(Write{Key: s.key, Create: true, From: from, Expires: rec.Expires}); err != nil {
+			return err
+		}
 		ctx := s.storeCall()
 		err := s.m.store.Create(ctx, rec)
 		s.endCall(ctx)
@@ -348,7 +401,8 @@ func (s *Session) reload() error {
 	if err != nil {
 		return err
 	}
-	s.raw, s.data = rec.Data, s.m.decode(rec)
+	s.raw, s.data, s.baseExpires = rec.Data, s.m.decode(rec), rec.Expires
+	s.watchLoaded(false)
 	for _, o := range s.ops {
 		o.apply(s.data)
 	}

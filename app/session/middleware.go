@@ -3,6 +3,8 @@ package session
 import (
 	"bufio"
 	"context"
+	"errors"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -164,15 +166,27 @@ func (s *Session) commit(h http.Header, status int) error {
 	}
 	vary := s.accessed
 	empty := s.isEmpty()
-	if !empty && (s.modified || m.cfg.SaveEveryRequest) {
+	refresh := s.refreshDue()
+	if !empty && (s.modified || m.cfg.SaveEveryRequest || refresh) {
 		if !s.loaded {
 			s.load() // SaveEveryRequest on an untouched session
 			if s.err != nil {
 				return s.err
 			}
 		}
-		if err := s.persist(m.cfg.SaveEveryRequest); err != nil {
+		err := s.persist(m.cfg.SaveEveryRequest || refresh)
+		if err != nil && !(refresh && !s.modified && !m.cfg.SaveEveryRequest && errors.Is(err, ErrInterrupted)) {
 			return err
+		}
+		// A refresh alone that found the session deleted meanwhile (a
+		// logout in another tab) is no failure of this request, which
+		// changed nothing: the next one finds no session.
+		if err != nil {
+			s.dirty, s.ops = false, s.ops[:0]
+			if vary {
+				addVary(h)
+			}
+			return nil
 		}
 		empty = s.isEmpty()
 		if !empty {
@@ -209,6 +223,20 @@ func (s *Session) commit(h http.Header, status int) error {
 	return nil
 }
 
+// refreshDue reports whether the session, used by this request but maybe
+// not changed, must be written again to keep the expiry of its timeouts
+// current (see Manager.refreshDue); the caller holds s.mu.
+func (s *Session) refreshDue() bool {
+	m := s.m
+	if !m.timeouts() || !s.loaded || s.key == "" || s.err != nil {
+		return false
+	}
+	if m.cookies == nil && s.rowKey == "" {
+		return false
+	}
+	return m.refreshDue(s.data, s.baseExpires, m.cfg.Now())
+}
+
 // cookie builds the session cookie; the caller holds s.mu.
 func (s *Session) cookie() (*http.Cookie, error) {
 	cfg := s.m.cfg
@@ -224,6 +252,10 @@ func (s *Session) cookie() (*http.Cookie, error) {
 	if !s.m.expireAtBrowserClose(s.data) {
 		now := cfg.Now()
 		age := s.m.expiryAge(s.data, now)
+		if s.m.timeouts() {
+			// The cookie ends no later than the record (the timeouts).
+			age = min(age, int(math.Floor(s.m.recordExpiry(s.data, now).Sub(now).Seconds())))
+		}
 		ck.MaxAge = age
 		if age <= 0 {
 			ck.MaxAge = -1 // Max-Age=0: already expired

@@ -96,6 +96,10 @@ type Session struct {
 	modified  bool
 	spent     time.Duration // store time used, out of Config.StoreTimeout
 	opened    bool          // made by Manager.Open: each Save has a fresh budget
+	// label is the Watcher's label of the record the view is based on,
+	// and baseExpires that record's expiry, as read.
+	label       string
+	baseExpires time.Time
 }
 
 // load reads the session from the store on first use; the caller holds mu.
@@ -116,7 +120,13 @@ func (s *Session) load() {
 	rec, err := s.fetch(s.key)
 	switch {
 	case err == nil:
-		s.rowKey, s.raw, s.data = rec.Key, rec.Data, s.m.decode(rec)
+		data := s.m.decode(rec)
+		if s.m.pastAbsolute(data, s.m.cfg.Now()) {
+			s.key = "" // over: as if expired
+			return
+		}
+		s.rowKey, s.raw, s.data, s.baseExpires = rec.Key, rec.Data, data, rec.Expires
+		s.watchLoaded(true)
 	case isNotFound(err):
 		// Unknown or expired keys are never adopted: a fresh session.
 		s.key = ""
@@ -336,6 +346,7 @@ func (s *Session) Flush() {
 	s.data = map[string]any{}
 	s.ops = s.ops[:0]
 	s.rowKey, s.raw, s.key, s.cycle = "", "", "", false
+	s.label, s.baseExpires = "", time.Time{}
 	s.modified = true
 	s.dirty = true
 }
