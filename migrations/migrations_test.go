@@ -39,6 +39,7 @@ var known = []migrations.Info{
 	second,
 	{Version: 3, Name: "notify_session_changes"},
 	{Version: 4, Name: "notify_session_expiry"},
+	{Version: 5, Name: "user_sessions"},
 }
 
 // statuses returns every known migration, those up to version v applied.
