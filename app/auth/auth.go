@@ -96,6 +96,38 @@ type Config struct {
 	// Hooks are called at logins and logouts (Django's signals
 	// user_logged_in, user_logged_out and user_login_failed).
 	Hooks Hooks
+	// Sessions, when not nil, is the per-user index of sessions
+	// (usersessions.Sessions): UpdateSessionAuthHash, and so
+	// ChangePassword, signs out the user's other sessions through it at
+	// once, rather than at their next request. The index is fed by the
+	// session manager's Watcher, labelled by UserIDOf.
+	Sessions SessionIndex
+}
+
+// SessionIndex is what a password change needs of the per-user index of
+// sessions (usersessions.Sessions has it): to end every session of
+// owner (a user id, as UserIDOf gives it) but those of the device of the
+// session current.
+type SessionIndex interface {
+	SignOutOthers(ctx context.Context, owner, current string) (int, error)
+}
+
+// UserIDOf returns the user id a session's data is logged in as, as a
+// string ("42"), or "" for an anonymous session: the label of the
+// per-user index of sessions (usersessions.Config.Label), which sees a
+// session as its user's whatever the backend that logged it in. It
+// reads _auth_user_id as UserOf does, and is quick enough for every load
+// and save.
+func UserIDOf(data map[string]any) string {
+	raw, ok := data[SessionKey]
+	if !ok {
+		return ""
+	}
+	id, ok := parseUserID(raw)
+	if !ok {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
 }
 
 // Hooks are functions called at logins and logouts, Django's
@@ -317,7 +349,9 @@ func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []by
 //     visitor a new CSRF token, as Django's rotate_token(): a token seen
 //     before login is worthless after it. The CSRF middleware belongs to
 //     the site, so the site passes its rotation here;
-//   - last_login is set to now (Django's update_last_login).
+//   - last_login is set to now (Django's update_last_login);
+//   - the clock of the session's absolute timeout restarts
+//     (session.Session.RestartAbsoluteTimeout), when that timeout is on.
 //
 // The route needs the session middleware. The error is a database fault,
 // or a route without a session, and leaves the session as it was.
@@ -352,6 +386,9 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, u *models.User, rot
 	s.Set(SessionKey, strconv.FormatInt(u.ID, 10))
 	s.Set(BackendSessionKey, ModelBackend)
 	s.Set(HashSessionKey, current)
+	// The absolute timeout counts from the login (SESSION_ABSOLUTE_TIMEOUT;
+	// nothing is stored while it is off).
+	s.RestartAbsoluteTimeout()
 	slotOf(r.Context()).set(u)
 	if rotateCSRF != nil {
 		rotateCSRF(w, r)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/models"
@@ -65,8 +66,9 @@ func (a *Auth) ChangePassword(r *http.Request, u *models.User, password string) 
 // left with nothing) and, when the session is u's login, the session auth
 // hash of u's new password, so that both sites still see u logged in
 // here. Every other session of u keeps the old hash and ends at its next
-// request. u.Password must be the new hash (ChangePassword does all of
-// this).
+// request; with Config.Sessions (the per-user index) they are signed out
+// at once, this device's sessions kept. u.Password must be the new hash
+// (ChangePassword does all of this).
 //
 // The route needs the session middleware.
 func (a *Auth) UpdateSessionAuthHash(r *http.Request, u *models.User) error {
@@ -79,6 +81,14 @@ func (a *Auth) UpdateSessionAuthHash(r *http.Request, u *models.User) error {
 	s := session.FromContext(r.Context())
 	if s == nil {
 		return errNoSession
+	}
+	if a.cfg.Sessions != nil {
+		// Before the cycle: the key the index knows this device by.
+		owner := strconv.FormatInt(u.ID, 10)
+		if _, err := a.cfg.Sessions.SignOutOthers(r.Context(), owner, s.Key()); err != nil {
+			// The old hash ends them at their next request all the same.
+			a.cfg.Logger.Warn("auth: password changed, but the user's other sessions could not be signed out at once; they end at their next request", "user_id", u.ID, "error", err)
+		}
 	}
 	s.CycleKey()
 	// request.user == user, decided by the session's user id: loading
