@@ -221,6 +221,8 @@ func settings() []setting {
 			cfg.Session.CookieAge = time.Duration(n) * time.Second
 			return nil
 		}},
+		{env: "SESSION_IDLE_TIMEOUT", flag: "session-idle-timeout", usage: "`seconds` a session may go unused before it ends, kept in expire_date (0: off, as in Django)", set: timeoutSetter(func(cfg *Config) *time.Duration { return &cfg.Session.IdleTimeout })},
+		{env: "SESSION_ABSOLUTE_TIMEOUT", flag: "session-absolute-timeout", usage: "`seconds` after its login a session ends whatever its activity, kept in expire_date (0: off, as in Django)", set: timeoutSetter(func(cfg *Config) *time.Duration { return &cfg.Session.AbsoluteTimeout })},
 		{env: "SESSION_COOKIE_DOMAIN", flag: "session-cookie-domain", usage: "session cookie `domain` (empty: host-only)", set: func(cfg *Config, v string) error {
 			if strings.ContainsAny(v, " ;,\t\r\n") {
 				return errors.New("want a domain such as .example.com")
@@ -394,6 +396,8 @@ func PrintUsage(w io.Writer) {
 		"SESSION_COOKIE_NAME":               def.Session.CookieName,
 		"SESSION_COOKIE_AGE":                strconv.Itoa(int(def.Session.CookieAge / time.Second)),
 		"SESSION_COOKIE_PATH":               def.Session.CookiePath,
+		"SESSION_IDLE_TIMEOUT":              "0",
+		"SESSION_ABSOLUTE_TIMEOUT":          "0",
 		"SESSION_COOKIE_SECURE":             "False",
 		"SESSION_COOKIE_HTTPONLY":           "True",
 		"SESSION_COOKIE_SAMESITE":           "Lax",
@@ -491,6 +495,19 @@ func durationSetter(field func(cfg *Config) *time.Duration) func(cfg *Config, v 
 			return err
 		}
 		*field(cfg) = d
+		return nil
+	}
+}
+
+// timeoutSetter returns a setter of a session timeout: whole seconds,
+// 0 for off.
+func timeoutSetter(field func(cfg *Config) *time.Duration) func(cfg *Config, v string) error {
+	return func(cfg *Config, v string) error {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 0 || n > math.MaxInt32 {
+			return fmt.Errorf("want a whole number of seconds from 0 (off) to %d", math.MaxInt32)
+		}
+		*field(cfg) = time.Duration(n) * time.Second
 		return nil
 	}
 }

@@ -54,7 +54,7 @@ func TestHealthEndpoints(t *testing.T) {
 	}
 
 	sqlDB := db.SQL()
-	if _, err := sqlDB.Exec("UPDATE " + migrations.VersionTable + " SET version = 3"); err != nil {
+	if _, err := sqlDB.Exec("UPDATE " + migrations.VersionTable + " SET version = 4"); err != nil {
 		t.Fatal(err)
 	}
 	// The answer is kept for readyTTL.

@@ -231,12 +231,21 @@ var (
 		"Groups rolled back because one write failed, then run one by one (PostgreSQL).", nil, nil)
 	descLive = prometheus.NewDesc("gosessions_live_sessions",
 		"Sessions in the database or process memory that have not expired, counted at most once a minute.", nil, nil)
+	descIndexEntries = prometheus.NewDesc("gosessions_user_index_entries",
+		"Entries of the per-user index of sessions (dead ones not yet dropped included), counted at most once a minute.", nil, nil)
+	descIndexUsers = prometheus.NewDesc("gosessions_user_index_users",
+		"Users with entries in the per-user index of sessions, counted at most once a minute.", nil, nil)
+	descSignedOut = prometheus.NewDesc("gosessions_user_sessions_signed_out_total",
+		"Sessions ended by this process's sign-outs: one device, all other devices, a password change.", nil, nil)
+	descIndexDropped = prometheus.NewDesc("gosessions_user_index_dropped_total",
+		"Dead entries of the per-user index removed by this process's listings.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c *sessionCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descLoads, descSaves, descRetries, descInterrupted, descStoreErrors,
-		descCache, descCacheLen, descEvictions, descFallbacks, descCommits, descWrites, descRollbacks, descLive} {
+		descCache, descCacheLen, descEvictions, descFallbacks, descCommits, descWrites, descRollbacks, descLive,
+		descIndexEntries, descIndexUsers, descSignedOut, descIndexDropped} {
 		ch <- d
 	}
 }
@@ -282,6 +291,14 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descCommits, w.Commits)
 		counter(descWrites, w.Writes)
 		counter(descRollbacks, w.Rollbacks)
+	}
+	if x := st.Index; x != nil {
+		if x.Entries >= 0 {
+			ch <- prometheus.MustNewConstMetric(descIndexEntries, prometheus.GaugeValue, float64(x.Entries))
+			ch <- prometheus.MustNewConstMetric(descIndexUsers, prometheus.GaugeValue, float64(x.Users))
+		}
+		counter(descSignedOut, x.SignedOut)
+		counter(descIndexDropped, x.Dropped)
 	}
 	if live, ok := c.liveSessions(); ok {
 		ch <- prometheus.MustNewConstMetric(descLive, prometheus.GaugeValue, float64(live))

@@ -171,6 +171,10 @@ func TestMetrics(t *testing.T) {
 		{"gosessions_store_batch_size", nil, value(fams, "gosessions_store_commits_total")},
 		{"gosessions_live_sessions", nil, 1},
 		{"gosessions_store_cache_sessions", []string{"layer", "process"}, 1},
+		{"gosessions_user_index_entries", nil, 0}, // no login
+		{"gosessions_user_index_users", nil, 0},
+		{"gosessions_user_sessions_signed_out_total", nil, 0},
+		{"gosessions_user_index_dropped_total", nil, 0},
 	} {
 		if got := value(fams, tt.name, tt.labels...); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)

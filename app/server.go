@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,11 +49,24 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 		mx = newMetrics()
 		opts = append(opts, engine.WithDatabaseOptions(dbstore.WithBatchObserver(mx.observeBatch)))
 	}
-	stack, err := OpenEngine(cfg, db, log, opts...)
+	// The per-user index of sessions, where the engine keeps them; the
+	// session manager feeds it (its Watcher).
+	users, err := NewUserIndex(context.Background(), cfg, db, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if users.Option != nil {
+		opts = append(opts, users.Option)
+	}
+	stack, err := OpenEngine(cfg, db, log, opts...)
+	if err != nil {
+		users.Abandon()
+		return nil, nil, nil, err
+	}
 	stack.Configure(&sc)
+	if users.Index != nil {
+		sc.Watcher = users.Index
+	}
 	// Each request waits for the database at most its lock timeout, plus
 	// a second (cfg.check fits WRITE_TIMEOUT to it).
 	sc.StoreTimeout = cfg.storeWaitBound()
@@ -73,15 +87,20 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 		return nil, nil, nil, fmt.Errorf("app: session settings: %w", err)
 	}
 	h.Sessions = sessions
-	// Django's users and logins, on the same database and SECRET_KEY.
-	h.Auth, err = auth.New(auth.Config{
+	acfg := auth.Config{
 		DB:                 db.Gorm,
 		SecretKey:          cfg.SecretKey,
 		SecretKeyFallbacks: cfg.SecretKeyFallbacks,
 		Iterations:         cfg.PasswordIterations,
 		IsSecure:           cfg.Security.IsSecure, // SECURE_PROXY_SSL_HEADER
 		Logger:             log,
-	})
+	}
+	if users.Index != nil {
+		h.Users = users.Index.Sessions(sessions)
+		acfg.Sessions = h.Users // a password change signs out the other devices
+	}
+	// Django's users and logins, on the same database and SECRET_KEY.
+	h.Auth, err = auth.New(acfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("app: %w", err)
 	}

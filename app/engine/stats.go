@@ -10,6 +10,22 @@ type Stats struct {
 	// Writes are the writes of the layer that keeps the records; nil
 	// when that layer does not count them (Redis, the cookie).
 	Writes *WriteStats
+	// Index are the figures of the per-user index of sessions, a layer
+	// put on top by WithLayer (package usersessions); nil without one.
+	Index *IndexStats
+}
+
+// IndexStats are the figures of the per-user index of sessions.
+type IndexStats struct {
+	// Entries and Users are what the index holds now: its entries (dead
+	// ones not yet dropped included) and the users they belong to; -1
+	// when they could not be counted.
+	Entries, Users int64
+	// SignedOut counts the sessions its sign-outs ended (one device, all
+	// other devices, a password change) since the engine opened.
+	SignedOut int64
+	// Dropped counts the dead entries readers removed.
+	Dropped int64
 }
 
 // CacheStats are the figures of one cache layer. A figure the layer does
