@@ -70,6 +70,10 @@ type SessionView struct {
 	CookieAge int
 	// Modified and Accessed are the session's flags for this request.
 	Modified, Accessed bool
+	// IdleEnds and AbsoluteEnds are when the session ends by
+	// SESSION_IDLE_TIMEOUT (if unused until then) and by
+	// SESSION_ABSOLUTE_TIMEOUT, formatted; "" when the timeout is off.
+	IdleEnds, AbsoluteEnds string
 }
 
 // Item is one key of a session.

@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/migrations"
@@ -104,6 +105,11 @@ type siteOptions struct {
 	maxSize          int // SESSION_MAX_SIZE; 0: the default
 	// proxySSL sets SECURE_PROXY_SSL_HEADER to X-Forwarded-Proto,https.
 	proxySSL bool
+	// engine is SESSION_ENGINE; "": the default (db).
+	engine engine.Name
+	// idle and absolute are SESSION_IDLE_TIMEOUT and
+	// SESSION_ABSOLUTE_TIMEOUT.
+	idle, absolute time.Duration
 }
 
 func newSite(t *testing.T) *site {
@@ -124,6 +130,10 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	cfg.Session.SaveEveryRequest = opt.saveEveryRequest
 	if opt.maxSize > 0 {
 		cfg.Session.MaxSize = opt.maxSize
+	}
+	cfg.Session.IdleTimeout, cfg.Session.AbsoluteTimeout = opt.idle, opt.absolute
+	if opt.engine != "" {
+		cfg.SessionEngine = opt.engine
 	}
 	if opt.proxySSL {
 		cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"

@@ -86,6 +86,14 @@ func inspect(s *session.Session) templates.SessionView {
 		Modified:     s.Modified(),
 		Accessed:     s.Accessed(),
 	}
+	// SESSION_IDLE_TIMEOUT and SESSION_ABSOLUTE_TIMEOUT, when on.
+	d := s.Deadlines()
+	if !d.Idle.IsZero() {
+		v.IdleEnds = d.Idle.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
+	if !d.Absolute.IsZero() && len(items) > 0 {
+		v.AbsoluteEnds = d.Absolute.UTC().Format("2006-01-02 15:04:05 UTC")
+	}
 	if k := s.Key(); len(k) > shortKeyLen {
 		v.ShortKey = k[:shortKeyLen] + "…"
 	}

@@ -18,7 +18,7 @@ import (
 // by function name, so the Go beside the Django code is always the code
 // that runs.
 //
-//go:embed home.go session.go auth.go accounts.go editor.go api.go render.go csrf.go
+//go:embed home.go session.go auth.go accounts.go editor.go api.go render.go csrf.go devices.go
 var goSource embed.FS
 
 // djangoSource is the Django views module the site mirrors.
@@ -56,6 +56,7 @@ func lessonSpecs() []lessonSpec {
 		lessonSpec{path: "/accounts/login/", pyFunc: "accounts_login", goFuncs: []string{handler("accountsLogin")}},
 		lessonSpec{path: "/accounts/logout/", pyFunc: "accounts_logout", goFuncs: []string{handler("accountsLogout")}},
 		lessonSpec{path: "/accounts/profile/", pyFunc: "profile", goFuncs: []string{handler("profile")}},
+		lessonSpec{path: devicesPath, pyFunc: "user_sessions", goFuncs: []string{handler("devices"), handler("signOutDevices")}},
 	)
 }
 

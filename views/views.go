@@ -20,6 +20,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/usersessions"
 	"github.com/djangosessions/gosessions/templates"
 	"github.com/labstack/echo/v4"
 )
@@ -33,6 +34,10 @@ type Handlers struct {
 	// logout()): the /accounts/ pages and the header's request.user use
 	// it. Required by Register.
 	Auth *auth.Auth
+	// Users lists and ends the sessions of a user (the per-user index,
+	// checked against the store): /accounts/sessions/ and /api/sessions.
+	// Nil with signed cookies, which keep nothing on the server.
+	Users *usersessions.Sessions
 	// Log receives internal errors; nil means slog.Default().
 	Log *slog.Logger
 	// MetricsPath is where the site serves its metrics, linked from
@@ -119,6 +124,13 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	}
 
 	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.csrf}
+	var api []echo.MiddlewareFunc
+	if h.Users != nil {
+		// The client the per-user index records, outside the session
+		// middleware, whose store calls carry the request's context.
+		page = append([]echo.MiddlewareFunc{clientInfo}, page...)
+		api = []echo.MiddlewareFunc{clientInfo}
+	}
 	route(e, []string{http.MethodGet}, "/", h.home, page...)
 	handlers := map[string]echo.HandlerFunc{
 		"/set": h.set, "/get": h.get, "/delete": h.delete, "/pop": h.pop,
@@ -139,13 +151,15 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	route(e, getOnly, "/session", h.editor, page...)
 	route(e, postOnly, "/session", h.editorSave, page...)
 	route(e, getOnly, "/learn", h.learn, page...)
-	route(e, getOnly, "/api/session", h.apiSession)
+	route(e, getOnly, "/api/session", h.apiSession, api...)
+	route(e, getOnly, "/api/sessions", h.apiSessions, api...)
 	// Django's default auth URLs (django.contrib.auth.urls), with their
 	// trailing slash.
 	slashed(e, getOnly, "/accounts/login/", h.accountsLoginForm, page...)
 	slashed(e, postOnly, "/accounts/login/", h.accountsLogin, page...)
 	slashed(e, postOnly, "/accounts/logout/", h.accountsLogout, page...)
 	slashed(e, getOnly, "/accounts/profile/", h.profile, append(page, h.Auth.EchoLoginRequired)...)
+	slashed(e, []string{http.MethodGet, http.MethodPost}, devicesPath, h.devices, append(page, h.Auth.EchoLoginRequired)...)
 	return nil
 }
 

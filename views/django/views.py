@@ -10,10 +10,12 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.utils.crypto import constant_time_compare
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -222,3 +224,28 @@ def accounts_logout(request):
 def profile(request):
     # request.user is a user here: AuthenticationMiddleware loaded it.
     return render(request, "registration/profile.html", {"username": request.user.get_username()})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def user_sessions(request):
+    # Django has no list of a user's sessions: django_session does not say
+    # whose a session is, so this view decodes every live session to find
+    # them (what manage sessions revoke --where does), with no device,
+    # address or last use to show. The django-user-sessions package keeps a
+    # table of its own instead, as the Go site keeps its per-user index.
+    mine = [
+        s for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if s.get_decoded().get(SESSION_KEY) == str(request.user.pk)
+    ]
+    if request.method == "POST":
+        current = request.session.session_key
+        if request.POST.get("signout_others") == "1":
+            doomed = [s for s in mine if s.session_key != current]
+        else:
+            # Django has no device id: the form would name the key itself.
+            doomed = [s for s in mine if s.session_key == request.POST.get("signout")]
+        for s in doomed:
+            s.delete()  # unconditional: a request in flight may save it back
+        return see_other("/accounts/sessions/")
+    return render(request, "registration/sessions.html", {"sessions": mine})
