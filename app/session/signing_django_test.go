@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"reflect"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/internal/djangotest"
 )
 
 // Golden vectors made by Django's own SessionStore.encode; regenerate with
@@ -249,24 +249,6 @@ func payloadJSON(t *testing.T, signed string) string {
 	return string(data)
 }
 
-// djangoPython returns the Python interpreter that has Django (Debian's
-// python3-django). Without it the test fails under CI (which installs it)
-// and is skipped elsewhere.
-func djangoPython(t *testing.T) string {
-	t.Helper()
-	const python = "/usr/bin/python3"
-	out, err := exec.Command(python, "-c", "import django; print(django.get_version())").CombinedOutput()
-	if err != nil {
-		msg := "Django is not installed (apt-get install python3-django): " + strings.TrimSpace(string(out))
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Logf("Django %s", strings.TrimSpace(string(out)))
-	return python
-}
-
 // djangoCheckCase is one input of vectors.py check.
 type djangoCheckCase struct {
 	Name         string `json:"name"`
@@ -275,15 +257,19 @@ type djangoCheckCase struct {
 	ExpectedJSON string `json:"expected_json"`
 }
 
-// runDjangoCheck has Django decode each case and reports the failures.
+// runDjangoCheck has each Django of the matrix (djangotest) decode each
+// case, in a subtest per release, and reports the failures.
 func runDjangoCheck(t *testing.T, cases []djangoCheckCase) {
 	t.Helper()
-	python := djangoPython(t)
 	in, err := json.Marshal(cases)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(python, "testdata/django/vectors.py", "check")
+	djangotest.Each(t, func(t *testing.T, d djangotest.Django) { djangoCheck(t, d, in, cases) })
+}
+
+func djangoCheck(t *testing.T, d djangotest.Django, in []byte, cases []djangoCheckCase) {
+	cmd := d.Command("testdata/django/vectors.py", "check")
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -307,6 +293,39 @@ func runDjangoCheck(t *testing.T, cases []djangoCheckCase) {
 			t.Errorf("%s: Django decoded %s, want the Python value of %s (from %q)", r.Name, r.Got, cases[i].ExpectedJSON, cases[i].Encoded)
 		}
 	}
+}
+
+// TestDjangoVectorsOnEveryRelease: each Django of the matrix encodes the
+// golden values to exactly the committed vectors (made by Django 3.2), so
+// the vectors the Go tests decode are those of 4.2 and 5.2 as well.
+func TestDjangoVectorsOnEveryRelease(t *testing.T) {
+	want := loadDjangoVectors(t)
+	want.DjangoVersion = ""
+	djangotest.Each(t, func(t *testing.T, d djangotest.Django) {
+		var stderr bytes.Buffer
+		cmd := d.Command("testdata/django/vectors.py", "generate")
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("vectors.py generate: %v\n%s", err, stderr.String())
+		}
+		var got djangoVectors
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("vectors.py generate: %v", err)
+		}
+		if got.DjangoVersion != d.Version {
+			t.Errorf("vectors made by Django %s, want %s", got.DjangoVersion, d.Version)
+		}
+		got.DjangoVersion = ""
+		if !reflect.DeepEqual(got, want) {
+			for i := range min(len(got.Vectors), len(want.Vectors)) {
+				if !reflect.DeepEqual(got.Vectors[i], want.Vectors[i]) {
+					t.Errorf("vector %s: Django %s made %+v, committed %+v", want.Vectors[i].Name, d.Version, got.Vectors[i], want.Vectors[i])
+				}
+			}
+			t.Errorf("Django %s's vectors differ from %s (%d vectors, committed %d)", d.Version, vectorsFile, len(got.Vectors), len(want.Vectors))
+		}
+	})
 }
 
 // TestDjangoAcceptsGoEncoding has Django's SessionStore.decode read Go's
