@@ -17,7 +17,9 @@ import (
 
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 )
 
 const sessionsUsage = `Usage: manage sessions <command> [options] [--database-url URL]
@@ -108,7 +110,7 @@ type sessionsCmd struct {
 	db  *database.DB
 	src source
 	// signer decodes stored data (list, show, revoke).
-	signer *session.Signer
+	signer *signing.TimestampSigner
 }
 
 // flags returns a flag set with --database-url.
@@ -137,14 +139,14 @@ func (c *sessionsCmd) open(ctx context.Context, dbURL string, decode bool) (func
 		if err != nil {
 			return nil, err
 		}
-		c.signer = session.NewSigner(key, fallbacks, session.SessionSalt)
+		c.signer = signing.NewTimestampSigner(key, fallbacks, session.SessionSalt)
 	}
-	switch {
-	case cfg.SessionEngine == "signed_cookies":
-		return nil, errors.New("SESSION_ENGINE=signed_cookies keeps each session in its browser's cookie: there are no sessions on the server to list or end")
-	case cfg.SessionEngine == "cache" && cfg.Cache == nil:
-		return nil, errors.New("SESSION_ENGINE=cache without CACHE_URL keeps sessions in the site process's own memory, out of manage's reach")
-	case cfg.SessionEngine == "cache":
+	switch cfg.SessionEngine.Needs(cfg.Cache != nil).Record {
+	case engine.InCookie:
+		return nil, fmt.Errorf("SESSION_ENGINE=%s keeps each session in its browser's cookie: there are no sessions on the server to list or end", cfg.SessionEngine)
+	case engine.InMemory:
+		return nil, fmt.Errorf("SESSION_ENGINE=%s without CACHE_URL keeps sessions in the site process's own memory, out of manage's reach", cfg.SessionEngine)
+	case engine.InRedis:
 		src, err := openRedisSource(ctx, cfg)
 		if err != nil {
 			return nil, err
@@ -181,7 +183,7 @@ func (c *sessionsCmd) decode(rec session.Record) decoded {
 	switch {
 	case err == nil:
 		return decoded{rec: rec, data: data}
-	case errors.Is(err, session.ErrBadSignature):
+	case errors.Is(err, signing.ErrBadSignature):
 		return decoded{rec: rec, bad: "bad signature"}
 	}
 	return decoded{rec: rec, bad: "malformed data"}

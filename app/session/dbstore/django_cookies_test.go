@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 	"github.com/djangosessions/gosessions/internal/djangotest"
 )
 
@@ -33,7 +34,7 @@ func testDjangoSignedCookies(t *testing.T, dj djangotest.Django) {
 	}
 	goBase := serveGo(t, m)
 	b := newBrowser(t)
-	signer := session.NewSigner(sharedSecret, nil, session.CookieSalt)
+	signer := signing.NewTimestampSigner(sharedSecret, nil, session.CookieSalt)
 
 	// Django writes, Go reads.
 	d := b.get(django, "/set"+query("user", "ann", "n", "3", "nested", `{"a":[1,2.5,null]}`, "word", "café"))
