@@ -1,6 +1,8 @@
 package djangotest
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,6 +94,38 @@ func TestMissingRelease(t *testing.T) {
 		}
 		if ci != "" && (o.failed != d.missing || o.skipped != "") {
 			t.Errorf("under CI: skipped %q, failed %q; want a failure", o.skipped, o.failed)
+		}
+	}
+}
+
+// TestFetchIsCached: once make django has fetched the matrix, fetch.sh
+// again neither runs apt nor changes anything: its stamps are enough.
+// apt-get and apt-cache are replaced by commands that fail.
+func TestFetchIsCached(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range Versions(t) {
+		if d.PythonPath != "" {
+			d.Require(t) // fetched, else this test cannot say anything
+		}
+	}
+	stubs := t.TempDir()
+	for _, name := range []string{"apt-get", "apt-cache", "dpkg-deb"} {
+		if err := os.WriteFile(filepath.Join(stubs, name), []byte("#!/bin/sh\necho \"$0 ran\" >&2\nexit 1\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("sh", filepath.Join(root, "internal", "djangotest", "fetch.sh"), filepath.Join(root, cacheDir))
+	cmd.Env = append(os.Environ(), "PATH="+stubs+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("fetch.sh with the matrix fetched: %v\n%s", err, out)
+	}
+	for _, s := range []string{Series42, Series52} {
+		if !strings.Contains(string(out), "django "+s+": Django "+s+".") || !strings.Contains(string(out), "(cached in ") {
+			t.Errorf("fetch.sh did not report %s as cached:\n%s", s, out)
 		}
 	}
 }
