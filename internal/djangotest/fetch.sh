@@ -165,12 +165,9 @@ fetch() {
 import os, sys, django
 assert os.path.dirname(os.path.dirname(django.__file__)) == sys.argv[1], django.__file__
 print(django.get_version())
-try:
-    import psycopg
-except ImportError:
-    pass
-else:
-    import psycopg.pq
+if os.path.isdir(os.path.join(sys.argv[1], "psycopg")):
+    # Fetched with this release: it must load the system libpq5.
+    import psycopg, psycopg.pq
     print("psycopg %s (%s implementation, libpq %s)" % (psycopg.__version__, psycopg.pq.__impl__, psycopg.pq.version()))
 ' "$site") || die "Django $series from $suite does not import on $python"
 	extra=$(echo "$got" | sed 1d)
