@@ -88,7 +88,7 @@ func learnSections() []templates.LearnSection {
 			{Django: `request.session.set_test_cookie()`, Go: `s.SetTestCookie()`, Demo: "/testcookie"},
 			{Django: `request.session.test_cookie_worked()`, Go: `s.TestCookieWorked()`, Demo: "/testcookie"},
 			{Django: `request.session.delete_test_cookie()`, Go: `s.DeleteTestCookie()  // absent is not an error`, Demo: "/testcookie"},
-			{Django: `SessionStore.clear_expired()`, Go: `store.DeleteExpired(ctx)  // dbstore.(*Store).DeleteExpired`, Demo: "/set?expiry=60",
+			{Django: `SessionStore.clear_expired()`, Go: `store.ClearExpired(ctx, dbstore.ClearOptions{})  // dbstore.(*Store).ClearExpired`, Demo: "/set?expiry=60",
 				Note: "No request calls it: go run ./manage clearsessions does, and prints how many sessions it deleted. A session set to expire in 60 s is one it deletes a minute later."},
 			{Django: `SessionStore(session_key=key)`, Go: `manager.Open(ctx, key)`, Demo: "/api/session"},
 			{Django: `SessionMiddleware`, Go: `manager.Middleware()  // session.New(cfg)`, Demo: "/"},
@@ -110,7 +110,7 @@ func learnSections() []templates.LearnSection {
 				Note: "Not offered: there is no file engine (see the engines below)."},
 			{Django: `SECRET_KEY, SECRET_KEY_FALLBACKS`, Go: `Config.SecretKey, Config.SecretKeyFallbacks  // signs the data Django's way`, Demo: "/api/session"},
 			{Django: `manage.py clearsessions`, Go: `go run ./manage clearsessions`, Demo: "/set?expiry=60",
-				Note: "Calls DeleteExpired on the configured store and prints how many sessions it deleted."},
+				Note: "Calls ClearExpired on the configured store and prints how many sessions it deleted."},
 		}},
 		{Title: "Logins (django.contrib.auth, package app/auth)", Rows: []templates.LearnRow{
 			{Django: `request.user`, Go: `u, err := h.Auth.User(c.Request())  // *models.User, nil for AnonymousUser`, Demo: "/accounts/login/?next=/accounts/profile/",

@@ -88,7 +88,7 @@ type Config struct {
 	// compression: a save above it fails with [ErrTooLarge] and writes
 	// nothing, so the stored session (every other key in it) stays as it
 	// was, instead of being written and then refused when read. Reading
-	// accepts up to max(MaxSize, 8 MiB). Default [DefaultMaxSize].
+	// accepts up to max(MaxSize, 8 MiB). Default 1 MiB.
 	MaxSize int
 
 	// Skipper, when it returns true, bypasses the Echo middleware for a
@@ -118,14 +118,14 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultMaxSize is MaxSize's default: 1 MiB of JSON, far above what a
+// defaultMaxSize is MaxSize's default: 1 MiB of JSON, far above what a
 // session should hold (a session is not a file store) and well within what
 // Django and the database read back.
-const DefaultMaxSize = 1 << 20
+const defaultMaxSize = 1 << 20
 
-// DefaultStoreTimeout is StoreTimeout's default: SQLite's 5 s busy
+// defaultStoreTimeout is StoreTimeout's default: SQLite's 5 s busy
 // timeout, plus a margin to answer.
-const DefaultStoreTimeout = 6 * time.Second
+const defaultStoreTimeout = 6 * time.Second
 
 // maxReadSize is the least a load accepts, whatever MaxSize: what earlier
 // releases, which had no MaxSize, could read.
@@ -143,8 +143,8 @@ func DefaultConfig() Config {
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
 		CookieSameSite: http.SameSiteLaxMode,
-		StoreTimeout:   DefaultStoreTimeout,
-		MaxSize:        DefaultMaxSize,
+		StoreTimeout:   defaultStoreTimeout,
+		MaxSize:        defaultMaxSize,
 	}
 }
 
@@ -202,13 +202,13 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("session: CookieSameSite None needs CookieSecure: browsers refuse a SameSite=None cookie without Secure")
 	}
 	if cfg.StoreTimeout == 0 {
-		cfg.StoreTimeout = DefaultStoreTimeout
+		cfg.StoreTimeout = defaultStoreTimeout
 	}
 	if cfg.StoreTimeout < 0 {
 		return cfg, fmt.Errorf("session: negative StoreTimeout %v", cfg.StoreTimeout)
 	}
 	if cfg.MaxSize == 0 {
-		cfg.MaxSize = DefaultMaxSize
+		cfg.MaxSize = defaultMaxSize
 	}
 	if cfg.MaxSize < 0 {
 		return cfg, fmt.Errorf("session: negative MaxSize %d", cfg.MaxSize)

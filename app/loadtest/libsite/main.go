@@ -81,11 +81,11 @@ func run(ctx context.Context, getenv func(string) string) error {
 	cfg.SecretKey = getenv("SECRET_KEY")
 	cfg.DecodedCacheSize = cacheSize
 	cfg.StoreTimeout = db.Timeout + time.Second
-	mw, err := cfg.ToMiddleware()
+	sessions, err := session.New(cfg)
 	if err != nil {
 		return err
 	}
-	e := newApp(mw)
+	e := newApp(sessions.Middleware())
 
 	ln, err := net.Listen("tcp", getenv("ADDR"))
 	if err != nil {

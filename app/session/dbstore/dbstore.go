@@ -67,12 +67,6 @@ import (
 	"github.com/djangosessions/gosessions/models"
 )
 
-// DefaultBatchSize was the fixed batch size of DeleteExpired.
-//
-// Deprecated: batches are sized by time when no size is given (see
-// ClearExpired).
-const DefaultBatchSize = 1000
-
 // Store is a session.Store on a GORM database. It is safe for concurrent
 // use; call Close when done with it.
 //
@@ -101,7 +95,7 @@ type Store struct {
 type Option func(*Store)
 
 // WithClock sets the clock that decides which records have expired (Load
-// and DeleteExpired). The default is time.Now; tests inject a fixed clock
+// and ClearExpired). The default is time.Now; tests inject a fixed clock
 // instead of sleeping.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) {
@@ -465,22 +459,6 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// DeleteExpired deletes the records that expired before now (by the
-// store's clock), like Django's clearsessions, and returns how many.
-//
-// It deletes batchSize rows at a time, each batch a statement and a
-// transaction of its own, so that on a table of millions the site's own
-// writes get their turn between batches instead of waiting for one long
-// DELETE; with batchSize 0 or less each batch is sized by time instead
-// (see ClearExpired). progress, when not nil, receives the running total
-// after each batch that deleted rows. Cancelling ctx stops it between
-// batches (or interrupts the current one); the count of rows deleted so
-// far is returned with the error.
-func (s *Store) DeleteExpired(ctx context.Context, batchSize int, progress func(deleted int64)) (int64, error) {
-	r, err := s.ClearExpired(ctx, ClearOptions{BatchSize: batchSize, Progress: progress})
-	return r.Deleted, err
 }
 
 // DefaultHoldTarget is how long a batch of ClearExpired aims to hold the

@@ -406,7 +406,7 @@ func TestPostgresRefusesDjangoUnreadableTimes(t *testing.T) {
 	}
 }
 
-func TestPostgresDeleteExpired(t *testing.T) {
+func TestPostgresClearExpired(t *testing.T) {
 	_, db := migratedPostgres(t)
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	s := newStore(t, db, dbstore.WithClock(func() time.Time { return now }))
@@ -436,9 +436,9 @@ func TestPostgresDeleteExpired(t *testing.T) {
 	}
 
 	var progress []int64
-	n, err := s.DeleteExpired(ctx, 10, func(deleted int64) { progress = append(progress, deleted) })
+	n, err := clearExpired(ctx, s, 10, func(deleted int64) { progress = append(progress, deleted) })
 	if err != nil || n != 26 {
-		t.Fatalf("DeleteExpired = %d, %v; want 26, nil", n, err)
+		t.Fatalf("ClearExpired = %d, %v; want 26, nil", n, err)
 	}
 	if want := []int64{10, 20, 26}; !reflect.DeepEqual(progress, want) {
 		t.Errorf("progress = %v, want %v", progress, want)
@@ -448,11 +448,11 @@ func TestPostgresDeleteExpired(t *testing.T) {
 	}
 	for _, key := range live {
 		if _, err := s.Load(ctx, key); err != nil {
-			t.Errorf("live session %s after DeleteExpired: %v", key, err)
+			t.Errorf("live session %s after ClearExpired: %v", key, err)
 		}
 	}
-	if n, err := s.DeleteExpired(ctx, 0, nil); n != 0 || err != nil {
-		t.Errorf("second DeleteExpired = %d, %v; want 0, nil", n, err)
+	if n, err := clearExpired(ctx, s, 0, nil); n != 0 || err != nil {
+		t.Errorf("second ClearExpired = %d, %v; want 0, nil", n, err)
 	}
 }
 
@@ -721,7 +721,7 @@ func TestPostgresAnyTimeZone(t *testing.T) {
 	if _, err := s.Load(t.Context(), rec.Key); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("Load after expiry = %v, want ErrNotFound", err)
 	}
-	if n, err := s.DeleteExpired(t.Context(), 0, nil); n != 1 || err != nil {
-		t.Errorf("DeleteExpired after expiry = %d, %v; want 1", n, err)
+	if n, err := clearExpired(t.Context(), s, 0, nil); n != 1 || err != nil {
+		t.Errorf("ClearExpired after expiry = %d, %v; want 1", n, err)
 	}
 }
