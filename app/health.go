@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/migrations"
@@ -53,7 +54,7 @@ type checker interface {
 // storeReady reports whether the session store answers and the schema is
 // fully migrated, within the context's deadline. A store without a check
 // of its own (process memory, signed cookies) is ready when the database
-// answers. migrations.Status takes no context: it runs on and is abandoned
+// answers. Reading the migration status takes no context: it runs on and is abandoned
 // at the deadline (it ends by itself within the database's lock timeout).
 func storeReady(ctx context.Context, db *database.DB, store session.Store, log *slog.Logger) error {
 	check := db.Check
@@ -77,7 +78,12 @@ func storeReady(ctx context.Context, db *database.DB, store session.Store, log *
 	}
 	done := make(chan status, 1)
 	go func() {
-		all, err := migrations.Status(db)
+		e, err := either.Migrations(db)
+		if err != nil {
+			done <- status{nil, err}
+			return
+		}
+		all, err := e.Status(db)
 		done <- status{all, err}
 	}()
 	var st status

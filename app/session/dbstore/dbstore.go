@@ -109,7 +109,7 @@ func WithClock(now func() time.Time) Option {
 // session this process has just seen loads without a query. Entries are
 // dropped when any other process commits to the database, so the cache
 // never serves stale data. It needs a SQLite file in WAL mode (what
-// database.Open opens); New fails with an error saying so on any other
+// package database/sqlite opens); New fails with an error saying so on any other
 // database.
 func WithCache(size int) Option {
 	return func(s *Store) { s.cacheSize = size }
@@ -125,7 +125,7 @@ func WithBatchObserver(observe func(size int)) Option {
 }
 
 // ErrNotMigrated reports a database without the django_session table.
-var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or migrations.Up)")
+var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or Up of package migrations/sqlite or migrations/postgres)")
 
 // New returns a store on db, which must hold a migrated django_session
 // table: New checks it, and fails with [ErrNotMigrated] when it is missing,
@@ -179,7 +179,7 @@ func (s *Store) newCache(ctx context.Context) (recordCache, error) {
 	switch db.Engine {
 	case database.SQLite:
 		if !db.WAL() {
-			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (database.Open opens one so); %s is not", db.URL())
+			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (package database/sqlite opens one so); %s is not", db.URL())
 		}
 		w, err := openWALWatch(db.Path())
 		if err != nil {

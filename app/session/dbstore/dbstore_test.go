@@ -12,19 +12,20 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 const secret = "dbstore test secret key"
 
-// open opens the SQLite database at path as the site does and closes it
+// open opens the database at path (a SQLite file or a PostgreSQL URL) as the site does and closes it
 // when the test ends.
 func open(t testing.TB, path string) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(context.Background(), path)
+	db, err := either.OpenURL(context.Background(), path)
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
@@ -52,7 +53,7 @@ func migrated(t testing.TB) (string, *database.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "db.sqlite3")
 	db := open(t, path)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatalf("migrate %s: %v", path, err)
 	}
 	return path, db
@@ -83,7 +84,7 @@ func TestConformance(t *testing.T) {
 func TestConformanceInMemory(t *testing.T) {
 	sessiontest.Run(t, func(t *testing.T) session.Store {
 		db := open(t, "sqlite::memory:")
-		if err := migrations.Up(db, nil); err != nil {
+		if err := sqlitemigrations.Up(db, nil); err != nil {
 			t.Fatal(err)
 		}
 		return newStore(t, db)
@@ -332,7 +333,7 @@ func TestTamperedDataLoadsEmpty(t *testing.T) {
 // migrations it works.
 func TestUnmigratedDatabase(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "db.sqlite3"))
-	status, err := migrations.Status(db)
+	status, err := sqlitemigrations.Status(db)
 	if err != nil || len(status) == 0 || status[0].Applied {
 		t.Errorf("Status of a new database = %+v, %v; want migrations not applied", status, err)
 	}
@@ -341,7 +342,7 @@ func TestUnmigratedDatabase(t *testing.T) {
 		t.Errorf("New on an unmigrated database = %v, want one line wrapping ErrNotMigrated that says to migrate", err)
 	}
 
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := newStore(t, db)
@@ -357,7 +358,7 @@ func TestUnmigratedDatabase(t *testing.T) {
 	}
 
 	// The table dropped under a running store: Check says so.
-	if err := migrations.To(db, 0, nil); err != nil {
+	if err := sqlitemigrations.To(db, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Check(t.Context()); !errors.Is(err, dbstore.ErrNotMigrated) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	pgmigrations "github.com/djangosessions/gosessions/migrations/postgres"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
@@ -18,7 +19,6 @@ import (
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
 	"github.com/djangosessions/gosessions/internal/pgtest"
-	"github.com/djangosessions/gosessions/migrations"
 )
 
 // migratedPostgres returns the URL of a new migrated PostgreSQL database
@@ -27,7 +27,7 @@ func migratedPostgres(t testing.TB) (string, *database.DB) {
 	t.Helper()
 	url := pgtest.NewDatabase(t)
 	db := open(t, url)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := pgmigrations.Up(db, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return url, db
@@ -642,7 +642,7 @@ func TestPostgresCacheOffWithoutListener(t *testing.T) {
 // notifications, so WithCache is refused instead of serving stale data.
 func TestPostgresCacheNeedsTheTrigger(t *testing.T) {
 	_, db := migratedPostgres(t)
-	if err := migrations.To(db, 1, nil); err != nil {
+	if err := pgmigrations.To(db, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := dbstore.New(db, dbstore.WithCache(100)); !errors.Is(err, dbstore.ErrNotMigrated) {
@@ -660,7 +660,7 @@ func TestPostgresUnmigrated(t *testing.T) {
 	if _, err := dbstore.New(db); !errors.Is(err, dbstore.ErrNotMigrated) {
 		t.Errorf("New on an unmigrated database = %v, want ErrNotMigrated", err)
 	}
-	if err := migrations.Up(db, nil); err != nil {
+	if err := pgmigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := newStore(t, db)
@@ -678,7 +678,7 @@ func TestPostgresUnmigrated(t *testing.T) {
 
 // TestPostgresAnyTimeZone: the store writes and compares instants, so it
 // is right on a connection whose TimeZone is not UTC (one not opened by
-// database.Open), where Django's text form would be read as local time.
+// package database/postgres), where Django's text form would be read as local time.
 func TestPostgresAnyTimeZone(t *testing.T) {
 	url, _ := migratedPostgres(t)
 	g, err := gorm.Open(postgres.Open(url+"&timezone=Asia/Tokyo"), &gorm.Config{})
