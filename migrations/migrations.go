@@ -71,6 +71,11 @@ type Engine struct {
 	// TableExists is a query with one placeholder, a table name, that
 	// returns a row when the table exists.
 	TableExists string
+	// Version reads the applied version and whether it is marked dirty
+	// straight from VersionTable, for Pending: on db's own connections,
+	// bounded by ctx, never waiting for the migration lock (ErrMigrating
+	// when a migration is in flight); 0 when the table does not exist.
+	Version func(ctx context.Context, db *database.DB) (version uint, dirty bool, err error)
 }
 
 // check refuses a DB of another engine.
@@ -126,6 +131,48 @@ func (e Engine) Status(db *database.DB) ([]Info, error) {
 		return all, dirtyError(e, all, cur)
 	}
 	return all, nil
+}
+
+// ErrMigrating reports a migration in flight: another connection holds
+// the migration lock (PostgreSQL), or on SQLite the version is marked
+// dirty while another connection holds the write lock, as golang-migrate
+// marks it while it runs a migration.
+var ErrMigrating = errors.New("migrations: a migration is in flight")
+
+// Pending returns how many of e's migrations the database lacks, for a
+// readiness probe asked at any rate: it reads the version table directly
+// (no golang-migrate instance, nothing created or adopted, no connection
+// beyond db's own pool), never waits for the migration lock, and is
+// bounded by ctx, on PostgreSQL also on the server's side (its statement
+// and lock timeouts end with ctx, so no query of it outlives a caller that
+// gave up).
+//
+// A migration in flight is ErrMigrating; a version marked dirty that no
+// one is migrating wraps ErrDirty, as Status reports it. A database
+// without VersionTable has every migration pending (Up adopts an earlier
+// release's schema_migrations; Pending does not look at it).
+func (e Engine) Pending(ctx context.Context, db *database.DB) (int, error) {
+	if err := e.check(db); err != nil {
+		return 0, err
+	}
+	all, err := embedded(e.Files)
+	if err != nil {
+		return 0, err
+	}
+	cur, dirty, err := e.Version(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	if dirty {
+		return 0, dirtyError(e, all, cur)
+	}
+	n := 0
+	for _, m := range all {
+		if m.Version > cur {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Up applies every pending migration in order, calling report (when not

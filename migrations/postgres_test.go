@@ -277,6 +277,10 @@ func TestPostgresDirty(t *testing.T) {
 	if _, err := pgmigrations.Status(db); !errors.Is(err, migrations.ErrDirty) {
 		t.Errorf("Status on a dirty database: %v, want ErrDirty", err)
 	}
+	// No one holds the migration lock: dirty, not a migration in flight.
+	if _, err := pgmigrations.Migrations().Pending(t.Context(), db); !errors.Is(err, migrations.ErrDirty) {
+		t.Errorf("Pending on a dirty database: %v, want ErrDirty", err)
+	}
 	exec(t, db, fix)
 	if err := pgmigrations.Up(db, nil); err != nil {
 		t.Fatalf("Up after the fix: %v", err)
@@ -357,5 +361,33 @@ func TestEnginesHaveTheSameMigrations(t *testing.T) {
 	lite, pg := list(sqlitemigrations.Migrations()), list(pgmigrations.Migrations())
 	if len(lite) == 0 || !reflect.DeepEqual(lite, pg) {
 		t.Errorf("SQLite migrations %q, PostgreSQL migrations %q: want the same files", lite, pg)
+	}
+}
+
+// Pending counts what Up would apply, from nothing to everything, and
+// opens no connection beyond the pool's.
+func TestPostgresPending(t *testing.T) {
+	db := openPostgres(t)
+	all, err := pgmigrations.Status(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []uint{0, 2, all[len(all)-1].Version} {
+		if err := pgmigrations.To(db, v, nil); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, m := range all {
+			if m.Version > v {
+				want++
+			}
+		}
+		if n, err := pgmigrations.Migrations().Pending(t.Context(), db); n != want || err != nil {
+			t.Errorf("Pending at version %d = %d, %v; want %d", v, n, err, want)
+		}
+	}
+	exec(t, db, `DROP TABLE `+migrations.VersionTable)
+	if n, err := pgmigrations.Migrations().Pending(t.Context(), db); n != len(all) || err != nil {
+		t.Errorf("Pending without the version table = %d, %v; want %d", n, err, len(all))
 	}
 }

@@ -8,7 +8,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	migratedb "github.com/golang-migrate/migrate/v4/database"
 	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
@@ -30,6 +33,7 @@ func Migrations() migrations.Engine {
 		Driver:      driver,
 		False:       "false",
 		TableExists: `SELECT 1 WHERE to_regclass($1) IS NOT NULL`,
+		Version:     version,
 	}
 }
 
@@ -76,4 +80,58 @@ func driver(db *sql.DB) (migratedb.Driver, string, func(), error) {
 		return nil, "", nil, err
 	}
 	return drv, "pgx5", func() { drv.Close() }, nil
+}
+
+// version reads the applied version in one short read-only
+// transaction on db's pool, holding the migration lock for the read if it
+// is free (a transaction-level advisory lock on golang-migrate's key,
+// released at the commit) and answering migrations.ErrMigrating at once if it is not.
+func version(ctx context.Context, db *database.DB) (v uint, dirty bool, err error) {
+	tx, err := db.SQL().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	defer tx.Rollback()
+	bound := db.Timeout
+	if deadline, ok := ctx.Deadline(); ok {
+		bound = time.Until(deadline)
+	}
+	ms := strconv.FormatInt(max(1, bound.Milliseconds()), 10)
+	var (
+		dbName, schema string
+		exists         bool
+	)
+	err = tx.QueryRowContext(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true),
+		current_database(), current_schema(), to_regclass(format('%I.%I', current_schema(), $2::text)) IS NOT NULL`,
+		ms, migrations.VersionTable).Scan(new(string), new(string), &dbName, &schema, &exists)
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	// The key golang-migrate's PostgreSQL driver locks (its Lock).
+	key, err := migratedb.GenerateAdvisoryLockId(dbName, schema, migrations.VersionTable)
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: lock key: %w", err)
+	}
+	var free bool
+	if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1::bigint)`, key).Scan(&free); err != nil {
+		return 0, false, fmt.Errorf("migrations: try the migration lock: %w", err)
+	}
+	if !free {
+		return 0, false, migrations.ErrMigrating
+	}
+	if !exists {
+		return 0, false, nil
+	}
+	var version int64
+	err = tx.QueryRowContext(ctx, `SELECT version, dirty FROM `+pgx.Identifier{schema, migrations.VersionTable}.Sanitize()+` LIMIT 1`).Scan(&version, &dirty)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	return uint(max(version, 0)), dirty, nil
 }

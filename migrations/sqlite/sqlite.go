@@ -4,13 +4,19 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"embed"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	migratedb "github.com/golang-migrate/migrate/v4/database"
 	"github.com/golang-migrate/migrate/v4/database/sqlite3"
 
 	"github.com/djangosessions/gosessions/app/database"
+	sqlitedb "github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/migrations"
 )
 
@@ -25,6 +31,7 @@ func Migrations() migrations.Engine {
 		Driver:      driver,
 		False:       "0",
 		TableExists: `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`,
+		Version:     version,
 	}
 }
 
@@ -51,4 +58,39 @@ func driver(db *sql.DB) (migratedb.Driver, string, func(), error) {
 		return nil, "", nil, err
 	}
 	return drv, "sqlite3", func() {}, nil
+}
+
+// version reads the applied version on db's readers. SQLite has no
+// migration lock between processes: a version marked dirty is a migration
+// in flight when another connection holds the write lock (golang-migrate
+// runs each migration in a write transaction), looked at a few times a
+// few milliseconds apart so that this process's own commits are not taken
+// for one.
+func version(ctx context.Context, db *database.DB) (v uint, dirty bool, err error) {
+	var version int64
+	err = db.Gorm.WithContext(ctx).Raw(`SELECT version, dirty FROM `+migrations.VersionTable+` LIMIT 1`).Row().Scan(&version, &dirty)
+	if errors.Is(err, sql.ErrNoRows) || err != nil && strings.Contains(err.Error(), "no such table") {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	if dirty {
+		for range 3 {
+			locked, err := sqlitedb.WriteLocked(ctx, db)
+			if err != nil {
+				return 0, false, fmt.Errorf("migrations: %w", err)
+			}
+			if !locked {
+				return uint(max(version, 0)), true, nil
+			}
+			select {
+			case <-ctx.Done():
+				return 0, false, ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		return 0, false, migrations.ErrMigrating
+	}
+	return uint(max(version, 0)), false, nil
 }
