@@ -224,18 +224,24 @@ func startBoth(t *testing.T, opts djangotest.Options, goURL string) *liveEnv {
 	return &liveEnv{dj: dj, django: p, goSite: startGoSite(t, db, iterations), version: version}
 }
 
-// TestDjangoLoginsSQLite runs on each Django of the matrix.
+// TestDjangoLoginsSQLite runs on each Django of the matrix. The releases
+// run side by side (each its own Django, Go site and database): the
+// logins hash at each release's real PBKDF2 count, the longest Django
+// tests there are.
 func TestDjangoLoginsSQLite(t *testing.T) {
 	djangotest.Each(t, func(t *testing.T, d djangotest.Django) {
+		t.Parallel()
 		path := filepath.Join(t.TempDir(), "db.sqlite3")
 		testLogins(t, startBoth(t, djangotest.Options{Django: d, SQLite: path}, "sqlite:"+path))
 	})
 }
 
-// TestDjangoLoginsPostgres runs on each Django of the matrix, 5.2 with
-// psycopg 3 (make django), the others with the system's psycopg2.
+// TestDjangoLoginsPostgres runs on each Django of the matrix, side by
+// side, 5.2 with psycopg 3 (make django), the others with the system's
+// psycopg2.
 func TestDjangoLoginsPostgres(t *testing.T) {
 	djangotest.Each(t, func(t *testing.T, d djangotest.Django) {
+		t.Parallel()
 		d.RequirePostgres(t)
 		u := pgtest.NewDatabase(t)
 		testLogins(t, startBoth(t, djangotest.Options{Django: d, Postgres: u}, u))
