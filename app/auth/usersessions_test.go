@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/auth"
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/usersessions"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 // TestUserIDOf: the index's label is the logged-in user's id as Django
@@ -47,12 +47,12 @@ func TestUserIDOf(t *testing.T) {
 // settings of configure.
 func indexedSite(t *testing.T, configure func(*session.Config)) (*site, *usersessions.Sessions) {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	store, err := dbstore.New(db)

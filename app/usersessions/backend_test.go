@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/usersessions"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/internal/redistest"
-	"github.com/djangosessions/gosessions/migrations"
 )
 
 func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
@@ -31,12 +31,16 @@ func postgresDB(t testing.TB) *database.DB {
 
 func openDB(t testing.TB, url string) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(context.Background(), url)
+	db, err := either.OpenURL(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	m, err := either.Migrations(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db

@@ -68,12 +68,6 @@ import (
 	"github.com/djangosessions/gosessions/models"
 )
 
-// DefaultBatchSize was the fixed batch size of DeleteExpired.
-//
-// Deprecated: batches are sized by time when no size is given (see
-// ClearExpired).
-const DefaultBatchSize = 1000
-
 // Store is a session.Store on a GORM database. It is safe for concurrent
 // use; call Close when done with it.
 //
@@ -102,7 +96,7 @@ type Store struct {
 type Option func(*Store)
 
 // WithClock sets the clock that decides which records have expired (Load
-// and DeleteExpired). The default is time.Now; tests inject a fixed clock
+// and ClearExpired). The default is time.Now; tests inject a fixed clock
 // instead of sleeping.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) {
@@ -116,7 +110,7 @@ func WithClock(now func() time.Time) Option {
 // session this process has just seen loads without a query. Entries are
 // dropped when any other process commits to the database, so the cache
 // never serves stale data. It needs a SQLite file in WAL mode (what
-// database.Open opens); New fails with an error saying so on any other
+// package database/sqlite opens); New fails with an error saying so on any other
 // database.
 func WithCache(size int) Option {
 	return func(s *Store) { s.cacheSize = size }
@@ -132,7 +126,7 @@ func WithBatchObserver(observe func(size int)) Option {
 }
 
 // ErrNotMigrated reports a database without the django_session table.
-var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or migrations.Up)")
+var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or Up of package migrations/sqlite or migrations/postgres)")
 
 // New returns a store on db, which must hold a migrated django_session
 // table: New checks it, and fails with [ErrNotMigrated] when it is missing,
@@ -186,7 +180,7 @@ func (s *Store) newCache(ctx context.Context) (recordCache, error) {
 	switch db.Engine {
 	case database.SQLite:
 		if !db.WAL() {
-			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (database.Open opens one so); %s is not", db.URL())
+			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (package database/sqlite opens one so); %s is not", db.URL())
 		}
 		w, err := openWALWatch(db.Path())
 		if err != nil {
@@ -468,22 +462,6 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// DeleteExpired deletes the records that expired before now (by the
-// store's clock), like Django's clearsessions, and returns how many.
-//
-// It deletes batchSize rows at a time, each batch a statement and a
-// transaction of its own, so that on a table of millions the site's own
-// writes get their turn between batches instead of waiting for one long
-// DELETE; with batchSize 0 or less each batch is sized by time instead
-// (see ClearExpired). progress, when not nil, receives the running total
-// after each batch that deleted rows. Cancelling ctx stops it between
-// batches (or interrupts the current one); the count of rows deleted so
-// far is returned with the error.
-func (s *Store) DeleteExpired(ctx context.Context, batchSize int, progress func(deleted int64)) (int64, error) {
-	r, err := s.ClearExpired(ctx, ClearOptions{BatchSize: batchSize, Progress: progress})
-	return r.Deleted, err
 }
 
 // DefaultHoldTarget is how long a batch of ClearExpired aims to hold the
