@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/app/usersessions"
 )
 
 // clearSessionsUsage is the help of `manage clearsessions`.
@@ -78,6 +79,21 @@ func runClearSessions(ctx context.Context, args []string, getenv func(string) st
 			r.Batches, r.Held.Round(time.Millisecond), r.LongestHold.Round(100*time.Microsecond))
 	}
 	fmt.Fprintf(stdout, "Deleted %d expired %s.\n", n, sessions(n))
+	// The per-user index forgets the sessions that are gone or expired
+	// (its entries written within its grace period stay: their session
+	// may be about to be stored).
+	index, err := usersessions.NewSQL(ctx, db)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	swept, err := index.Sweep(ctx, now.Add(-usersessions.DefaultGrace), now, nil)
+	if err != nil {
+		return err
+	}
+	if swept > 0 {
+		fmt.Fprintf(stdout, "Removed %d ended %s from the per-user index.\n", swept, sessions(swept))
+	}
 	return nil
 }
 

@@ -37,6 +37,12 @@ SECRET_KEY_FALLBACKS (or the development key kept beside the SQLite file).
       --json: one JSON object per line.
       Django: Session.objects.filter(expire_date__gt=now).order_by("-expire_date")[:50]
 
+  list --user USERNAME [--show-keys] [--json]
+      The live sessions of one user, from the per-user index (each checked
+      against the store), in time proportional to that user's sessions:
+      key, device, login, last seen, address, browser.
+      Django (no index): every live session decoded, those of the user kept.
+
   show KEY-OR-PREFIX [--json]
       The session's decoded data and expiry.
       Django: Session.objects.get(session_key__startswith=prefix).get_decoded()
@@ -58,15 +64,27 @@ SECRET_KEY_FALLBACKS (or the development key kept beside the SQLite file).
       Django: for s in Session.objects.filter(expire_date__gt=now).iterator():
                   if s.get_decoded().get(NAME) == VALUE: s.delete()
 
+  revoke --user USERNAME [--dry-run]
+      Deletes every session of one user through the per-user index, in time
+      proportional to that user's sessions: each by a compare-and-delete,
+      the user's entries gone over again until none is new, so that a
+      session moving to a new key meanwhile is caught. Prints how many.
+
+  reindex
+      Adds to the per-user index the logged-in sessions it lacks (sessions
+      Django logged in, that the site has not seen used since), decoding
+      every live session; prints how many it added.
+
   stats [--json]
       Live and expired counts, total and average size, earliest and latest
-      expiry.
+      expiry; then the per-user index: its entries, its users, and the users
+      with the most sessions.
       Django: Session.objects.filter(expire_date__gt=now).aggregate(Count("pk"),
                   Sum(Length("session_data")), Min("expire_date"), Max("expire_date"))
 
 Exit status: 0 on success (also when revoke matches nothing); 1 for an
-unknown key, an ambiguous prefix, data that fails its signature (show), or a
-database that cannot be read; 2 for a wrong command line.
+unknown key or user, an ambiguous prefix, data that fails its signature
+(show), or a database that cannot be read; 2 for a wrong command line.
 `
 
 // Key display and lookup limits.
@@ -81,7 +99,7 @@ const (
 // under ("sessions list") and the outcome.
 func runSessions(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (string, error) {
 	if len(args) == 0 {
-		return "sessions", usagef("no command given: list, show, delete, revoke or stats")
+		return "sessions", usagef("no command given: list, show, delete, revoke, reindex or stats")
 	}
 	name, args := args[0], args[1:]
 	c := &sessionsCmd{getenv: getenv, stdout: stdout, stderr: stderr, now: time.Now()}
@@ -97,10 +115,12 @@ func runSessions(ctx context.Context, args []string, getenv func(string) string,
 		err = c.delete(ctx, args)
 	case "revoke":
 		err = c.revoke(ctx, args)
+	case "reindex":
+		err = c.reindex(ctx, args)
 	case "stats":
 		err = c.stats(ctx, args)
 	default:
-		return "sessions", usagef("unknown command %q: want list, show, delete, revoke or stats", name)
+		return "sessions", usagef("unknown command %q: want list, show, delete, revoke, reindex or stats", name)
 	}
 	return "sessions " + name, err
 }
@@ -114,8 +134,11 @@ type sessionsCmd struct {
 	cfg app.Config
 	db  *database.DB
 	src source
-	// signer decodes stored data (list, show, revoke).
-	signer *signing.TimestampSigner
+	// signer decodes stored data (list, show, revoke), with key and
+	// fallbacks, SECRET_KEY and SECRET_KEY_FALLBACKS.
+	signer    *signing.TimestampSigner
+	key       string
+	fallbacks []string
 }
 
 // flags returns a flag set with --database-url.
@@ -145,6 +168,7 @@ func (c *sessionsCmd) open(ctx context.Context, dbURL string, decode bool) (func
 			return nil, err
 		}
 		c.signer = signing.NewTimestampSigner(key, fallbacks, session.SessionSalt)
+		c.key, c.fallbacks = key, fallbacks
 	}
 	switch cfg.SessionEngine.Needs(cfg.Cache != nil).Record {
 	case engine.InCookie:
@@ -234,12 +258,19 @@ func (c *sessionsCmd) list(ctx context.Context, args []string) error {
 	exp := fs.Bool("expired", false, "only expired sessions")
 	showKeys := fs.Bool("show-keys", false, "whole keys")
 	asJSON := fs.Bool("json", false, "JSON Lines")
+	user := fs.String("user", "", "USERNAME: the sessions of one user, through the per-user index")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
+	}
+	if *user != "" {
+		if *exp {
+			return usagef("--user lists live sessions: it takes no --expired")
+		}
+		return c.listUser(ctx, *dbURL, *user, *showKeys, *asJSON)
 	}
 	if *limit < 1 {
 		return usagef("invalid --limit %d: want 1 or more", *limit)
@@ -523,6 +554,7 @@ func (w where) String() string { return w.name + " = " + strconv.Quote(w.value) 
 func (c *sessionsCmd) revoke(ctx context.Context, args []string) error {
 	fs, dbURL := c.flags("revoke")
 	whereFlag := fs.String("where", "", "NAME=VALUE")
+	user := fs.String("user", "", "USERNAME")
 	dryRun := fs.Bool("dry-run", false, "list, delete nothing")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -531,8 +563,13 @@ func (c *sessionsCmd) revoke(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	if *whereFlag == "" {
-		return usagef("--where NAME=VALUE is required")
+	switch {
+	case *whereFlag != "" && *user != "":
+		return usagef("give --where NAME=VALUE or --user USERNAME, not both")
+	case *user != "":
+		return c.revokeUser(ctx, *dbURL, *user, *dryRun)
+	case *whereFlag == "":
+		return usagef("--where NAME=VALUE or --user USERNAME is required")
 	}
 	w, err := parseWhere(*whereFlag)
 	if err != nil {
@@ -788,8 +825,13 @@ func (c *sessionsCmd) stats(ctx context.Context, args []string) error {
 	var st struct {
 		Live    classStats `json:"live"`
 		Expired classStats `json:"expired"`
+		// Users is the per-user index's report.
+		Users *userStats `json:"users,omitempty"`
 	}
 	if st.Live, st.Expired, err = c.src.summary(ctx, c.now); err != nil {
+		return err
+	}
+	if st.Users, err = c.userStats(ctx); err != nil {
 		return err
 	}
 	if *asJSON {
@@ -808,5 +850,12 @@ func (c *sessionsCmd) stats(ctx context.Context, args []string) error {
 		fmt.Fprintf(out, "%-8s  %9d  %12d  %8d  %-19s  %s\n", row.name, row.s.Count, row.s.Bytes, row.s.Average, earliest, latest)
 	}
 	fmt.Fprintln(out, "Expiry times are UTC.")
+	if u := st.Users; u != nil {
+		fmt.Fprintf(out, "Per-user index: %d %s of %d %s (dead ones not yet dropped included).\n",
+			u.Entries, plural(int(u.Entries), "session", "sessions"), u.Users, plural(int(u.Users), "user", "users"))
+		for _, t := range u.Top {
+			fmt.Fprintf(out, "  %-20s  %6d\n", t.User, t.Sessions)
+		}
+	}
 	return out.Flush()
 }

@@ -463,7 +463,7 @@ func TestSessionsStats(t *testing.T) {
 		env := map[string]string{"DATABASE_URL": db} // stats decodes nothing
 		seedSessions(t, db)
 		r := runEnv(t, env, "sessions", "stats", "--json")
-		if r.code != 0 || r.stdout != `{"live":{"count":0,"bytes":0,"average_bytes":0,"earliest_expiry":null,"latest_expiry":null},"expired":{"count":0,"bytes":0,"average_bytes":0,"earliest_expiry":null,"latest_expiry":null}}`+"\n" {
+		if r.code != 0 || r.stdout != `{"live":{"count":0,"bytes":0,"average_bytes":0,"earliest_expiry":null,"latest_expiry":null},"expired":{"count":0,"bytes":0,"average_bytes":0,"earliest_expiry":null,"latest_expiry":null},"users":{"entries":0,"users":0,"top":[]}}`+"\n" {
 			t.Errorf("stats --json of an empty table = %+v", r)
 		}
 		now := time.Now()
@@ -486,9 +486,10 @@ func TestSessionsStats(t *testing.T) {
 		}
 		r = runEnv(t, env, "sessions", "stats")
 		lines := strings.Split(r.stdout, "\n")
-		if r.code != 0 || len(lines) != 5 || !strings.HasPrefix(lines[0], "SESSIONS      COUNT") ||
+		if r.code != 0 || len(lines) != 6 || !strings.HasPrefix(lines[0], "SESSIONS      COUNT") ||
 			!strings.HasPrefix(lines[1], "live              2           301       150  ") ||
-			!strings.HasPrefix(lines[2], "expired           1            50        50  ") || lines[3] != "Expiry times are UTC." {
+			!strings.HasPrefix(lines[2], "expired           1            50        50  ") || lines[3] != "Expiry times are UTC." ||
+			lines[4] != "Per-user index: 0 sessions of 0 users (dead ones not yet dropped included)." {
 			t.Errorf("stats = %+v", r)
 		}
 	})
@@ -536,7 +537,7 @@ func TestSessionsUsageErrors(t *testing.T) {
 		{[]string{"sessions", "show", "ABCDEFGH"}, []string{"not a session key"}},
 		{[]string{"sessions", "show", "abcdefgh", "ijklmnop"}, []string{"one session key"}},
 		{[]string{"sessions", "delete", "abc%de"}, []string{"manage sessions delete:", "not a session key"}},
-		{[]string{"sessions", "revoke"}, []string{"manage sessions revoke:", "--where NAME=VALUE is required"}},
+		{[]string{"sessions", "revoke"}, []string{"manage sessions revoke:", "--where NAME=VALUE or --user USERNAME is required"}},
 		{[]string{"sessions", "revoke", "--where", "username"}, []string{"invalid --where", "NAME=VALUE"}},
 		{[]string{"sessions", "revoke", "--where", "=alice"}, []string{"invalid --where"}},
 		{[]string{"sessions", "revoke", "--where"}, []string{"where"}},
