@@ -11,6 +11,8 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
+	"github.com/djangosessions/gosessions/app/usersessions"
+	"github.com/djangosessions/gosessions/internal/indextest"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/models"
 )
@@ -42,7 +44,19 @@ func modelEngine(newDB func(t *testing.T) string, cached bool) func(t *testing.T
 				return raw.Gorm.WithContext(ctx).Exec(`UPDATE django_session SET expire_date = ? WHERE session_key = ?`, arg, key).Error
 			},
 			ChildEnv: env,
+			Index:    modelIndex(t, url, now),
 		}
+	}
+}
+
+// modelIndex is the per-user index on url's table, one more process's.
+func modelIndex(t *testing.T, url string, now func() time.Time) func() sessiontest.ModelIndex {
+	return func() sessiontest.ModelIndex {
+		b, err := usersessions.NewSQL(context.Background(), open(t, url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return indextest.New(t, b, now)
 	}
 }
 
@@ -121,7 +135,7 @@ func TestModelCheckChild(t *testing.T) {
 	cached := os.Getenv(envModelCache) != ""
 	sessiontest.ModelCheckChild(t, sessiontest.ModelConfig{
 		Engine: func(t *testing.T, now func() time.Time) sessiontest.ModelEngine {
-			return sessiontest.ModelEngine{Open: func() session.Store { return modelStore(t, url, cached, now) }}
+			return sessiontest.ModelEngine{Open: func() session.Store { return modelStore(t, url, cached, now) }, Index: modelIndex(t, url, now)}
 		},
 	})
 }

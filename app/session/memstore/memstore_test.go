@@ -7,6 +7,8 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/memstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
+	"github.com/djangosessions/gosessions/app/usersessions"
+	"github.com/djangosessions/gosessions/internal/indextest"
 )
 
 // TestConformance: memstore passes the Store contract's suite, as the
@@ -20,8 +22,11 @@ func TestConformance(t *testing.T) {
 func TestModelCheck(t *testing.T) {
 	sessiontest.ModelCheck(t, sessiontest.ModelConfig{
 		Engine: func(t *testing.T, now func() time.Time) sessiontest.ModelEngine {
-			st := memstore.New(now)
-			return sessiontest.ModelEngine{Open: func() session.Store { return st }}
+			st, b := memstore.New(now), usersessions.NewMemory()
+			return sessiontest.ModelEngine{
+				Open:  func() session.Store { return st },
+				Index: func() sessiontest.ModelIndex { return indextest.New(t, b, now) },
+			}
 		},
 	})
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
+	"github.com/djangosessions/gosessions/app/usersessions"
+	"github.com/djangosessions/gosessions/internal/indextest"
 	"github.com/djangosessions/gosessions/internal/redistest"
 	"github.com/djangosessions/gosessions/models"
 )
@@ -42,6 +44,15 @@ func cacheEngine(t *testing.T, now func() time.Time) sessiontest.ModelEngine {
 			return expireScript.Run(ctx, raw, []string{prefix + key}, strconv.FormatInt(at.UnixMicro(), 10)).Err()
 		},
 		ChildEnv: []string{envModelPrefix + "=" + prefix},
+		Index:    redisIndex(t, prefix, now),
+	}
+}
+
+// redisIndex is the per-user index in Redis beside the sessions of
+// prefix, one more process's (a client of its own).
+func redisIndex(t *testing.T, prefix string, now func() time.Time) func() sessiontest.ModelIndex {
+	return func() sessiontest.ModelIndex {
+		return indextest.New(t, usersessions.NewRedis(redistest.Client(t), prefix+"users:"), now)
 	}
 }
 
@@ -81,7 +92,7 @@ func TestModelCheckChild(t *testing.T) {
 		Engine: func(t *testing.T, now func() time.Time) sessiontest.ModelEngine {
 			return sessiontest.ModelEngine{Open: func() session.Store {
 				return redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix), redisstore.WithClock(now))
-			}}
+			}, Index: redisIndex(t, prefix, now)}
 		},
 	})
 }
@@ -113,6 +124,13 @@ func TestCachedModelCheck(t *testing.T) {
 				},
 				Expire: func(ctx context.Context, key string, at time.Time) error {
 					return raw.Gorm.WithContext(ctx).Exec(`UPDATE django_session SET expire_date = ? WHERE session_key = ?`, models.DateTime{Time: at}, key).Error
+				},
+				Index: func() sessiontest.ModelIndex {
+					b, err := usersessions.NewSQL(context.Background(), openDB(t, dbURL))
+					if err != nil {
+						t.Fatal(err)
+					}
+					return indextest.New(t, b, now)
 				},
 			}
 		},

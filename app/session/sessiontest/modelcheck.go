@@ -63,7 +63,45 @@ type ModelEngine struct {
 	// ChildEnv is what a child process needs to open the same storage
 	// (with ModelConfig.Child).
 	ChildEnv []string
+	// Index, when not nil, returns the per-user index of one more process
+	// on the storage (package usersessions, through internal/indextest in
+	// this repository), which that process's manager feeds (its Watcher)
+	// and ModelCheck checks: whenever no operation is in flight, what each
+	// process's index lists for a label must be exactly the sessions a
+	// load through that process finds live with that label, no more and
+	// no less; meanwhile listings run concurrently with the operations.
+	// Labels are ModelLabel's.
+	Index func() ModelIndex
 }
+
+// ModelIndex is an index of sessions by label, as ModelCheck and
+// IndexCheck drive it: the session managers' Watcher, its listing, and its
+// sign-out of every other device.
+type ModelIndex interface {
+	session.Watcher
+	// Listed returns the keys of the sessions the index lists for label,
+	// checked through m.
+	Listed(ctx context.Context, m *session.Manager, label string) ([]string, error)
+	// SignOutOthers ends every session of label but those of the device
+	// of the session current, through m, and returns how many it ended.
+	SignOutOthers(ctx context.Context, m *session.Manager, label, current string) (int, error)
+}
+
+// ModelLabel is the label of the model's sessions: their "user", which a
+// key cycle (a login) sets; "" for none. An index under test labels
+// with it.
+func ModelLabel(data map[string]any) string {
+	switch v := data["user"].(type) {
+	case json.Number:
+		return v.String()
+	case string:
+		return v
+	}
+	return ""
+}
+
+// modelUsers are the labels the model's logins give.
+var modelUsers = []string{"0", "1", "2"}
 
 // Environment variables of ModelCheck.
 const (
@@ -140,13 +178,17 @@ func ModelCheck(t *testing.T, cfg ModelConfig) {
 		seeds = func(yield func(uint64) bool) { yield(modelFixed) }
 	}
 	histories, total := 0, 0
+	indexNote := ""
 	for seed := range seeds {
 		// A subtest per history: the engine's storage of each is
 		// released when it ends (its cleanups).
-		n, ok := 0, false
+		n, ok, indexed := 0, false, false
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			n, ok = checkHistory(t, cfg, seed, ops)
+			n, ok, indexed = checkHistory(t, cfg, seed, ops)
 		})
+		if indexed {
+			indexNote = ", and the per-user index exact whenever none was in flight"
+		}
 		histories++
 		total += n
 		if !ok {
@@ -154,7 +196,7 @@ func ModelCheck(t *testing.T, cfg ModelConfig) {
 			return
 		}
 	}
-	t.Logf("model check %s: %d %s, %d operations, every one linearizable", t.Name(), histories, plural(histories, "history", "histories"), total)
+	t.Logf("model check %s: %d %s, %d operations, every one linearizable%s", t.Name(), histories, plural(histories, "history", "histories"), total, indexNote)
 }
 
 func plural(n int, one, many string) string {
@@ -225,10 +267,12 @@ type runner struct {
 	jar      jar
 	stores   []session.Store
 	managers []*session.Manager
+	indexes  []ModelIndex // one per manager, with ModelEngine.Index
 
-	mu      sync.Mutex
-	history []recorded
-	failed  atomic.Bool
+	mu          sync.Mutex
+	history     []recorded
+	failed      atomic.Bool
+	indexFailed atomic.Bool // failed by an index check, which said why
 }
 
 func newRunner(t *testing.T, cfg ModelConfig, c *clock, j jar) *runner {
@@ -239,16 +283,99 @@ func newRunner(t *testing.T, cfg ModelConfig, c *clock, j jar) *runner {
 	}
 	for range n {
 		st := r.engine.Open()
-		m, err := session.New(session.Config{
+		cfg := session.Config{
 			Store: st, SecretKey: "sessiontest secret key", Logger: slog.New(slog.DiscardHandler),
 			Now: c.Now, CookieAge: cookieAge, StoreTimeout: 30 * time.Second,
-		})
+		}
+		if r.engine.Index != nil {
+			idx := r.engine.Index()
+			cfg.Watcher = idx
+			r.indexes = append(r.indexes, idx)
+		}
+		m, err := session.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.stores, r.managers = append(r.stores, st), append(r.managers, m)
 	}
 	return r
+}
+
+// checkIndex checks, with no operation in flight, that every process's
+// index lists for each label exactly the sessions that a load through
+// that process finds live with that label, among keys (every key the
+// history used): no live session missing, no dead one listed.
+func (r *runner) checkIndex(ctx context.Context, seed uint64, keys map[string]bool) bool {
+	ok := true
+	for p, idx := range r.indexes {
+		m := r.managers[p]
+		truth := map[string]map[string]bool{}
+		for k := range keys {
+			_, data, err := m.Peek(ctx, k)
+			if errors.Is(err, session.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				r.fault("index check: load", err)
+				return false
+			}
+			if l := ModelLabel(data); l != "" {
+				if truth[l] == nil {
+					truth[l] = map[string]bool{}
+				}
+				truth[l][k] = true
+			}
+		}
+		for _, l := range modelUsers {
+			listed, err := idx.Listed(ctx, m, l)
+			if err != nil {
+				r.fault("index check: list", err)
+				return false
+			}
+			seen := map[string]bool{}
+			for _, k := range listed {
+				seen[k] = true
+				if !truth[l][k] {
+					ok = false
+					r.t.Errorf("model check: seed %d: process %d's index lists %s under %q, which is not a live session of %q (replay with %s=%d)", seed, p, short(k), l, l, EnvSeed, seed)
+				}
+			}
+			for k := range truth[l] {
+				if !seen[k] {
+					ok = false
+					r.t.Errorf("model check: seed %d: process %d's index misses %s, a live session of %q (replay with %s=%d)", seed, p, short(k), l, EnvSeed, seed)
+				}
+			}
+		}
+	}
+	return ok
+}
+
+// historyKeys returns every session key the history used.
+func historyKeys(history []recorded) map[string]bool {
+	keys := map[string]bool{}
+	for _, h := range history {
+		for _, k := range []string{h.In.Key, h.Out.NewKey} {
+			if k != "" {
+				keys[k] = true
+			}
+		}
+	}
+	return keys
+}
+
+// list runs a listing of a random label through a random process, while
+// operations are in flight: its answer is not checked (only a fault is),
+// but it drops dead entries concurrently with the writes, which the
+// checks between rounds then vouch for.
+func (r *runner) list(ctx context.Context, rng *rand.Rand) {
+	if len(r.indexes) == 0 {
+		return
+	}
+	p := rng.IntN(len(r.indexes))
+	if _, err := r.indexes[p].Listed(ctx, r.managers[p], modelUsers[rng.IntN(len(modelUsers))]); err != nil {
+		r.fault("list", err)
+	}
 }
 
 func (r *runner) record(client int, in input, call int64, out output) {
@@ -318,7 +445,9 @@ func (r *runner) do(ctx context.Context, rng *rand.Rand, client int) {
 		out.Loaded = s.Key() != ""
 		switch {
 		case n < 45:
-			in.Kind, in.Values = opSet, map[string]string{[]string{"a", "b"}[rng.IntN(2)]: val()}
+			// Now and then the user, on the same key (no login's cycle):
+			// the index must follow a label that changes under a key.
+			in.Kind, in.Values = opSet, map[string]string{[]string{"a", "b", "a", "b", "user"}[rng.IntN(5)]: val()}
 			for k, v := range in.Values {
 				s.Set(k, jsonValue(v))
 			}
@@ -428,6 +557,7 @@ func (r *runner) clients(seed uint64, base, n, ops int, jumps bool) {
 		rngs[i] = rand.New(rand.NewPCG(seed, uint64(base+i)))
 	}
 	driver := rand.New(rand.NewPCG(seed, 1<<32))
+	lister := rand.New(rand.NewPCG(seed, 1<<33))
 	ctx := context.Background()
 	for done := 0; done < ops && !r.failed.Load(); {
 		var wg sync.WaitGroup
@@ -438,8 +568,25 @@ func (r *runner) clients(seed uint64, base, n, ops int, jumps bool) {
 				}
 			})
 		}
+		if len(r.indexes) > 0 {
+			wg.Go(func() {
+				for range modelRound / 2 {
+					r.list(ctx, lister)
+				}
+			})
+		}
 		wg.Wait()
 		done += n * modelRound
+		if jumps && len(r.indexes) > 0 && !r.failed.Load() {
+			// No operation in flight (jumps: no other process either).
+			r.mu.Lock()
+			keys := historyKeys(r.history)
+			r.mu.Unlock()
+			if !r.checkIndex(ctx, seed, keys) {
+				r.indexFailed.Store(true)
+				r.failed.Store(true)
+			}
+		}
 		if jumps && driver.IntN(4) == 0 {
 			call := time.Now().UnixNano()
 			r.clock.ns.Add(int64(2 * cookieAge))
@@ -458,8 +605,8 @@ const (
 )
 
 // checkHistory runs and checks one history; it returns its number of
-// operations and whether it passed.
-func checkHistory(t *testing.T, cfg ModelConfig, seed uint64, ops int) (int, bool) {
+// operations, whether it passed, and whether it checked an index.
+func checkHistory(t *testing.T, cfg ModelConfig, seed uint64, ops int) (int, bool, bool) {
 	t.Helper()
 	c := &clock{}
 	c.ns.Store(time.Now().Truncate(time.Second).UnixNano())
@@ -503,11 +650,17 @@ func checkHistory(t *testing.T, cfg ModelConfig, seed uint64, ops int) (int, boo
 		}
 		history = append(history, theirs...)
 	}
-	if r.failed.Load() {
-		t.Errorf("model check: seed %d: a store fault stopped the history (replay with %s=%d)", seed, EnvSeed, seed)
-		return len(history), false
+	indexed := len(r.indexes) > 0
+	if indexed && !r.failed.Load() && !r.checkIndex(context.Background(), seed, historyKeys(history)) {
+		return len(history), false, indexed
 	}
-	return len(history), check(t, cfg, seed, history)
+	if r.failed.Load() {
+		if !r.indexFailed.Load() {
+			t.Errorf("model check: seed %d: a store fault stopped the history (replay with %s=%d)", seed, EnvSeed, seed)
+		}
+		return len(history), false, indexed
+	}
+	return len(history), check(t, cfg, seed, history), indexed
 }
 
 // check checks history against the model.
