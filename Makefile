@@ -108,12 +108,12 @@ fuzz: ## each fuzz target for FUZZTIME
 # operations per history.
 MODELCHECK_TIME ?= 30s
 
-modelcheck: ## the model-checked test of the store contract on every engine with random seeds, MODELCHECK_TIME per engine (30s); prints each engine's histories and operations, and the seed of any failure (PostgreSQL started and stopped around it)
+modelcheck: ## the model-checked test of the store contract (and of the per-user index) on every engine, and the sign-out check over two processes, with random seeds, MODELCHECK_TIME per engine (30s); prints each engine's histories and operations, and the seed of any failure (PostgreSQL started and stopped around it)
 	@trap 'exit 130' INT TERM; trap '$(MAKE) --no-print-directory services-stop' EXIT; \
 	$(MAKE) --no-print-directory services || exit 1; \
 	out=$$(mktemp); \
-	MODELCHECK_TIME=$(MODELCHECK_TIME) $(PG_ENV) $(GO) test -count=1 -timeout 0 -run 'ModelCheck' -v ./app/session/... >$$out 2>&1; rc=$$?; \
-	grep -E '^(--- |ok|FAIL|panic)|model check' $$out | grep -v -e '--- PASS: .*seed=' -e '--- SKIP' ; rm -f $$out; exit $$rc
+	MODELCHECK_TIME=$(MODELCHECK_TIME) $(PG_ENV) $(GO) test -count=1 -timeout 0 -run 'ModelCheck|IndexCheck' -v ./app/session/... >$$out 2>&1; rc=$$?; \
+	grep -E '^(--- |ok|FAIL|panic)|model check|index check' $$out | grep -v -e '--- PASS: .*seed=' -e '--- SKIP' ; rm -f $$out; exit $$rc
 
 generate: ## regenerate templ components
 	$(GO) generate ./templates

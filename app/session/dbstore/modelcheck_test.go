@@ -139,3 +139,63 @@ func TestModelCheckChild(t *testing.T) {
 		},
 	})
 }
+
+// envIndexDB names the database of TestIndexCheckChild.
+const envIndexDB = "DBSTORE_INDEX_DB"
+
+// indexEngine is the db engine (each store with its cache) and the
+// per-user index, for sessiontest.IndexCheck, on the database newDB makes.
+func indexEngine(newDB func(t *testing.T) string) func(t *testing.T) sessiontest.ModelEngine {
+	return func(t *testing.T) sessiontest.ModelEngine {
+		url := newDB(t)
+		return sessiontest.ModelEngine{
+			Open:     func() session.Store { return modelStore(t, url, true, time.Now) },
+			Index:    modelIndex(t, url, time.Now),
+			ChildEnv: []string{envIndexDB + "=" + url},
+		}
+	}
+}
+
+// indexChild re-executes the test binary as TestIndexCheckChild.
+func indexChild(t *testing.T, env []string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIndexCheckChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
+}
+
+// TestIndexCheckProcesses: devices of two users in two OS processes on
+// one SQLite file log in, make requests, cycle their keys, log out, sign
+// out every other device of their user and list their user's sessions,
+// concurrently: no signed-out session serves another request, no listing
+// shows a dead session or misses a live one (sessiontest.IndexCheck).
+func TestIndexCheckProcesses(t *testing.T) {
+	if os.Getenv(envIndexDB) != "" {
+		t.Skip("running as the child")
+	}
+	sessiontest.IndexCheck(t, sessiontest.IndexConfig{Engine: indexEngine(sqliteDB), Child: indexChild})
+}
+
+// TestPostgresIndexCheckProcesses: the same on PostgreSQL.
+func TestPostgresIndexCheckProcesses(t *testing.T) {
+	pgtest.ServerURL(t)
+	if os.Getenv(envIndexDB) != "" {
+		t.Skip("running as the child")
+	}
+	sessiontest.IndexCheck(t, sessiontest.IndexConfig{Engine: indexEngine(postgresDB), Child: indexChild})
+}
+
+// TestIndexCheckChild is the other OS process of the index checks.
+func TestIndexCheckChild(t *testing.T) {
+	url := os.Getenv(envIndexDB)
+	if url == "" {
+		t.Skip("only run by the index checks with processes")
+	}
+	sessiontest.IndexCheckChild(t, sessiontest.IndexConfig{
+		Engine: func(t *testing.T) sessiontest.ModelEngine {
+			return sessiontest.ModelEngine{
+				Open:  func() session.Store { return modelStore(t, url, true, time.Now) },
+				Index: modelIndex(t, url, time.Now),
+			}
+		},
+	})
+}

@@ -30,3 +30,19 @@ func TestModelCheck(t *testing.T) {
 		},
 	})
 }
+
+// TestIndexCheck: devices on the memory engine log in, make requests,
+// cycle keys, log out, sign out every other device and list, at once:
+// no signed-out session serves another request, no listing shows a dead
+// session or misses a live one (sessiontest.IndexCheck, one process).
+func TestIndexCheck(t *testing.T) {
+	sessiontest.IndexCheck(t, sessiontest.IndexConfig{
+		Engine: func(t *testing.T) sessiontest.ModelEngine {
+			st, b := memstore.New(nil), usersessions.NewMemory()
+			return sessiontest.ModelEngine{
+				Open:  func() session.Store { return st },
+				Index: func() sessiontest.ModelIndex { return indextest.New(t, b, time.Now) },
+			}
+		},
+	})
+}

@@ -136,3 +136,48 @@ func TestCachedModelCheck(t *testing.T) {
 		},
 	})
 }
+
+// envIndexPrefix names the key prefix of TestIndexCheckChild's store.
+const envIndexPrefix = "REDISSTORE_INDEX_PREFIX"
+
+// indexEngine is the cache engine on Redis and its per-user index in the
+// same Redis, under prefix, for sessiontest.IndexCheck.
+func indexEngine(t *testing.T, prefix string) sessiontest.ModelEngine {
+	return sessiontest.ModelEngine{
+		Open: func() session.Store {
+			return redisstore.New(redistest.Client(t), redisstore.WithPrefix(prefix))
+		},
+		Index:    redisIndex(t, prefix, time.Now),
+		ChildEnv: []string{envIndexPrefix + "=" + prefix},
+	}
+}
+
+// TestIndexCheckProcesses: devices in two OS processes on one Redis log
+// in, make requests, cycle keys, log out, sign out every other device
+// and list: no signed-out session serves another request, no listing
+// shows a dead session or misses a live one (sessiontest.IndexCheck).
+func TestIndexCheckProcesses(t *testing.T) {
+	redistest.URL(t)
+	if os.Getenv(envIndexPrefix) != "" {
+		t.Skip("running as the child")
+	}
+	sessiontest.IndexCheck(t, sessiontest.IndexConfig{
+		Engine: func(t *testing.T) sessiontest.ModelEngine { return indexEngine(t, redistest.Prefix(t)) },
+		Child: func(t *testing.T, env []string) *exec.Cmd {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestIndexCheckChild$", "-test.count=1")
+			cmd.Env = append(os.Environ(), env...)
+			return cmd
+		},
+	})
+}
+
+// TestIndexCheckChild is the other OS process of TestIndexCheckProcesses.
+func TestIndexCheckChild(t *testing.T) {
+	prefix := os.Getenv(envIndexPrefix)
+	if prefix == "" {
+		t.Skip("only run by TestIndexCheckProcesses")
+	}
+	sessiontest.IndexCheckChild(t, sessiontest.IndexConfig{
+		Engine: func(t *testing.T) sessiontest.ModelEngine { return indexEngine(t, prefix) },
+	})
+}
