@@ -45,10 +45,12 @@ type Config struct {
 	// (SECRET_KEY_FALLBACKS, comma-separated).
 	SecretKeyFallbacks []string
 	// SessionEngine names the session backend (SESSION_ENGINE), as Django's
-	// last dotted component: "db" and "cached_db" (both the database, with
-	// the in-process cache of SessionCacheSize sessions, which is never
-	// stale), "cache" (process memory only, lost on restart) or
-	// "signed_cookies" (the data in the cookie). Default "db".
+	// last dotted component: "db" (the database, with the in-process cache
+	// of SessionCacheSize sessions, which is never stale), "cached_db" (the
+	// database with Redis in front when Cache is set, else as db), "cache"
+	// (Redis when Cache is set, else process memory, one process only and
+	// lost on restart) or "signed_cookies" (the data in the cookie).
+	// Default "db".
 	SessionEngine string
 	// SessionCacheSize bounds how many sessions the database engines keep
 	// in memory (SESSION_CACHE_SIZE); 0 turns the cache off. Default 10000.

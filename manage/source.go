@@ -26,12 +26,11 @@ const (
 	expired              // expire_date <= now: what clearsessions deletes
 )
 
-// source is where manage sessions finds the sessions it reads and ends.
-// The database is one (dbSource, GORM on models.Session). It is kept this
-// small so that a store without a query language can be another: Redis,
-// where Redis is the session store, would walk its keys with SCAN for
-// each (and add up summary from it), keep list's page in a heap of limit
-// entries for latest, and match keys with SCAN MATCH prefix* for lookup.
+// source is where manage sessions finds the sessions it reads and ends:
+// the database for the db and cached_db engines (dbSource, GORM on
+// models.Session), Redis for the cache engine with CACHE_URL (redisSource,
+// which walks the keys with SCAN). It is kept this small so that a store
+// without a query language can be one.
 type source interface {
 	// each calls fn with the sessions of c, a batch at a time (never more
 	// than a batch in memory), in no particular order, until fn fails.
