@@ -176,12 +176,32 @@ func typesName(fn *types.Func) string {
 	return fn.Name()
 }
 
-// typeCheck parses and type-checks this package's non-test source, with
-// its imports read from the compiler's export data, which go list -export
-// builds (or finds in the build cache).
+// typeCheck parses and type-checks this package's non-test source.
 func typeCheck(t *testing.T) ([]*ast.File, *types.Info) {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}", ".")
+	files, pkg, errs := typeCheckWith(t, "", "")
+	if len(errs) > 0 {
+		t.Fatalf("type-check views: %v", errs[0])
+	}
+	return files, pkg.info
+}
+
+// checked is a type-checked package.
+type checked struct {
+	fset  *token.FileSet
+	types *types.Package
+	info  *types.Info
+}
+
+// typeCheckWith parses and type-checks this package's non-test source,
+// plus the file extraName holding extraSrc when it is not "", with its
+// imports (and the packages in more) read from the compiler's export
+// data, which go list -export builds (or finds in the build cache). It
+// returns every type error rather than stopping at the first.
+func typeCheckWith(t *testing.T, extraName, extraSrc string, more ...string) ([]*ast.File, checked, []error) {
+	t.Helper()
+	args := append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}", "."}, more...)
+	cmd := exec.Command("go", args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -212,6 +232,13 @@ func typeCheck(t *testing.T) ([]*ast.File, *types.Info) {
 		}
 		files = append(files, f)
 	}
+	if extraSrc != "" {
+		f, err := parser.ParseFile(fset, extraName, extraSrc, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", extraName, err, extraSrc)
+		}
+		files = append(files, f)
+	}
 	lookup := func(path string) (io.ReadCloser, error) {
 		file, ok := exports[path]
 		if !ok {
@@ -219,10 +246,12 @@ func typeCheck(t *testing.T) ([]*ast.File, *types.Info) {
 		}
 		return os.Open(file)
 	}
-	conf := types.Config{Importer: importer.ForCompiler(fset, "gc", lookup)}
-	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
-	if _, err := conf.Check(viewsPkg, fset, files, info); err != nil {
-		t.Fatalf("type-check views: %v", err)
+	var errs []error
+	conf := types.Config{
+		Importer: importer.ForCompiler(fset, "gc", lookup),
+		Error:    func(err error) { errs = append(errs, err) },
 	}
-	return files, info
+	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
+	pkg, _ := conf.Check(viewsPkg, fset, files, info)
+	return files, checked{fset: fset, types: pkg, info: info}, errs
 }
