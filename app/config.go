@@ -310,6 +310,24 @@ func settings() []setting {
 	}
 }
 
+// SettingName names one setting [LoadConfig] reads: its environment
+// variable (Django's name) and its flag, "" for a setting read from the
+// environment only (the secret keys).
+type SettingName struct {
+	Env, Flag string
+}
+
+// Settings returns the name of every setting [LoadConfig] reads, in the
+// order [PrintUsage] lists them: the one list the docs' settings table is
+// checked against.
+func Settings() []SettingName {
+	var out []SettingName
+	for _, s := range settings() {
+		out = append(out, SettingName{Env: s.env, Flag: s.flag})
+	}
+	return out
+}
+
 // DefaultConfig returns the configuration with every setting at its
 // default, Django's where Django has one.
 func DefaultConfig() Config {

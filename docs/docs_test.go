@@ -1,0 +1,574 @@
+// The tests of this folder hold README.md and the pages beside them to
+// the code: the Go they show compiles, and the settings, routes, make
+// targets, Debian packages and links they name exist. Development.md
+// ("Docs that cannot drift") lists them.
+package docs_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/internal/docscheck"
+	"github.com/djangosessions/gosessions/migrations"
+)
+
+var update = flag.Bool("update", false, "rewrite the Go blocks of the Markdown from the files they copy")
+
+// root is the repository, this folder's parent.
+const root = ".."
+
+func files(t *testing.T) []docscheck.File {
+	t.Helper()
+	fs, err := docscheck.Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// goMarker is the comment above a Go block: the file it copies, and the
+// region of it, if not the whole file.
+var goMarker = regexp.MustCompile(`^go: ([\w./-]+\.go)(?:#([\w-]+))?$`)
+
+// TestGoBlocksAreExamples: every Go block of the docs is a copy of a Go
+// file of the module (or of a region of one), which go vet compiles and
+// the file's own tests run; every fence names its language. With -update
+// the blocks are rewritten from the files.
+func TestGoBlocksAreExamples(t *testing.T) {
+	for _, f := range files(t) {
+		fences, err := f.Fences()
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		lines := f.Lines
+		changed := false
+		// From the last block up, so that rewriting keeps the line numbers
+		// of the blocks before it.
+		for i := len(fences) - 1; i >= 0; i-- {
+			fe := fences[i]
+			switch fe.Lang {
+			case "":
+				t.Errorf("%s:%d: a fence without a language: mark it (go, sh, console, text, json...)", f.Path, fe.Line)
+				continue
+			case "go":
+			case "golang", "Go":
+				t.Errorf("%s:%d: mark Go blocks go", f.Path, fe.Line)
+				continue
+			default:
+				continue
+			}
+			m := goMarker.FindStringSubmatch(fe.Marker)
+			if m == nil {
+				t.Errorf("%s:%d: a Go block needs a <!-- go: PATH --> or <!-- go: PATH#REGION --> line above it, naming the file it copies (got %q)", f.Path, fe.Line, fe.Marker)
+				continue
+			}
+			want, err := example(m[1], m[2])
+			if err != nil {
+				t.Errorf("%s:%d: %v", f.Path, fe.Line, err)
+				continue
+			}
+			if fe.Body == want {
+				continue
+			}
+			if *update {
+				body := strings.Split(strings.TrimSuffix(want, "\n"), "\n")
+				lines = slices.Concat(lines[:fe.Line], body, lines[fe.End-1:])
+				changed = true
+				continue
+			}
+			t.Errorf("%s:%d: the Go block differs from %s (go test ./docs -update copies the file):\n%s", f.Path, fe.Line, fe.Marker, firstDifference(fe.Body, want))
+		}
+		if changed {
+			if err := os.WriteFile(filepath.Join(root, f.Path), []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: rewrote its Go blocks", f.Path)
+		}
+	}
+}
+
+// example returns the file at path (relative to the repository), or its
+// region name: the lines between "//docs:begin name" and "//docs:end
+// name", without their common indentation.
+func example(path, region string) (string, error) {
+	if strings.HasPrefix(path, "/") || strings.Contains(path, "..") {
+		return "", fmt.Errorf("%s: name a file of the repository", path)
+	}
+	b, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		return "", err
+	}
+	if region == "" {
+		return string(b), nil
+	}
+	var out []string
+	in, found := false, false
+	for _, line := range strings.Split(string(b), "\n") {
+		switch strings.TrimSpace(line) {
+		case "//docs:begin " + region:
+			in, found = true, true
+			continue
+		case "//docs:end " + region:
+			in = false
+			continue
+		}
+		if in {
+			out = append(out, line)
+		}
+	}
+	if !found {
+		return "", fmt.Errorf("%s has no //docs:begin %s", path, region)
+	}
+	indent := ""
+	for i, line := range out {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		lead := line[:len(line)-len(strings.TrimLeft(line, "\t"))]
+		if i == 0 || len(lead) < len(indent) {
+			indent = lead
+		}
+	}
+	for i := range out {
+		out[i] = strings.TrimPrefix(out[i], indent)
+	}
+	return strings.Join(out, "\n") + "\n", nil
+}
+
+// firstDifference shows where got and want part.
+func firstDifference(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d of the block:\n  docs: %q\n  file: %q", i+1, gl, wl)
+		}
+	}
+	return ""
+}
+
+// TestLinks: every relative link and image of the docs names a file or
+// folder that exists, and every #anchor a heading of its page.
+func TestLinks(t *testing.T) {
+	fs := files(t)
+	anchors := map[string]map[string]bool{}
+	for _, f := range fs {
+		anchors[f.Path] = f.Anchors()
+	}
+	for _, f := range fs {
+		for _, l := range f.Links() {
+			target := l.Target
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			path, anchor, _ := strings.Cut(target, "#")
+			file := f.Path
+			if path != "" {
+				file = filepath.ToSlash(filepath.Clean(filepath.Join(filepath.Dir(f.Path), path)))
+				if strings.HasPrefix(file, "../") {
+					t.Errorf("%s:%d: %s leaves the repository", f.Path, l.Line, target)
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(root, file)); err != nil {
+					t.Errorf("%s:%d: %s: no such file", f.Path, l.Line, target)
+					continue
+				}
+			}
+			if anchor == "" {
+				continue
+			}
+			a, ok := anchors[file]
+			if !ok {
+				t.Errorf("%s:%d: %s: an anchor into a file that is not one of the docs' pages", f.Path, l.Line, target)
+				continue
+			}
+			if !a[anchor] {
+				t.Errorf("%s:%d: %s: %s has no heading with that anchor", f.Path, l.Line, target, file)
+			}
+		}
+	}
+}
+
+// makeTarget is a rule of the Makefile.
+var makeTarget = regexp.MustCompile(`(?m)^([a-z][a-z0-9-]*):([^=]|$)`)
+
+// TestMakeTargets: every make target the docs name is one of the
+// Makefile's, and the Debian packages the docs list are the Makefile's
+// DEB_PKGS.
+func TestMakeTargets(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string]bool{}
+	for _, m := range makeTarget.FindAllStringSubmatch(string(mk), -1) {
+		targets[m[1]] = true
+	}
+	if len(targets) < 10 {
+		t.Fatalf("only %d targets found in the Makefile: %v", len(targets), targets)
+	}
+	named := 0
+	for _, f := range files(t) {
+		cmds, err := f.Commands()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cmds {
+			for _, target := range makeTargetsOf(c.Text) {
+				named++
+				if !targets[target] {
+					t.Errorf("%s:%d: make %s: the Makefile has no such target", f.Path, c.Line, target)
+				}
+			}
+		}
+	}
+	if named < 5 {
+		t.Errorf("the docs name only %d make targets: is the parsing broken?", named)
+	}
+
+	m := regexp.MustCompile(`(?m)^DEB_PKGS\s*:?=\s*(.*)$`).FindStringSubmatch(string(mk))
+	if m == nil {
+		t.Fatal("no DEB_PKGS in the Makefile")
+	}
+	want := strings.Fields(m[1])
+	sort.Strings(want)
+	lists := 0
+	for _, f := range files(t) {
+		for _, sentence := range sentencesWith(f, "`DEB_PKGS`") {
+			lists++
+			var got []string
+			for _, span := range docscheck.CodeSpans(sentence) {
+				if span != "DEB_PKGS" && !strings.HasPrefix(span, "make ") && span != "apt-get" {
+					got = append(got, span)
+				}
+			}
+			sort.Strings(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: the Debian packages listed beside DEB_PKGS are %v; the Makefile's are %v", f.Path, got, want)
+			}
+		}
+	}
+	if lists == 0 {
+		t.Error("no page lists the Debian packages beside `DEB_PKGS`")
+	}
+}
+
+// makeTargetsOf returns the targets of each make command in a command
+// line: "make test", "SESSION_ENGINE=cache make bench BENCHFLAGS=...",
+// "make race unit fuzz".
+func makeTargetsOf(line string) []string {
+	words := docscheck.Words(line)
+	var out []string
+	for i, w := range words {
+		if w != "make" {
+			continue
+		}
+		if i > 0 && !strings.Contains(words[i-1], "=") && !slices.Contains([]string{"|", "&&", ";", "||", "$"}, words[i-1]) {
+			continue // "make" as a word of prose
+		}
+		for _, next := range words[i+1:] {
+			if strings.Contains(next, "=") {
+				continue // a variable: make bench BENCHFLAGS=...
+			}
+			if !regexp.MustCompile(`^[a-z][a-z0-9-]*$`).MatchString(next) {
+				break
+			}
+			out = append(out, next)
+		}
+	}
+	return out
+}
+
+// sentencesWith returns the sentences of f's paragraphs that contain s.
+func sentencesWith(f docscheck.File, s string) []string {
+	var out []string
+	for _, p := range f.Paragraphs() {
+		for _, sentence := range regexp.MustCompile(`\.\s+`).Split(p.Text, -1) {
+			if strings.Contains(sentence, s) {
+				out = append(out, sentence)
+			}
+		}
+	}
+	return out
+}
+
+// settingName is a setting's name in a code span: upper case, perhaps
+// with a value (`SESSION_COOKIE_SECURE=True`).
+var settingName = regexp.MustCompile(`^([A-Z][A-Z0-9_]*[A-Z0-9])(=.*)?$`)
+
+// TestSettingsTable: the docs' settings table lists exactly the settings
+// app.LoadConfig reads, each with its flag; and each is in the operator
+// contract (../shared/contract.md, or the file TEST_CONTRACT_MD names),
+// when that file is there.
+func TestSettingsTable(t *testing.T) {
+	tables := docscheck.TableWithHeader(files(t), "variable", "flag", "meaning", "default")
+	if len(tables) != 1 {
+		t.Fatalf("%d tables of settings (| variable | flag | meaning | default |) in the docs: want one", len(tables))
+	}
+	code := map[string]string{}
+	for _, s := range app.Settings() {
+		code[s.Env] = s.Flag
+	}
+	docs := map[string]bool{}
+	for _, row := range tables[0].Rows {
+		spans := docscheck.CodeSpans(row[0])
+		if len(spans) != 1 {
+			t.Errorf("settings table: row %q: want one `NAME` in the first cell", row[0])
+			continue
+		}
+		name := spans[0]
+		docs[name] = true
+		flagName, ok := code[name]
+		if !ok {
+			t.Errorf("settings table: %s: app.LoadConfig reads no such setting", name)
+			continue
+		}
+		wantFlag := "—"
+		if flagName != "" {
+			wantFlag = "`-" + flagName + "`"
+		}
+		if len(row) < 2 || row[1] != wantFlag {
+			t.Errorf("settings table: %s: flag %q, want %s", name, row[1], wantFlag)
+		}
+	}
+	for _, s := range app.Settings() {
+		if !docs[s.Env] {
+			t.Errorf("settings table: %s, which app.LoadConfig reads, is missing", s.Env)
+		}
+	}
+
+	contract := os.Getenv("TEST_CONTRACT_MD")
+	if contract == "" {
+		contract = filepath.Join(root, "..", "shared", "contract.md")
+	}
+	b, err := os.ReadFile(contract)
+	if os.IsNotExist(err) {
+		t.Skipf("no operator contract at %s: the table was checked against the code only", contract)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	agreed := contractSettings(string(b))
+	if len(agreed) < 20 {
+		t.Fatalf("only %d settings found in %s's operator contract", len(agreed), contract)
+	}
+	var missing, pending []string
+	for name := range docs {
+		if !agreed[name] {
+			missing = append(missing, name)
+		}
+	}
+	for name := range agreed {
+		if _, ok := code[name]; !ok {
+			pending = append(pending, name)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(pending)
+	if len(missing) > 0 {
+		t.Errorf("settings the site reads but the operator contract (%s) does not name: %v: add them to the contract", contract, missing)
+	}
+	if len(pending) > 0 {
+		t.Logf("settings the contract names that the code does not read yet: %v", pending)
+	}
+}
+
+// contractSettings returns the setting names of the operator contract:
+// every upper-case name in a code span of its "Operator contract"
+// section, before its manage section.
+func contractSettings(md string) map[string]bool {
+	out := map[string]bool{}
+	in := false
+	sc := bufio.NewScanner(strings.NewReader(md))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "# Operator contract"):
+			in = true
+			continue
+		case strings.HasPrefix(line, "#") && in:
+			if strings.HasPrefix(line, "# ") || strings.Contains(line, "manage") {
+				in = false
+			}
+		}
+		if !in {
+			continue
+		}
+		for _, span := range docscheck.CodeSpans(line) {
+			if m := settingName.FindStringSubmatch(span); m != nil {
+				out[m[1]] = true
+			}
+		}
+	}
+	return out
+}
+
+// TestRoutesTable: the routes table of the tour is the site's routes,
+// path and methods, both ways (a path's trailing-slash twin counts as
+// itself); every other site path the docs mention is a route; and the
+// JSON of /api/session the docs show has the keys the site sends.
+func TestRoutesTable(t *testing.T) {
+	ctx := context.Background()
+	db, err := database.OpenURL(ctx, "sqlite:"+filepath.Join(t.TempDir(), "site.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := migrations.Up(db, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := app.DefaultConfig()
+	cfg.SecretKey = "docs-test-key"
+	cfg.Metrics, cfg.BenchRoutes = true, true // every optional route
+	e, closeSite, err := app.New(cfg, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeSite() })
+
+	routes := map[string][]string{} // path -> methods other than HEAD
+	for _, r := range e.Routes() {
+		if r.Method != http.MethodHead && !slices.Contains(routes[r.Path], r.Method) {
+			routes[r.Path] = append(routes[r.Path], r.Method)
+		}
+	}
+	twin := func(p string) string {
+		if strings.HasSuffix(p, "/") && p != "/" {
+			return strings.TrimSuffix(p, "/")
+		}
+		return p + "/"
+	}
+	isRoute := func(p string) bool {
+		_, ok := routes[p]
+		return ok
+	}
+
+	fs := files(t)
+	tables := docscheck.TableWithHeader(fs, "route", "methods")
+	if len(tables) != 1 {
+		t.Fatalf("%d routes tables (| route | methods | ...) in the docs: want one", len(tables))
+	}
+	documented := map[string]bool{}
+	for _, row := range tables[0].Rows {
+		spans := docscheck.CodeSpans(row[0])
+		if len(spans) != 1 {
+			t.Errorf("routes table: row %q: want one `PATH`", row[0])
+			continue
+		}
+		p := spans[0]
+		documented[p] = true
+		if !isRoute(p) {
+			t.Errorf("routes table: %s: the site has no such route", p)
+			continue
+		}
+		want := slices.Clone(routes[p])
+		sort.Strings(want)
+		got := strings.Split(strings.ReplaceAll(row[1], " ", ""), ",")
+		sort.Strings(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("routes table: %s: methods %v, the site's %v", p, got, want)
+		}
+	}
+	for p := range routes {
+		if !documented[p] && !documented[twin(p)] {
+			t.Errorf("routes table: the site's %s %v is missing", p, routes[p])
+		}
+	}
+
+	// Every other path the pages mention, in code or in a link to the
+	// running site.
+	sitePath := regexp.MustCompile(`^(?:http://127\.0\.0\.1:8000)?(/[a-z][a-z0-9_./:-]*|/)(?:\?.*)?$`)
+	notSite := regexp.MustCompile(`^/(usr|proc|tmp|etc|dev|var|work|bin|home|root)(/|$)|\.(go|md|png|py|sql|json)$`)
+	for _, f := range fs {
+		for _, para := range f.Paragraphs() {
+			for _, span := range docscheck.CodeSpans(para.Text) {
+				for _, word := range strings.Fields(span) {
+					m := sitePath.FindStringSubmatch(word)
+					if m == nil || notSite.MatchString(m[1]) {
+						continue
+					}
+					if p := m[1]; !isRoute(p) && !isRoute(twin(p)) && !isPrefix(routes, p) {
+						t.Errorf("%s:%d: %s: the site has no such route", f.Path, para.Line, word)
+					}
+				}
+			}
+		}
+	}
+
+	// The JSON of /api/session, as the pages show it.
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/session", nil))
+	var live map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &live); err != nil {
+		t.Fatalf("/api/session: %v: %s", err, rec.Body)
+	}
+	shown := 0
+	for _, f := range fs {
+		fences, err := f.Fences()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fe := range fences {
+			for _, line := range strings.Split(fe.Body, "\n") {
+				var doc map[string]any
+				if json.Unmarshal([]byte(strings.TrimSpace(line)), &doc) != nil {
+					continue
+				}
+				if _, ok := doc["expiry_age"]; !ok {
+					continue
+				}
+				shown++
+				if got, want := keys(doc), keys(live); !slices.Equal(got, want) {
+					t.Errorf("%s:%d: /api/session shown with the keys %v; the site sends %v", f.Path, fe.Line, got, want)
+				}
+			}
+		}
+	}
+	if shown == 0 {
+		t.Error("no page shows the JSON of /api/session")
+	}
+}
+
+// isPrefix reports whether p, ending in a slash, starts some route (a
+// family of them: /accounts/, /baseline/).
+func isPrefix(routes map[string][]string, p string) bool {
+	if !strings.HasSuffix(p, "/") || p == "/" {
+		return false
+	}
+	for r := range routes {
+		if strings.HasPrefix(r, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
