@@ -71,8 +71,8 @@ unit: ## every package's tests (site, browser walk, Django interop, manage)
 	$(PG_ENV) $(GO) test -count=1 ./...
 
 fuzz: ## each fuzz target for FUZZTIME
-	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzLoads$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzSignedPayload$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./app/signing -run '^$$' -fuzz '^FuzzLoads$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./app/signing -run '^$$' -fuzz '^FuzzSignedPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./views -run '^$$' -fuzz '^FuzzEditorValue$$' -fuzztime $(FUZZTIME)
 

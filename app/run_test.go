@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3", to hold the write lock from outside
 )
 
@@ -261,7 +262,7 @@ func TestRunShutdownFinishesSessionWriteInFlight(t *testing.T) {
 	if err := locker.QueryRowContext(t.Context(), "SELECT session_data FROM django_session WHERE session_key = ?", key).Scan(&data); err != nil {
 		t.Fatalf("the session write of the request in flight is not in the database: %v", err)
 	}
-	got, err := session.NewSigner(secret, nil, session.SessionSalt).Loads(data)
+	got, err := signing.NewTimestampSigner(secret, nil, session.SessionSalt).Loads(data)
 	if err != nil {
 		t.Fatal(err)
 	}

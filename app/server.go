@@ -86,6 +86,7 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 		SecretKey:          cfg.SecretKey,
 		SecretKeyFallbacks: cfg.SecretKeyFallbacks,
 		Iterations:         cfg.PasswordIterations,
+		IsSecure:           cfg.Security.IsSecure, // SECURE_PROXY_SSL_HEADER
 		Logger:             log,
 	})
 	if err != nil {

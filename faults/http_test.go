@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3", to read what the site stored
 )
 
@@ -169,7 +170,7 @@ func TestSlowBodyDoesNotHoldShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	signer := session.NewSigner(s.secret, nil, session.SessionSalt)
+	signer := signing.NewTimestampSigner(s.secret, nil, session.SessionSalt)
 	for i, w := range ws {
 		key := sessionKey(w.client, s.url)
 		var raw string

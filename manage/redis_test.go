@@ -16,6 +16,7 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
+	"github.com/djangosessions/gosessions/app/signing"
 	"github.com/djangosessions/gosessions/internal/redistest"
 	"github.com/djangosessions/gosessions/migrations"
 )
@@ -52,7 +53,7 @@ func redisDB(t *testing.T, index int) (string, *redis.Client) {
 func TestSessionsOnRedis(t *testing.T) {
 	url, client := redisDB(t, 7)
 	st := redisstore.New(client)
-	signer := session.NewSigner(testSecret, nil, session.SessionSalt)
+	signer := signing.NewTimestampSigner(testSecret, nil, session.SessionSalt)
 	seed := func(data map[string]any, expiry time.Duration) string {
 		t.Helper()
 		raw, err := signer.Dumps(data, time.Now())
@@ -128,7 +129,7 @@ func TestSessionsDeleteThroughRedisCache(t *testing.T) {
 	defer dbst.Close()
 	site := redisstore.NewCache(client, dbst) // a site process
 	defer site.Close()
-	raw, err := session.NewSigner(testSecret, nil, session.SessionSalt).Dumps(map[string]any{"username": "ada"}, time.Now())
+	raw, err := signing.NewTimestampSigner(testSecret, nil, session.SessionSalt).Dumps(map[string]any{"username": "ada"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

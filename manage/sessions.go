@@ -18,6 +18,7 @@ import (
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 )
 
 const sessionsUsage = `Usage: manage sessions <command> [options] [--database-url URL]
@@ -108,7 +109,7 @@ type sessionsCmd struct {
 	db  *database.DB
 	src source
 	// signer decodes stored data (list, show, revoke).
-	signer *session.Signer
+	signer *signing.TimestampSigner
 }
 
 // flags returns a flag set with --database-url.
@@ -137,7 +138,7 @@ func (c *sessionsCmd) open(ctx context.Context, dbURL string, decode bool) (func
 		if err != nil {
 			return nil, err
 		}
-		c.signer = session.NewSigner(key, fallbacks, session.SessionSalt)
+		c.signer = signing.NewTimestampSigner(key, fallbacks, session.SessionSalt)
 	}
 	switch {
 	case cfg.SessionEngine == "signed_cookies":
@@ -181,7 +182,7 @@ func (c *sessionsCmd) decode(rec session.Record) decoded {
 	switch {
 	case err == nil:
 		return decoded{rec: rec, data: data}
-	case errors.Is(err, session.ErrBadSignature):
+	case errors.Is(err, signing.ErrBadSignature):
 		return decoded{rec: rec, bad: "bad signature"}
 	}
 	return decoded{rec: rec, bad: "malformed data"}

@@ -15,6 +15,7 @@ import (
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/app/signing"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 )
 
@@ -58,7 +59,7 @@ func seedSessions(t *testing.T, dbURL string, ss ...stored) []string {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	signer := session.NewSigner(testSecret, nil, session.SessionSalt)
+	signer := signing.NewTimestampSigner(testSecret, nil, session.SessionSalt)
 	var keys []string
 	for _, s := range ss {
 		key := s.key
@@ -103,7 +104,7 @@ func noFullKey(t *testing.T, r result, keys ...string) {
 // otherKeyData is session data signed by a site with another SECRET_KEY.
 func otherKeyData(t *testing.T) string {
 	t.Helper()
-	raw, err := session.NewSigner("another-site's-key", nil, session.SessionSalt).Dumps(map[string]any{"username": "mallory"}, time.Now())
+	raw, err := signing.NewTimestampSigner("another-site's-key", nil, session.SessionSalt).Dumps(map[string]any{"username": "mallory"}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +419,7 @@ func TestSessionsRevokeChangedMeanwhile(t *testing.T) {
 		}
 		defer done()
 		real := c.src.store()
-		signer := session.NewSigner(testSecret, nil, session.SessionSalt)
+		signer := signing.NewTimestampSigner(testSecret, nil, session.SessionSalt)
 		changed := map[string]int{}
 		c.src = interposedSource{source: c.src, st: interposedStore{Store: real, beforeDelete: func(key string) {
 			changed[key]++

@@ -37,24 +37,24 @@ func (h *Handlers) accountsLogin(c echo.Context) error {
 		// learns no more than from a wrong password.
 		return h.accountsLoginPage(c, http.StatusOK, username, next, loginError)
 	}
-	if err := h.Auth.Login(c, user, h.rotateCSRF); err != nil {
+	if err := h.Auth.Login(c.Response(), c.Request(), user, h.rotateCSRF); err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
 	}
-	return c.Redirect(http.StatusFound, h.Auth.RedirectAfterLogin(c, next))
+	return c.Redirect(http.StatusFound, h.Auth.RedirectAfterLogin(c.Request(), next))
 }
 
 // accountsLogout mirrors Django's LogoutView (a POST, as in Django 5):
 // logout() flushes the session and request.user becomes anonymous.
 func (h *Handlers) accountsLogout(c echo.Context) error {
-	h.Auth.Logout(c)
+	h.Auth.Logout(c.Request())
 	return c.Redirect(http.StatusFound, "/")
 }
 
-// profile is the page behind @login_required (h.Auth.LoginRequired, on
-// its route): only a logged-in visitor gets here, so request.user is a
+// profile is the page behind @login_required (h.Auth.EchoLoginRequired,
+// on its route): only a logged-in visitor gets here, so request.user is a
 // user.
 func (h *Handlers) profile(c echo.Context) error {
-	user, err := h.Auth.User(c)
+	user, err := h.Auth.User(c.Request())
 	if err != nil || user == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
 	}

@@ -35,7 +35,7 @@ func (h *Handlers) login(c echo.Context) error {
 	s := session.From(c)
 	s.CycleKey()
 	s.Set("username", name)
-	h.rotateCSRF(c)
+	h.rotateCSRF(c.Response(), c.Request())
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -28,8 +29,13 @@ const (
 	csrfHeaderName = "X-CSRFToken"         // Django's CSRF_HEADER_NAME
 	csrfCookieAge  = 31449600              // Django's CSRF_COOKIE_AGE: a year
 	csrfTokenBytes = 32
-	csrfContextKey = "github.com/djangosessions/gosessions/views.csrf"
 )
+
+// csrfState holds the request's CSRF token, in its context: rotateCSRF
+// replaces it, and the page rendered afterwards shows the new one.
+type csrfState struct{ token string }
+
+type csrfKey struct{}
 
 // csrf is the CSRF middleware. It gives the request a token (reusing the
 // cookie's, or making one and setting the cookie) for the forms of the page,
@@ -51,7 +57,7 @@ func (h *Handlers) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			c.SetCookie(h.csrfCookie(secret))
 		}
 		c.Response().Header().Add(echo.HeaderVary, echo.HeaderCookie)
-		c.Set(csrfContextKey, secret)
+		c.SetRequest(req.WithContext(context.WithValue(req.Context(), csrfKey{}, &csrfState{token: secret})))
 		return next(c)
 	}
 }
@@ -60,11 +66,13 @@ func (h *Handlers) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 // with rotate_token(request): the new cookie goes out with the response and
 // the forms of a page rendered for this request carry the new token, so a
 // token seen before login (planted, or read over the user's shoulder) is
-// worthless after it.
-func (h *Handlers) rotateCSRF(c echo.Context) {
+// worthless after it. It is net/http-shaped, as auth.Login wants it.
+func (h *Handlers) rotateCSRF(w http.ResponseWriter, r *http.Request) {
 	secret := newCSRFToken()
-	c.SetCookie(h.csrfCookie(secret))
-	c.Set(csrfContextKey, secret)
+	http.SetCookie(w, h.csrfCookie(secret))
+	if st, ok := r.Context().Value(csrfKey{}).(*csrfState); ok {
+		st.token = secret
+	}
 }
 
 // csrfCookie is the cookie that carries the CSRF secret to the browser.
@@ -106,8 +114,10 @@ func checkCSRF(req *http.Request, secret string) *echo.HTTPError {
 // csrfToken returns the request's CSRF token for the forms of its page, or
 // "" when the CSRF middleware did not run.
 func csrfToken(c echo.Context) string {
-	s, _ := c.Get(csrfContextKey).(string)
-	return s
+	if st, ok := c.Request().Context().Value(csrfKey{}).(*csrfState); ok {
+		return st.token
+	}
+	return ""
 }
 
 func safeMethod(m string) bool {

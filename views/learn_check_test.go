@@ -23,6 +23,7 @@ var learnImports = map[string]string{
 	"http":     "net/http",
 	"echo":     "github.com/labstack/echo/v4",
 	"session":  sessionPkg,
+	"signing":  "github.com/djangosessions/gosessions/app/signing",
 	"auth":     authPkg,
 	"dbstore":  "github.com/djangosessions/gosessions/app/session/dbstore",
 	"memstore": "github.com/djangosessions/gosessions/app/session/memstore",
@@ -45,7 +46,7 @@ const learnVocabulary = `
 	manager  *session.Manager
 	cfg      session.Config
 	Config   session.Config
-	signer   *session.Signer
+	signer   *signing.TimestampSigner
 	h        *Handlers
 	store    *dbstore.Store
 	db       *database.DB
@@ -99,14 +100,14 @@ func TestLearnCheckFails(t *testing.T) {
 		`s.Flush()  // dbstore.(*Store).DeleteExpiredSoon`,
 		`manage sessions show KEY  // (*session.Session).Unknown, and more`,
 		`manage sessions list  // session.NoSuchThing`,
-		`h.rotateCSRF(c)  // views/nosuch.go`,
+		`h.rotateCSRF(w, r)  // views/nosuch.go`,
 		`JSON, always (json.Number keeps integers exact)`,
 	}
 	good := []string{
 		`s.Get(key, def), s.GetString(key, "Guest"), session.Get[T](s, key)`,
 		`r, err := store.ClearExpired(ctx, dbstore.ClearOptions{})  // r.Deleted`,
 		`Config.CookieSameSite  // http.SameSiteLaxMode`,
-		`h.rotateCSRF(c)  // views/csrf.go`,
+		`h.rotateCSRF(w, r)  // views/csrf.go`,
 		`go run ./manage clearsessions`,
 		`manage clearsessions  // dbstore.(*Store).ClearExpired, in batches`,
 		`s.Flush()  // dbstore.(*Store).ClearExpired`,

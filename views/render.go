@@ -34,7 +34,7 @@ func (h *Handlers) page(c echo.Context, title string) templates.Page {
 	p := pageOf(session.From(c), title, pagePath(c), csrfToken(c))
 	p.Nav = h.navs[p.Path]
 	if h.Auth != nil {
-		u, err := h.Auth.User(c)
+		u, err := h.Auth.User(c.Request())
 		if err != nil {
 			// The database failed: the header shows no user rather than
 			// no page; the request log has the cause.

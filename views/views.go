@@ -145,7 +145,7 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	slashed(e, getOnly, "/accounts/login/", h.accountsLoginForm, page...)
 	slashed(e, postOnly, "/accounts/login/", h.accountsLogin, page...)
 	slashed(e, postOnly, "/accounts/logout/", h.accountsLogout, page...)
-	slashed(e, getOnly, "/accounts/profile/", h.profile, append(page, h.Auth.LoginRequired)...)
+	slashed(e, getOnly, "/accounts/profile/", h.profile, append(page, h.Auth.EchoLoginRequired)...)
 	return nil
 }
 

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
 	"github.com/djangosessions/gosessions/app/session"
@@ -70,6 +70,11 @@ type Config struct {
 	// RedirectFieldName is the query parameter and form field carrying the
 	// page to return to (REDIRECT_FIELD_NAME). Default "next".
 	RedirectFieldName string
+	// IsSecure reports whether a request came over HTTPS, Django's
+	// request.is_secure(): RedirectAfterLogin then refuses a next page on
+	// plain http. Default: the connection is TLS (r.TLS != nil); a site
+	// behind a proxy passes its SECURE_PROXY_SSL_HEADER rule.
+	IsSecure func(*http.Request) bool
 	// Logger receives warnings: sessions naming a user that cannot be
 	// loaded, hashes of unsupported hashers. Default: discard.
 	Logger *slog.Logger
@@ -108,6 +113,9 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.RedirectFieldName == "" {
 		cfg.RedirectFieldName = "next"
 	}
+	if cfg.IsSecure == nil {
+		cfg.IsSecure = func(r *http.Request) bool { return r.TLS != nil }
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -124,45 +132,33 @@ func (a *Auth) Config() Config { return a.cfg }
 // a SECRET_KEY: an empty key would make hashes anyone can compute.
 var errNoSecretKey = errors.New("auth: Config.SecretKey is not set")
 
-// userContextKey is where User caches the request's user in the Echo
-// context.
-const userContextKey = "github.com/djangosessions/gosessions/app/auth.user"
-
 // User returns the user of the request, Django's request.user, or nil for
-// the anonymous user. It is computed once per request and cached: after
-// Login it is the new user, after Logout nil. Without a session
-// middleware on the route the visitor is anonymous. The error is a
-// database fault (the caller answers 503, as for a session store fault);
-// everything else about a session that names no usable user makes the
-// visitor anonymous, as in Django (see UserOf).
-func (a *Auth) User(c echo.Context) (*models.User, error) {
-	if u, ok := c.Get(userContextKey).(*models.User); ok {
+// the anonymous user. Without a session middleware on the route the
+// visitor is anonymous. The error is a database fault (the caller answers
+// 503, as for a session store fault); everything else about a session that
+// names no usable user makes the visitor anonymous, as in Django (see
+// UserOf).
+//
+// Behind [Auth.Handler], [Auth.Middleware] or a login-required middleware
+// the user is loaded once per request and remembered: after Login it is
+// the new user, after Logout nil. Elsewhere each call asks the session and
+// the database again, with the same answer.
+func (a *Auth) User(r *http.Request) (*models.User, error) {
+	ctx := r.Context()
+	slot := slotOf(ctx)
+	if u, known := slot.get(); known {
 		return u, nil
 	}
-	if _, anonymous := c.Get(userContextKey).(anonymousUser); anonymous {
-		return nil, nil
-	}
-	s := session.FromContext(c.Request().Context())
+	s := session.FromContext(ctx)
 	if s == nil {
 		return nil, nil
 	}
-	u, err := a.UserOf(c.Request().Context(), s)
+	u, err := a.UserOf(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	a.remember(c, u)
+	slot.set(u)
 	return u, nil
-}
-
-// anonymousUser marks a request whose user is known to be anonymous.
-type anonymousUser struct{}
-
-func (a *Auth) remember(c echo.Context, u *models.User) {
-	if u == nil {
-		c.Set(userContextKey, anonymousUser{})
-		return
-	}
-	c.Set(userContextKey, u)
 }
 
 // UserOf returns the user logged in to session s, or nil, exactly as
@@ -263,24 +259,27 @@ func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []by
 //     matching hash keeps both;
 //   - the three keys are stored: _auth_user_id (the id as a string),
 //     _auth_user_backend (ModelBackend) and _auth_user_hash;
-//   - rotateCSRF, when not nil, gives the visitor a new CSRF token, as
-//     Django's rotate_token(): a token seen before login is worthless
-//     after it. The CSRF middleware belongs to the site, so the site
-//     passes its rotation here;
+//   - rotateCSRF, when not nil, is called with w and r to give the
+//     visitor a new CSRF token, as Django's rotate_token(): a token seen
+//     before login is worthless after it. The CSRF middleware belongs to
+//     the site, so the site passes its rotation here;
 //   - last_login is set to now (Django's update_last_login).
 //
 // The route needs the session middleware. The error is a database fault,
-// and leaves the session as it was.
-func (a *Auth) Login(c echo.Context, u *models.User, rotateCSRF func(echo.Context)) error {
+// or a route without a session, and leaves the session as it was.
+func (a *Auth) Login(w http.ResponseWriter, r *http.Request, u *models.User, rotateCSRF func(http.ResponseWriter, *http.Request)) error {
 	if u == nil || u.ID == 0 {
 		return errors.New("auth: Login needs a stored user")
 	}
 	if a.cfg.SecretKey == "" {
 		return errNoSecretKey
 	}
-	s := session.From(c)
+	s := session.FromContext(r.Context())
+	if s == nil {
+		return errNoSession
+	}
 	now := models.DateTime{Time: a.cfg.Now()}
-	err := a.cfg.DB.WithContext(c.Request().Context()).Model(&models.User{}).Where("id = ?", u.ID).Update("last_login", now).Error
+	err := a.cfg.DB.WithContext(r.Context()).Model(&models.User{}).Where("id = ?", u.ID).Update("last_login", now).Error
 	if err != nil {
 		return fmt.Errorf("auth: update last_login of user %d: %w", u.ID, err)
 	}
@@ -299,19 +298,29 @@ func (a *Auth) Login(c echo.Context, u *models.User, rotateCSRF func(echo.Contex
 	s.Set(SessionKey, strconv.FormatInt(u.ID, 10))
 	s.Set(BackendSessionKey, ModelBackend)
 	s.Set(HashSessionKey, current)
-	a.remember(c, u)
+	slotOf(r.Context()).set(u)
 	if rotateCSRF != nil {
-		rotateCSRF(c)
+		rotateCSRF(w, r)
 	}
 	return nil
 }
 
+// errNoSession is Login's answer on a route without the session
+// middleware.
+var errNoSession = errors.New("auth: no session for this request: register the session middleware on this route")
+
 // Logout logs the visitor out, as Django's logout(): the session is
 // flushed (its data, its stored record and its cookie) and the request's
-// user becomes anonymous. The route needs the session middleware.
-func (a *Auth) Logout(c echo.Context) {
-	session.From(c).Flush()
-	a.remember(c, nil)
+// user becomes anonymous. The route needs the session middleware: without
+// it Logout panics, as session.From does, since a logout that did nothing
+// would leave the visitor logged in.
+func (a *Auth) Logout(r *http.Request) {
+	s := session.FromContext(r.Context())
+	if s == nil {
+		panic(errNoSession.Error())
+	}
+	s.Flush()
+	slotOf(r.Context()).set(nil)
 }
 
 // Authenticate returns the active user whose username and password these

@@ -20,6 +20,7 @@ import (
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/app/session/memstore"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
 )
@@ -31,7 +32,8 @@ const testIterations = 1000
 // site is a Go site with the session middleware and package auth on a
 // migrated SQLite file, driven over HTTP like a browser.
 type site struct {
-	base     string
+	base     string // the net/http site
+	echoBase string // the same routes on Echo, through the adapters
 	db       *database.DB
 	auth     *auth.Auth
 	sessions *session.Manager
@@ -58,6 +60,12 @@ func newSiteOn(t *testing.T, db *database.DB, mutate func(*auth.Config)) *site {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	return newSiteWith(t, db, store, mutate)
+}
+
+// newSiteWith is newSiteOn with the sessions in store.
+func newSiteWith(t *testing.T, db *database.DB, store session.Store, mutate func(*auth.Config)) *site {
+	t.Helper()
 	cfg := session.DefaultConfig()
 	cfg.Store = store
 	cfg.SecretKey = "test-secret"
@@ -75,16 +83,75 @@ func newSiteOn(t *testing.T, db *database.DB, mutate func(*auth.Config)) *site {
 	}
 	s := &site{db: db, auth: a, sessions: m}
 
+	// The core, on net/http: the session middleware, then package
+	// auth's own (request.user remembered per request).
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
+		u, err := a.User(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		// Asked twice: the second answer comes from the request's cache.
+		if again, _ := a.User(r); again != u {
+			http.Error(w, "User is not cached per request", http.StatusInternalServerError)
+			return
+		}
+		if u == nil {
+			io.WriteString(w, "anonymous")
+			return
+		}
+		io.WriteString(w, u.Username)
+	})
+	mux.HandleFunc("GET /session", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(session.FromContext(r.Context()).Items())
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		u, err := a.Authenticate(r.Context(), r.FormValue("username"), r.FormValue("password"))
+		if err != nil {
+			io.WriteString(w, "error: "+err.Error())
+			return
+		}
+		if u == nil {
+			io.WriteString(w, "wrong credentials")
+			return
+		}
+		if err := a.Login(w, r, u, func(http.ResponseWriter, *http.Request) { s.rotated.Add(1) }); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		if me, _ := a.User(r); me != u {
+			http.Error(w, "request.user is not the user just logged in", http.StatusInternalServerError)
+			return
+		}
+		http.Redirect(w, r, a.RedirectAfterLogin(r, r.FormValue("next")), http.StatusSeeOther)
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		a.Logout(r)
+		if me, _ := a.User(r); me != nil {
+			http.Error(w, "request.user is not anonymous after Logout", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "logged out")
+	})
+	mux.Handle("GET /accounts/profile/", a.LoginRequired(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := a.User(r)
+		io.WriteString(w, "Signed in as "+u.Username)
+	})))
+	srv := httptest.NewServer(m.Handler(a.Handler(mux)))
+	t.Cleanup(srv.Close)
+	s.base = srv.URL
+
+	// The same routes on Echo, through the adapters.
 	e := echo.New()
 	e.HideBanner = true
-	e.Use(m.Middleware())
+	e.Use(m.Middleware(), a.Middleware())
 	e.GET("/whoami", func(c echo.Context) error {
-		u, err := a.User(c)
+		u, err := a.User(c.Request())
 		if err != nil {
 			return err
 		}
-		// Asked twice: the second answer comes from the request's cache.
-		if again, _ := a.User(c); again != u {
+		if again, _ := a.User(c.Request()); again != u {
 			return errors.New("User is not cached per request")
 		}
 		if u == nil {
@@ -92,39 +159,30 @@ func newSiteOn(t *testing.T, db *database.DB, mutate func(*auth.Config)) *site {
 		}
 		return c.String(http.StatusOK, u.Username)
 	})
-	e.GET("/session", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, session.From(c).Items())
-	})
 	e.POST("/login", func(c echo.Context) error {
 		u, err := a.Authenticate(c.Request().Context(), c.FormValue("username"), c.FormValue("password"))
-		if err != nil {
-			return c.String(http.StatusOK, "error: "+err.Error())
-		}
-		if u == nil {
+		if err != nil || u == nil {
 			return c.String(http.StatusOK, "wrong credentials")
 		}
-		if err := a.Login(c, u, func(echo.Context) { s.rotated.Add(1) }); err != nil {
+		if err := a.Login(c.Response(), c.Request(), u, func(http.ResponseWriter, *http.Request) { s.rotated.Add(1) }); err != nil {
 			return err
 		}
-		if me, _ := a.User(c); me != u {
-			return errors.New("request.user is not the user just logged in")
-		}
-		return c.Redirect(http.StatusSeeOther, a.RedirectAfterLogin(c, c.FormValue("next")))
+		return c.Redirect(http.StatusSeeOther, a.RedirectAfterLogin(c.Request(), c.FormValue("next")))
 	})
 	e.POST("/logout", func(c echo.Context) error {
-		a.Logout(c)
-		if me, _ := a.User(c); me != nil {
+		a.Logout(c.Request())
+		if me, _ := a.User(c.Request()); me != nil {
 			return errors.New("request.user is not anonymous after Logout")
 		}
 		return c.String(http.StatusOK, "logged out")
 	})
 	e.GET("/accounts/profile/", func(c echo.Context) error {
-		u, _ := a.User(c)
+		u, _ := a.User(c.Request())
 		return c.String(http.StatusOK, "Signed in as "+u.Username)
-	}, a.LoginRequired)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	s.base = srv.URL
+	}, a.EchoLoginRequired)
+	esrv := httptest.NewServer(e)
+	t.Cleanup(esrv.Close)
+	s.echoBase = esrv.URL
 	return s
 }
 
@@ -567,5 +625,105 @@ func TestNewValidates(t *testing.T) {
 	}
 	if want, _ := auth.PBKDF2Iterations(auth.LatestDjangoVersion); a.Config().Iterations != want {
 		t.Errorf("default Iterations = %d, want %d", a.Config().Iterations, want)
+	}
+}
+
+// TestEchoAdapter: the same login, request.user, @login_required and
+// logout on Echo, through Auth.Middleware and Auth.EchoLoginRequired.
+func TestEchoAdapter(t *testing.T) {
+	s := newSite(t, nil)
+	s.createUser(t, "alice", "pw-alice")
+	b := newBrowser(t)
+	resp, _ := b.get(s.echoBase + "/accounts/profile/")
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/accounts/login/?next=/accounts/profile/" {
+		t.Fatalf("anonymous profile on Echo = %d %q, want 302 to the login page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body := b.post(s.echoBase+"/login", url.Values{"username": {"alice"}, "password": {"pw-alice"}, "next": {"/whoami"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/whoami" {
+		t.Fatalf("login on Echo: %d %q %q", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if s.rotated.Load() != 1 {
+		t.Errorf("CSRF rotations = %d, want 1", s.rotated.Load())
+	}
+	if _, body := b.get(s.echoBase + "/whoami"); body != "alice" {
+		t.Errorf("whoami on Echo after login = %q", body)
+	}
+	if resp, body := b.get(s.echoBase + "/accounts/profile/"); resp.StatusCode != http.StatusOK || body != "Signed in as alice" {
+		t.Errorf("profile on Echo = %d %q", resp.StatusCode, body)
+	}
+	if resp, body := b.post(s.echoBase+"/logout", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("logout on Echo = %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := b.get(s.echoBase + "/accounts/profile/"); resp.StatusCode != http.StatusFound {
+		t.Errorf("profile on Echo after logout = %d, want 302", resp.StatusCode)
+	}
+}
+
+// TestLoginRequiredDatabaseFault: when auth_user cannot be read, a
+// login-required page is a 503 on both routers, never the page and never
+// a redirect to the login form.
+func TestLoginRequiredDatabaseFault(t *testing.T) {
+	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrations.Up(db, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The sessions live in memory, so only the users' database fails.
+	s := newSiteWith(t, db, memstore.New(nil), nil)
+	s.createUser(t, "alice", "pw-alice")
+	b := newBrowser(t)
+	b.login(s, "alice", "pw-alice")
+	db.Close()
+	for name, base := range map[string]string{"net/http": s.base, "Echo": s.echoBase} {
+		if resp, body := b.get(base + "/accounts/profile/"); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s: profile with the database closed = %d %q, want 503", name, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestLoginNeedsTheSessionMiddleware: Login on a route without a session
+// is an error, and Logout there panics rather than leave the visitor
+// logged in.
+func TestLoginNeedsTheSessionMiddleware(t *testing.T) {
+	s := newSite(t, nil)
+	u := s.createUser(t, "alice", "pw-alice")
+	r := httptest.NewRequest(http.MethodPost, "/login", nil)
+	if err := s.auth.Login(httptest.NewRecorder(), r, u, nil); err == nil {
+		t.Error("Login without a session: no error")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Logout without a session did not panic")
+		}
+	}()
+	s.auth.Logout(r)
+}
+
+// TestRedirectAfterLoginOnHTTPS: a request Config.IsSecure calls secure
+// may only go on to https pages of this host, as Django's
+// get_success_url() with require_https=request.is_secure().
+func TestRedirectAfterLoginOnHTTPS(t *testing.T) {
+	s := newSite(t, func(c *auth.Config) {
+		c.IsSecure = func(r *http.Request) bool { return r.Header.Get("X-Forwarded-Proto") == "https" }
+	})
+	for _, tc := range []struct {
+		secure bool
+		next   string
+		want   string
+	}{
+		{false, "http://example.com/other", "http://example.com/other"},
+		{true, "http://example.com/other", "/accounts/profile/"},
+		{true, "https://example.com/other", "https://example.com/other"},
+		{true, "/other", "/other"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "http://example.com/login", nil)
+		if tc.secure {
+			r.Header.Set("X-Forwarded-Proto", "https")
+		}
+		if got := s.auth.RedirectAfterLogin(r, tc.next); got != tc.want {
+			t.Errorf("secure=%v next=%q: %q, want %q", tc.secure, tc.next, got, tc.want)
+		}
 	}
 }

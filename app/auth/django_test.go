@@ -67,7 +67,7 @@ func startGoSite(t *testing.T, db *database.DB, iterations int) *liveSite {
 	}
 	g := &liveSite{auth: a, sessions: m, db: db}
 	answer := func(c echo.Context) error {
-		u, err := a.User(c)
+		u, err := a.User(c.Request())
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func startGoSite(t *testing.T, db *database.DB, iterations int) *liveSite {
 	}
 	e := echo.New()
 	e.HideBanner = true
-	e.Use(m.Middleware())
+	e.Use(m.Middleware(), a.Middleware())
 	e.GET("/get", answer)
 	e.GET("/auth/login", func(c echo.Context) error {
 		u, err := a.Authenticate(c.Request().Context(), c.QueryParam("username"), c.QueryParam("password"))
@@ -92,7 +92,7 @@ func startGoSite(t *testing.T, db *database.DB, iterations int) *liveSite {
 		}
 		ok := "0"
 		if u != nil {
-			if err := a.Login(c, u, nil); err != nil {
+			if err := a.Login(c.Response(), c.Request(), u, nil); err != nil {
 				return err
 			}
 			ok = "1"
@@ -101,10 +101,10 @@ func startGoSite(t *testing.T, db *database.DB, iterations int) *liveSite {
 		return answer(c)
 	})
 	e.GET("/auth/logout", func(c echo.Context) error {
-		a.Logout(c)
+		a.Logout(c.Request())
 		return answer(c)
 	})
-	e.GET("/auth/profile", answer, a.LoginRequired)
+	e.GET("/auth/profile", answer, a.EchoLoginRequired)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	g.base = srv.URL

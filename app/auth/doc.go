@@ -7,17 +7,23 @@
 // login on both.
 //
 // It sits beside the session framework and uses its API (package
-// session); the session package knows nothing of users.
+// session); the session package knows nothing of users. Like the session
+// core it works on net/http: handlers pass the *http.Request (and the
+// http.ResponseWriter to Login), middleware is func(http.Handler)
+// http.Handler. An Echo handler passes c.Request() and c.Response(), and
+// registers [Auth.Middleware] and [Auth.EchoLoginRequired], the two Echo
+// adapters.
 //
 // # Django to Go
 //
-//	request.user                              a.User(c)   (nil: AnonymousUser)
+//	request.user                              a.User(r)   (nil: AnonymousUser)
 //	request.user.is_authenticated             u != nil
+//	AuthenticationMiddleware                  a.Handler(next) (Echo: a.Middleware())
 //	get_user(request)                         a.UserOf(ctx, s)
 //	authenticate(request, username, password) a.Authenticate(ctx, username, password)
-//	login(request, user)                      a.Login(c, u, rotateCSRF)
-//	logout(request)                           a.Logout(c)
-//	@login_required                           a.LoginRequired (Echo middleware)
+//	login(request, user)                      a.Login(w, r, u, rotateCSRF)
+//	logout(request)                           a.Logout(r)
+//	@login_required                           a.LoginRequired(next) (Echo: a.EchoLoginRequired)
 //	redirect_to_login(next)                   a.LoginURLFor(next)
 //	url_has_allowed_host_and_scheme(...)      SafeRedirect(url, hosts, requireHTTPS)
 //	User.objects.create_user(...)             a.CreateUser(ctx, username, password)

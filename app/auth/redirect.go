@@ -7,26 +7,42 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/labstack/echo/v4"
 )
 
-// LoginRequired is Django's @login_required as Echo middleware: a
-// logged-in visitor reaches the handler; an anonymous one is sent (302) to
+// LoginRequired is Django's @login_required as net/http middleware: a
+// logged-in visitor reaches next; an anonymous one is sent (302) to
 // Config.LoginURL with the page asked for in ?next=, as Django's
 // redirect_to_login does. A database fault while loading the user is a
-// 503.
-func (a *Auth) LoginRequired(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		u, err := a.User(c)
-		if err != nil {
-			return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
+// plain 503. Within it, as within [Auth.Handler], the user is loaded once
+// per request. Put it inside the session middleware; for Echo use
+// [Auth.EchoLoginRequired].
+func (a *Auth) LoginRequired(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, to, err := a.requireLogin(r)
+		switch {
+		case err != nil:
+			http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+		case to != "":
+			http.Redirect(w, r, to, http.StatusFound)
+		default:
+			next.ServeHTTP(w, r)
 		}
-		if u != nil {
-			return next(c)
-		}
-		return c.Redirect(http.StatusFound, a.LoginURLFor(c.Request().URL.RequestURI()))
+	})
+}
+
+// requireLogin is @login_required's decision: the login page to
+// redirect to when the visitor is anonymous, "" when logged in, or the
+// database fault. The request it returns remembers its user.
+func (a *Auth) requireLogin(r *http.Request) (*http.Request, string, error) {
+	r = withUserSlot(r)
+	u, err := a.User(r)
+	if err != nil {
+		return r, "", err
 	}
+	if u == nil {
+		return r, a.LoginURLFor(r.URL.RequestURI()), nil
+	}
+	return r, "", nil
 }
 
 // LoginURLFor returns Config.LoginURL with next in its redirect field,
@@ -61,10 +77,10 @@ func quote(s string) string {
 // RedirectAfterLogin returns where a login should send the visitor, as
 // Django's LoginView.get_success_url(): next when it is a safe URL on
 // this site (SafeRedirect, with the request's host as the only allowed
-// host and https required on a secure request), else
+// host and https required on a secure request, see Config.IsSecure), else
 // Config.LoginRedirectURL.
-func (a *Auth) RedirectAfterLogin(c echo.Context, next string) string {
-	if SafeRedirect(next, []string{c.Request().Host}, c.Scheme() == "https") {
+func (a *Auth) RedirectAfterLogin(r *http.Request, next string) string {
+	if SafeRedirect(next, []string{r.Host}, a.cfg.IsSecure(r)) {
 		return strings.TrimSpace(next)
 	}
 	return a.cfg.LoginRedirectURL

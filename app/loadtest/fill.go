@@ -11,6 +11,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
 )
@@ -38,7 +39,7 @@ type fillSpec struct {
 // after /set, signed as the site signs it. Django signs session data with
 // a salt of its own, not the key, so every row can carry the same value.
 func benchData(secret string, now time.Time) (string, error) {
-	return session.NewSigner(secret, nil, session.SessionSalt).Dumps(map[string]any{
+	return signing.NewTimestampSigner(secret, nil, session.SessionSalt).Dumps(map[string]any{
 		"username": "harun_dev", "role": "admin", "login_count": 1,
 	}, now)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 )
 
 func TestPercentile(t *testing.T) {
@@ -194,7 +195,7 @@ func TestFillDB(t *testing.T) {
 		t.Errorf("the expiry index is missing after the fill")
 	}
 	keyShape := regexp.MustCompile(`^[a-z0-9]{32}$`)
-	signer := session.NewSigner("fill-secret", nil, session.SessionSalt)
+	signer := signing.NewTimestampSigner("fill-secret", nil, session.SessionSalt)
 	for _, k := range live {
 		if !keyShape.MatchString(k) {
 			t.Errorf("key %q is not 32 lowercase letters and digits", k)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/djangosessions/gosessions/app/signing"
 )
 
 // maxCookieSize is the most a browser keeps of one cookie, name and value
@@ -20,12 +22,15 @@ const maxCookieSize = 4096
 func (s *Session) loadCookie() {
 	m := s.m
 	now := m.cfg.Now()
-	data, signed, err := m.cookies.LoadsMaxAge(s.key, m.cfg.CookieAge, now)
+	data, signed, err := m.cookies.loads(s.key)
+	if err == nil {
+		err = signing.CheckAge(signed, m.cfg.CookieAge, now)
+	}
 	if err == nil && m.cookieExpired(data, signed, now) {
-		err = ErrExpired
+		err = signing.ErrSignatureExpired
 	}
 	if err != nil {
-		if !errors.Is(err, ErrExpired) {
+		if !errors.Is(err, signing.ErrSignatureExpired) {
 			m.cfg.Logger.Warn("session cookie refused", "error", err)
 		}
 		s.key = ""

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 )
 
 // cookieEnv is an env whose manager keeps sessions in signed cookies.
@@ -27,7 +28,7 @@ const djangoCookie = "eyJmb28iOiJiYXIifQ:1r31eq:g8JWGPn4Ms3JR7KO9L6Mwuf2_l5N0t4I
 
 func TestSignedCookiesGoldenVector(t *testing.T) {
 	at := time.Unix(1700000000, 0)
-	got, err := session.NewSigner(testSecret, nil, session.CookieSalt).Dumps(map[string]any{"foo": "bar"}, at)
+	got, err := signing.NewTimestampSigner(testSecret, nil, session.CookieSalt).Dumps(map[string]any{"foo": "bar"}, at)
 	if err != nil || got != djangoCookie {
 		t.Fatalf("Dumps = %q, %v; want Django's %q", got, err, djangoCookie)
 	}
@@ -72,7 +73,7 @@ func testSignedCookies(t *testing.T, a adapter) {
 	if v.store.writes.Load() != 0 || v.mem.Len() != 0 {
 		t.Error("the signed-cookies engine wrote to the store")
 	}
-	if data, err := session.NewSigner(testSecret, nil, session.CookieSalt).Loads(ck.Value); err != nil || data["user"] != "ann" {
+	if data, err := signing.NewTimestampSigner(testSecret, nil, session.CookieSalt).Loads(ck.Value); err != nil || data["user"] != "ann" {
 		t.Errorf("the cookie holds %v, %v; want Django's signed JSON with user=ann", data, err)
 	}
 	if got := v.do("/get", "sessionid="+ck.Value).Body.String(); got != "ann" {

@@ -38,8 +38,8 @@
 //
 // # Format
 //
-// Data is a JSON object signed in Django's own format (django.core.signing
-// with the "django.contrib.sessions.SessionStore" salt, HMAC-SHA256,
+// Data is a JSON object signed in Django's own format (django.core.signing,
+// package signing here, with the [SessionSalt] salt, HMAC-SHA256,
 // optional zlib), so a Django site with the same SECRET_KEY and table reads
 // what Go writes and the other way round. JSON rather than gob means a
 // changed Go type never breaks a stored session. Numbers are kept as

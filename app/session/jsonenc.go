@@ -10,8 +10,9 @@ import (
 // appendJSON appends v, a session value in its normalized form (nil,
 // bool, string, json.Number, map[string]any, []any), as compact JSON, the
 // very bytes encoding/json writes with SetEscapeHTML(false). It reports
-// false for anything else, and for strings with bytes outside ASCII,
-// which the caller leaves to encoding/json: this is the fast path of the
+// false for anything else, and for strings with DEL or bytes outside
+// ASCII, which the caller leaves to signing.MarshalJSON: this is the fast
+// path of the
 // common session, not a second JSON encoder to trust for everything.
 // Every save encodes the whole session, and encoding/json's reflection
 // and map sorting cost more than the rest of the encoding.
@@ -70,15 +71,17 @@ func appendJSON(dst []byte, v any) ([]byte, bool) {
 }
 
 // appendJSONString appends s quoted as encoding/json quotes an ASCII
-// string without HTML escaping; false when s has a byte outside ASCII.
+// string without HTML escaping; false when s has a byte outside printable
+// ASCII but for the control characters JSON escapes (DEL or non-ASCII),
+// which Python's json.dumps writes as \u escapes.
 func appendJSONString(dst []byte, s string) ([]byte, bool) {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x80 {
-			return dst, false
+		if c >= 0x7f {
+			return dst, false // DEL and non-ASCII: Python escapes them
 		}
 		if c >= 0x20 && c != '"' && c != '\\' {
 			continue

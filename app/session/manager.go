@@ -16,9 +16,9 @@ import (
 // middleware and opens sessions outside HTTP. It is safe for concurrent use.
 type Manager struct {
 	cfg    Config
-	signer *Signer // the data of stored sessions
+	signer *codec // the data of stored sessions
 	// cookies signs the cookie of the SignedCookies engine (nil otherwise).
-	cookies *Signer
+	cookies *codec
 	// saving serializes the saves of one session key within this process.
 	// Correctness never depends on it, since the store's compare-and-swap
 	// covers other processes too, but without it many concurrent saves of
@@ -40,11 +40,9 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Manager{cfg: cfg, signer: NewSigner(cfg.SecretKey, cfg.SecretKeyFallbacks, SessionSalt)}
-	m.signer.maxPayload = cfg.readLimit()
+	m := &Manager{cfg: cfg, signer: newCodec(cfg, SessionSalt)}
 	if cfg.SignedCookies {
-		m.cookies = NewSigner(cfg.SecretKey, cfg.SecretKeyFallbacks, CookieSalt)
-		m.cookies.maxPayload = cfg.readLimit()
+		m.cookies = newCodec(cfg, CookieSalt)
 	}
 	m.decoded.max = cfg.DecodedCacheSize
 	if cfg.Store != nil {
@@ -64,9 +62,6 @@ func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
 
 // Config returns the manager's configuration, defaults filled in.
 func (m *Manager) Config() Config { return m.cfg }
-
-// Signer returns the signer that encodes session data.
-func (m *Manager) Signer() *Signer { return m.signer }
 
 // Open returns the session with key outside of a request, like Django's
 // SessionStore(session_key=key): it loads on first use and is written only
@@ -96,12 +91,15 @@ func (m *Manager) validKey(key string) bool {
 
 // Encode signs data in Django's session format.
 func (m *Manager) Encode(data map[string]any) (string, error) {
-	return m.signer.Dumps(data, m.cfg.Now())
+	signed, _, err := m.signer.dumps(data, m.cfg.Now())
+	return signed, err
 }
 
-// Decode verifies and decodes stored session data.
+// Decode verifies and decodes stored session data. Errors wrap
+// signing.ErrBadSignature or signing.ErrMalformed.
 func (m *Manager) Decode(raw string) (map[string]any, error) {
-	return m.signer.Loads(raw)
+	data, _, err := m.signer.loads(raw)
+	return data, err
 }
 
 // fetch loads a live record; expired records count as not found whatever
@@ -129,7 +127,7 @@ func (m *Manager) decode(rec Record) map[string]any {
 	if data, ok := m.decoded.get(rec.Key, rec.Data); ok {
 		return data
 	}
-	data, err := m.signer.Loads(rec.Data)
+	data, _, err := m.signer.loads(rec.Data)
 	if err != nil {
 		m.cfg.Logger.Warn("session data corrupted", "key_hash", KeyHash(rec.Key), "error", err)
 		return map[string]any{}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 )
 
 func TestNewSessionFlags(t *testing.T) {
@@ -436,7 +437,7 @@ func TestTamperedDataLoadsEmpty(t *testing.T) {
 		"truncated": rec.Data[:len(rec.Data)/2],
 		"garbage":   "not a session at all",
 		"empty":     "",
-		"other key": session.NewSigner("another secret", nil, session.SessionSalt).Sign("eyJ1c2VyIjoiZXZlIn0:1r31eq"),
+		"other key": signing.NewSigner("another secret", nil, session.SessionSalt).Sign("eyJ1c2VyIjoiZXZlIn0:1r31eq"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := v.mem.Update(context.Background(), session.Record{Key: key, Data: data, Expires: rec.Expires}, mustLoad(t, v, key).Data); err != nil {

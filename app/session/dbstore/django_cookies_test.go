@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/signing"
 )
 
 // TestDjangoSignedCookiesInterop runs Django's signed_cookies engine and
@@ -30,7 +31,7 @@ func TestDjangoSignedCookiesInterop(t *testing.T) {
 	}
 	goBase := serveGo(t, m)
 	b := newBrowser(t)
-	signer := session.NewSigner(sharedSecret, nil, session.CookieSalt)
+	signer := signing.NewTimestampSigner(sharedSecret, nil, session.CookieSalt)
 
 	// Django writes, Go reads.
 	d := b.get(django, "/set"+query("user", "ann", "n", "3", "nested", `{"a":[1,2.5,null]}`, "word", "café"))

@@ -15,7 +15,7 @@
         the expected JSON means a float). Prints [{"name", "ok", "got"}] as
         JSON, "got" being repr() of what Django decoded.
 
-The Go tests (app/session/signing_django_test.go) run "check"; "generate"
+The Go tests (app/signing/django_test.go, app/session/django_types_test.go) run "check"; "generate"
 is run by hand when the value list changes, and its output is committed.
 Only Debian's python3-django is needed; nothing here touches a database.
 """
