@@ -17,10 +17,14 @@ import (
 	"time"
 )
 
-// Check runs main, an example's main function, with its settings in the
-// environment (a fresh SQLite file, a secret key, a free port), and walks
-// its routes. main never returns; it serves until the test binary exits.
-func Check(t *testing.T, main func()) {
+// SecretKey is the SECRET_KEY an example runs with.
+const SecretKey = "example-test-key"
+
+// Start runs main, an example's main function, with its settings in the
+// environment (a fresh SQLite file, SecretKey, a free port), waits until
+// it serves, and returns its address (http://host:port) and its
+// DATABASE_URL. main never returns; it serves until the test binary exits.
+func Start(t *testing.T, main func()) (base, databaseURL string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,21 +32,35 @@ func Check(t *testing.T, main func()) {
 	}
 	addr := l.Addr().String()
 	l.Close()
+	databaseURL = "sqlite:" + filepath.Join(t.TempDir(), "app.db")
 	t.Setenv("ADDR", addr)
-	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "app.db"))
-	t.Setenv("SECRET_KEY", "example-test-key")
+	t.Setenv("DATABASE_URL", databaseURL)
+	t.Setenv("SECRET_KEY", SecretKey)
 	go main()
-	base := "http://" + addr
+	base = "http://" + addr
 	waitServing(t, base)
+	return base, databaseURL
+}
 
+// Client is a browser: it keeps cookies and does not follow redirects.
+func Client(t *testing.T) (*http.Client, http.CookieJar) {
+	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, jar
+}
 
-	body, resp := get(t, client, base+"/visits")
-	want(t, body, "Hello Guest, you have visited this page 1 times.")
+// Check runs the visit counter of the README's programs and walks its
+// routes.
+func Check(t *testing.T, main func()) {
+	t.Helper()
+	base, _ := Start(t, main)
+	client, jar := Client(t)
+
+	body, resp := Get(t, client, base+"/visits")
+	Want(t, body, "Hello Guest, you have visited this page 1 times.")
 	var cookie *http.Cookie
 	for _, c := range resp.Cookies() {
 		if c.Name == "sessionid" {
@@ -55,20 +73,20 @@ func Check(t *testing.T, main func()) {
 	if !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Path != "/" {
 		t.Errorf("cookie %q: want Django's defaults, HttpOnly, SameSite=Lax, Path=/", resp.Header.Get("Set-Cookie"))
 	}
-	body, _ = get(t, client, base+"/visits")
-	want(t, body, "you have visited this page 2 times.")
+	body, _ = Get(t, client, base+"/visits")
+	Want(t, body, "you have visited this page 2 times.")
 
 	// A cross-site form post is refused before it reaches the session.
 	req, _ := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader("username=mallory"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	resp = do(t, client, req)
+	resp = Do(t, client, req)
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site POST /login: status %d, want 403", resp.StatusCode)
 	}
 
-	old := sessionKey(t, jar, base)
-	resp, err = client.PostForm(base+"/login", url.Values{"username": {"ada"}})
+	old := SessionKey(t, jar, base)
+	resp, err := client.PostForm(base+"/login", url.Values{"username": {"ada"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,19 +94,19 @@ func Check(t *testing.T, main func()) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("POST /login: status %d, want 303", resp.StatusCode)
 	}
-	if k := sessionKey(t, jar, base); k == old || k == "" {
+	if k := SessionKey(t, jar, base); k == old || k == "" {
 		t.Errorf("login kept the session key %q: want a new one", k)
 	}
-	body, _ = get(t, client, base+"/visits")
-	want(t, body, "Hello ada, you have visited this page 3 times.")
+	body, _ = Get(t, client, base+"/visits")
+	Want(t, body, "Hello ada, you have visited this page 3 times.")
 
 	resp, err = client.PostForm(base+"/logout", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	body, _ = get(t, client, base+"/visits")
-	want(t, body, "Hello Guest, you have visited this page 1 times.")
+	body, _ = Get(t, client, base+"/visits")
+	Want(t, body, "Hello Guest, you have visited this page 1 times.")
 }
 
 // waitServing waits until base answers.
@@ -108,13 +126,14 @@ func waitServing(t *testing.T, base string) {
 	}
 }
 
-func get(t *testing.T, client *http.Client, u string) (string, *http.Response) {
+// Get asks for u and returns the body of its 200 answer.
+func Get(t *testing.T, client *http.Client, u string) (string, *http.Response) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp := do(t, client, req)
+	resp := Do(t, client, req)
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +144,8 @@ func get(t *testing.T, client *http.Client, u string) (string, *http.Response) {
 	return string(b), resp
 }
 
-func do(t *testing.T, client *http.Client, req *http.Request) *http.Response {
+// Do sends req, the body closed when the test ends.
+func Do(t *testing.T, client *http.Client, req *http.Request) *http.Response {
 	t.Helper()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -135,15 +155,16 @@ func do(t *testing.T, client *http.Client, req *http.Request) *http.Response {
 	return resp
 }
 
-func want(t *testing.T, body, text string) {
+// Want fails the test unless body contains text.
+func Want(t *testing.T, body, text string) {
 	t.Helper()
 	if !strings.Contains(body, text) {
 		t.Errorf("got %q, want %q", body, text)
 	}
 }
 
-// sessionKey is the session cookie the jar holds for base.
-func sessionKey(t *testing.T, jar http.CookieJar, base string) string {
+// SessionKey is the session cookie the jar holds for base.
+func SessionKey(t *testing.T, jar http.CookieJar, base string) string {
 	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
