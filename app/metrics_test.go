@@ -87,11 +87,11 @@ next:
 	return -1
 }
 
-// readmeMetrics returns the metric names the README's Metrics table
-// documents.
+// readmeMetrics returns the metric names the Metrics table of
+// docs/operating.md documents.
 func readmeMetrics(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("../README.md")
+	b, err := os.ReadFile("../docs/operating.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func readmeMetrics(t *testing.T) []string {
 		names = append(names, m[1])
 	}
 	if len(names) < 10 {
-		t.Fatalf("the README's Metrics section lists %d metrics: %q", len(names), names)
+		t.Fatalf("the Metrics section of docs/operating.md lists %d metrics: %q", len(names), names)
 	}
 	return names
 }
@@ -118,7 +118,7 @@ func newMetricsSite(t *testing.T, cfg Config) *echo.Echo {
 }
 
 // TestMetrics scrapes a site that served a few requests: the names are
-// the README's, the counts are the requests', no label is the client's,
+// those of docs/operating.md, the counts are the requests', no label is the client's,
 // and the names pass Prometheus's lint.
 func TestMetrics(t *testing.T) {
 	cfg := testConfig()
@@ -196,7 +196,7 @@ func TestMetrics(t *testing.T) {
 	slices.Sort(served)
 	slices.Sort(documented)
 	if !slices.Equal(served, documented) {
-		t.Errorf("served metrics %q, the README documents %q", served, documented)
+		t.Errorf("served metrics %q, docs/operating.md documents %q", served, documented)
 	}
 	problems, err := promlint.New(strings.NewReader(text)).Lint()
 	if err != nil {

@@ -133,7 +133,7 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 
 // NewStore returns the session store of cfg's engine on db, and what
 // closes it. The engine is chosen here, once, with its layers (see the
-// README's engine table):
+// the engine table of docs/engines.md):
 //
 //   - db: the database, with the in-process cache in front;
 //   - cached_db: the database with Redis in front (CACHE_URL), or without

@@ -540,7 +540,7 @@ const (
 // checkpoints the write-ahead log itself after each batch, outside the
 // write lock: left to SQLite's automatic checkpoint, the work would fall
 // inside a batch, or inside the commit of a site request. Measurements
-// are in the README.
+// are in docs/performance.md.
 func (s *Store) ClearExpired(ctx context.Context, opt ClearOptions) (ClearResult, error) {
 	var r ClearResult
 	if opt.HoldTarget <= 0 {
