@@ -118,8 +118,8 @@ func newMetricsSite(t *testing.T, cfg Config) *echo.Echo {
 }
 
 // TestMetrics scrapes a site that served a few requests: the names are
-// those of docs/operating.md, the counts are the requests', no label is the client's,
-// and the names pass Prometheus's lint.
+// those of docs/operating.md, the counts are the requests', no label is
+// the client's, and the names pass Prometheus's lint.
 func TestMetrics(t *testing.T) {
 	cfg := testConfig()
 	cfg.Metrics = true
