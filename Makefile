@@ -18,7 +18,7 @@ PG_AS      = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 # go test gets the server's URL, unless TEST_POSTGRES_URL names another one.
 PG_ENV     = TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(cat $(PG_DIR)/url 2>/dev/null)}"
 
-.PHONY: help run test deps services services-stop check race unit fuzz generate bench bench-profile bench-clearsessions bench-micro
+.PHONY: help run test deps services services-stop check race unit fuzz modelcheck generate bench bench-profile bench-clearsessions bench-micro
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -75,6 +75,19 @@ fuzz: ## each fuzz target for FUZZTIME
 	$(GO) test ./app/signing -run '^$$' -fuzz '^FuzzSignedPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./views -run '^$$' -fuzz '^FuzzEditorValue$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./app/auth -run '^$$' -fuzz '^FuzzSafeRedirect$$' -fuzztime $(FUZZTIME)
+
+# make modelcheck's time per engine; MODELCHECK_SEED=N (in the
+# environment) replays one seed instead, MODELCHECK_OPS sets the
+# operations per history.
+MODELCHECK_TIME ?= 30s
+
+modelcheck: ## the model-checked test of the store contract on every engine with random seeds, MODELCHECK_TIME per engine (30s); prints each engine's histories and operations, and the seed of any failure (PostgreSQL started and stopped around it)
+	@trap 'exit 130' INT TERM; trap '$(MAKE) --no-print-directory services-stop' EXIT; \
+	$(MAKE) --no-print-directory services || exit 1; \
+	out=$$(mktemp); \
+	MODELCHECK_TIME=$(MODELCHECK_TIME) $(PG_ENV) $(GO) test -count=1 -timeout 0 -run 'ModelCheck' -v ./app/session/... >$$out 2>&1; rc=$$?; \
+	grep -E '^(--- |ok|FAIL|panic)|model check' $$out | grep -v -e '--- PASS: .*seed=' -e '--- SKIP' ; rm -f $$out; exit $$rc
 
 generate: ## regenerate templ components
 	$(GO) generate ./templates

@@ -139,7 +139,7 @@ func TestHelp(t *testing.T) {
 
 // migrationNames are the embedded migrations, oldest first, as manage
 // prints them.
-var migrationNames = []string{"0001_create_django_session", "0002_create_auth_user", "0003_notify_session_changes"}
+var migrationNames = []string{"0001_create_django_session", "0002_create_auth_user", "0003_notify_session_changes", "0004_notify_session_expiry"}
 
 // listing is what migrate --list prints with every migration applied or
 // none.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/models"
@@ -27,14 +28,22 @@ const (
 )
 
 // source is where manage sessions finds the sessions it reads and ends:
-// the database for the db and cached_db engines (dbSource, GORM on
-// models.Session), Redis for the cache engine with CACHE_URL (redisSource,
-// which walks the keys with SCAN). It is kept this small so that a store
-// without a query language can be one.
+// the database (dbSource, GORM on models.Session), or Redis where Redis is
+// the session store (redisSource, which walks its keys with SCAN). It is
+// kept this small so that a store without a query language can be one.
 type source interface {
 	// each calls fn with the sessions of c, a batch at a time (never more
 	// than a batch in memory), in no particular order, until fn fails.
 	each(ctx context.Context, c class, now time.Time, fn func([]session.Record) error) error
+	// snapshot is each over one consistent view of the sessions where the
+	// source has one (the database: a single statement, streamed), so
+	// that a session that moves from key to key while it runs (a key
+	// cycle creates the new record before deleting the old) is seen under
+	// one of its keys: revoke's last pass relies on it to prove that no
+	// matching session is left. Where there is none (Redis's SCAN) it is
+	// each.
+	// With since not zero, only the sessions expiring at or after since.
+	snapshot(ctx context.Context, c class, now, since time.Time, fn func([]session.Record) error) error
 	// latest calls fn for at most limit sessions of c, latest expiry
 	// first, one at a time.
 	latest(ctx context.Context, c class, now time.Time, limit int, fn func(session.Record) error) error
@@ -61,10 +70,9 @@ const batchSize = 1000
 // reader of the demo would write it beside Django's
 // Session.objects.filter(...), and deletes through dbstore.
 type dbSource struct {
-	db      *database.DB
-	st      session.Store
-	closeSt func() error
-	batch   int
+	db    *database.DB
+	stack *engine.Stack
+	batch int
 }
 
 // openDBSource opens the site's store on db, layers included (Redis in
@@ -75,14 +83,14 @@ type dbSource struct {
 // migrate.
 func openDBSource(cfg app.Config, db *database.DB, log *slog.Logger) (*dbSource, error) {
 	cfg.SessionCacheSize = 0
-	st, closeSt, err := app.NewStore(cfg, db, log)
+	stack, err := app.OpenEngine(cfg, db, log)
 	if errors.Is(err, dbstore.ErrNotMigrated) {
 		return nil, errors.New("the database is not migrated (no django_session table): run `manage migrate` first")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &dbSource{db: db, st: st, closeSt: closeSt, batch: batchSize}, nil
+	return &dbSource{db: db, stack: stack, batch: batchSize}, nil
 }
 
 // gorm is the database's GORM without its slow-statement warnings: on a
@@ -92,9 +100,9 @@ func (s *dbSource) gorm(ctx context.Context) *gorm.DB {
 	return s.db.Gorm.Session(&gorm.Session{Logger: s.db.Gorm.Logger.LogMode(logger.Silent), Context: ctx})
 }
 
-func (s *dbSource) store() session.Store { return s.st }
+func (s *dbSource) store() session.Store { return s.stack.Store() }
 
-func (s *dbSource) close() error { return s.closeSt() }
+func (s *dbSource) close() error { return s.stack.Close() }
 
 // filter is Django's expire_date__gt=now (live) or expire_date__lte=now
 // (expired). The bound is a models.DateTime, never a time.Time: on SQLite
@@ -126,6 +134,45 @@ func (s *dbSource) each(ctx context.Context, c class, now time.Time, fn func([]s
 	})
 	if res.Error != nil {
 		return fmt.Errorf("read sessions: %w", res.Error)
+	}
+	return nil
+}
+
+// snapshot streams the sessions of c from one SELECT, a batch at a time:
+// one statement sees one state of the table (SQLite's read transaction of
+// the statement, PostgreSQL's statement snapshot), so a session that
+// exists throughout, whatever its key, is seen. The statement holds that
+// view for as long as the walk takes (on SQLite the write-ahead log cannot
+// be checkpointed past it meanwhile; on PostgreSQL vacuum waits for it),
+// which each avoids.
+func (s *dbSource) snapshot(ctx context.Context, c class, now, since time.Time, fn func([]session.Record) error) error {
+	q := s.filter(ctx, c, now)
+	if !since.IsZero() {
+		q = q.Where("expire_date >= ?", models.DateTime{Time: since})
+	}
+	rows, err := q.Rows()
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	defer rows.Close()
+	batch := make([]session.Record, 0, s.batch)
+	for rows.Next() {
+		var r models.Session
+		if err := s.gorm(ctx).ScanRows(rows, &r); err != nil {
+			return fmt.Errorf("read sessions: %w", err)
+		}
+		if batch = append(batch, record(r)); len(batch) == s.batch {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	if len(batch) > 0 {
+		return fn(batch)
 	}
 	return nil
 }

@@ -120,7 +120,9 @@ func userCommand(ctx context.Context, name string, args []string, getenv func(st
 		db.Close()
 		return nil, nil, "", "", err
 	}
-	a, err = auth.New(auth.Config{DB: db.Gorm, Iterations: cfg.PasswordIterations})
+	// A command has no one to answer quickly: its hash waits for a slot
+	// rather than fail.
+	a, err = auth.New(auth.Config{DB: db.Gorm, Iterations: cfg.PasswordIterations, HashingWait: -1})
 	if err != nil {
 		db.Close()
 		return nil, nil, "", "", err

@@ -32,6 +32,9 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/golang-migrate/migrate/v4"
@@ -136,6 +139,154 @@ func Status(db *database.DB) ([]Info, error) {
 		return all, dirtyError(e, all, cur)
 	}
 	return all, nil
+}
+
+// ErrMigrating reports a migration in flight: another connection holds
+// the migration lock (PostgreSQL), or on SQLite the version is marked
+// dirty while another connection holds the write lock, as golang-migrate
+// marks it while it runs a migration.
+var ErrMigrating = errors.New("migrations: a migration is in flight")
+
+// Pending returns how many embedded migrations the database lacks, for a
+// readiness probe asked at any rate: it reads the version table directly
+// (no golang-migrate instance, nothing created or adopted, no connection
+// beyond db's own pool), never waits for the migration lock, and is
+// bounded by ctx, on PostgreSQL also on the server's side (its statement
+// and lock timeouts end with ctx, so no query of it outlives a caller that
+// gave up).
+//
+// A migration in flight is ErrMigrating; a version marked dirty that no
+// one is migrating wraps ErrDirty, as Status reports it. A database
+// without VersionTable has every migration pending (Up adopts an earlier
+// release's schema_migrations; Pending does not look at it).
+func Pending(ctx context.Context, db *database.DB) (int, error) {
+	e, err := engineOf(db)
+	if err != nil {
+		return 0, err
+	}
+	all, err := embedded(e.files)
+	if err != nil {
+		return 0, err
+	}
+	var cur uint
+	var dirty bool
+	switch db.Engine {
+	case database.PostgreSQL:
+		cur, dirty, err = postgresVersion(ctx, db)
+	default:
+		cur, dirty, err = sqliteVersion(ctx, db)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if dirty {
+		return 0, dirtyError(e, all, cur)
+	}
+	n := 0
+	for _, m := range all {
+		if m.Version > cur {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// postgresVersion reads the applied version in one short read-only
+// transaction on db's pool, holding the migration lock for the read if it
+// is free (a transaction-level advisory lock on golang-migrate's key,
+// released at the commit) and answering ErrMigrating at once if it is not.
+func postgresVersion(ctx context.Context, db *database.DB) (v uint, dirty bool, err error) {
+	tx, err := db.SQL().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	defer tx.Rollback()
+	bound := db.Timeout
+	if deadline, ok := ctx.Deadline(); ok {
+		bound = time.Until(deadline)
+	}
+	ms := strconv.FormatInt(max(1, bound.Milliseconds()), 10)
+	var (
+		dbName, schema string
+		exists         bool
+	)
+	err = tx.QueryRowContext(ctx, `SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $1, true),
+		current_database(), current_schema(), to_regclass(format('%I.%I', current_schema(), $2::text)) IS NOT NULL`,
+		ms, VersionTable).Scan(new(string), new(string), &dbName, &schema, &exists)
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	// The key golang-migrate's PostgreSQL driver locks (its Lock).
+	key, err := migratedb.GenerateAdvisoryLockId(dbName, schema, VersionTable)
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: lock key: %w", err)
+	}
+	var free bool
+	if err := tx.QueryRowContext(ctx, `SELECT pg_try_advisory_xact_lock($1::bigint)`, key).Scan(&free); err != nil {
+		return 0, false, fmt.Errorf("migrations: try the migration lock: %w", err)
+	}
+	if !free {
+		return 0, false, ErrMigrating
+	}
+	if !exists {
+		return 0, false, nil
+	}
+	var version int64
+	err = tx.QueryRowContext(ctx, `SELECT version, dirty FROM `+pgx.Identifier{schema, VersionTable}.Sanitize()+` LIMIT 1`).Scan(&version, &dirty)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	return versionOf(version), dirty, nil
+}
+
+// sqliteVersion reads the applied version on db's readers. SQLite has no
+// migration lock between processes: a version marked dirty is a migration
+// in flight when another connection holds the write lock (golang-migrate
+// runs each migration in a write transaction), looked at a few times a
+// few milliseconds apart so that this process's own commits are not taken
+// for one.
+func sqliteVersion(ctx context.Context, db *database.DB) (v uint, dirty bool, err error) {
+	var version int64
+	err = db.Gorm.WithContext(ctx).Raw(`SELECT version, dirty FROM `+VersionTable+` LIMIT 1`).Row().Scan(&version, &dirty)
+	if errors.Is(err, sql.ErrNoRows) || err != nil && strings.Contains(err.Error(), "no such table") {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("migrations: read the applied version: %w", err)
+	}
+	if dirty {
+		for range 3 {
+			locked, err := db.WriteLocked(ctx)
+			if err != nil {
+				return 0, false, fmt.Errorf("migrations: %w", err)
+			}
+			if !locked {
+				return versionOf(version), true, nil
+			}
+			select {
+			case <-ctx.Done():
+				return 0, false, ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		return 0, false, ErrMigrating
+	}
+	return versionOf(version), false, nil
+}
+
+// versionOf is a version read from VersionTable, 0 for golang-migrate's
+// NilVersion (-1).
+func versionOf(v int64) uint {
+	if v < 0 {
+		return 0
+	}
+	return uint(v)
 }
 
 // Up applies every pending migration in order, calling report (when not

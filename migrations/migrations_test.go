@@ -38,6 +38,7 @@ var known = []migrations.Info{
 	first,
 	second,
 	{Version: 3, Name: "notify_session_changes"},
+	{Version: 4, Name: "notify_session_expiry"},
 }
 
 // statuses returns every known migration, those up to version v applied.
@@ -329,6 +330,9 @@ func TestDirty(t *testing.T) {
 		t.Errorf("Status on a dirty database: error %v, want ErrDirty", err)
 	}
 	wantInfos(t, "Status on a dirty database", got, statuses(0)...)
+	if _, err := migrations.Pending(t.Context(), db); !errors.Is(err, migrations.ErrDirty) {
+		t.Errorf("Pending on a dirty database: %v, want ErrDirty", err)
+	}
 
 	// The fix the error gives works.
 	if _, err := db.SQL().Exec(fix); err != nil {

@@ -274,6 +274,10 @@ func TestPostgresDirty(t *testing.T) {
 	if _, err := migrations.Status(db); !errors.Is(err, migrations.ErrDirty) {
 		t.Errorf("Status on a dirty database: %v, want ErrDirty", err)
 	}
+	// No one holds the migration lock: dirty, not a migration in flight.
+	if _, err := migrations.Pending(t.Context(), db); !errors.Is(err, migrations.ErrDirty) {
+		t.Errorf("Pending on a dirty database: %v, want ErrDirty", err)
+	}
 	exec(t, db, fix)
 	if err := migrations.Up(db, nil); err != nil {
 		t.Fatalf("Up after the fix: %v", err)
@@ -353,5 +357,33 @@ func TestEnginesHaveTheSameMigrations(t *testing.T) {
 	sqlite, postgres := list("."), list("postgres")
 	if len(sqlite) == 0 || !reflect.DeepEqual(sqlite, postgres) {
 		t.Errorf("SQLite migrations %q, PostgreSQL migrations %q: want the same files", sqlite, postgres)
+	}
+}
+
+// Pending counts what Up would apply, from nothing to everything, and
+// opens no connection beyond the pool's.
+func TestPostgresPending(t *testing.T) {
+	db := openPostgres(t)
+	all, err := migrations.Status(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []uint{0, 2, all[len(all)-1].Version} {
+		if err := migrations.To(db, v, nil); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, m := range all {
+			if m.Version > v {
+				want++
+			}
+		}
+		if n, err := migrations.Pending(t.Context(), db); n != want || err != nil {
+			t.Errorf("Pending at version %d = %d, %v; want %d", v, n, err, want)
+		}
+	}
+	exec(t, db, `DROP TABLE `+migrations.VersionTable)
+	if n, err := migrations.Pending(t.Context(), db); n != len(all) || err != nil {
+		t.Errorf("Pending without the version table = %d, %v; want %d", n, err, len(all))
 	}
 }

@@ -101,6 +101,9 @@ func (s *site) assertNoInternals(t *testing.T, r *response) {
 
 type siteOptions struct {
 	saveEveryRequest bool
+	maxSize          int // SESSION_MAX_SIZE; 0: the default
+	// proxySSL sets SECURE_PROXY_SSL_HEADER to X-Forwarded-Proto,https.
+	proxySSL bool
 }
 
 func newSite(t *testing.T) *site {
@@ -119,6 +122,12 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	cfg.PasswordIterations = 1000 // fast logins; a hash carries its own count
 	cfg.Session.Now = clk.Now
 	cfg.Session.SaveEveryRequest = opt.saveEveryRequest
+	if opt.maxSize > 0 {
+		cfg.Session.MaxSize = opt.maxSize
+	}
+	if opt.proxySSL {
+		cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"
+	}
 	db := migratedDB(t)
 	e := newApp(t, cfg, db, log)
 	srv := httptest.NewServer(e)

@@ -1,49 +1,24 @@
 package views
 
-import "github.com/djangosessions/gosessions/templates"
+import (
+	"github.com/djangosessions/gosessions/app/engine"
+	"github.com/djangosessions/gosessions/templates"
+)
 
-// engine is one of Django's SESSION_ENGINE values and what the running site
-// does with it today.
-type engine struct {
-	name    string // the short name; Django's is django.contrib.sessions.backends.<name>
-	offered bool   // whether the site starts with it (app.New accepts it)
-	goCode  string // how app.New builds its store, or "" when not offered
-	note    string // what it means here
-	demo    string // the page that shows it at work, "" for none
-}
-
-// engines is the one place to update when an engine changes (the Redis
-// cache and signed cookies are being built): a test checks each row's
-// offered against app.New, so a row cannot promise what the site refuses.
-func engines() []engine {
-	dbStore := `sc.Store = dbstore.New(db, dbstore.WithCache(cfg.SessionCacheSize))  // app/server.go`
-	return []engine{
-		{name: "db", offered: true, goCode: dbStore, demo: "/visits",
-			note: "The default. Sessions live in the django_session table (SQLite, or PostgreSQL with a postgres:// DATABASE_URL), with an in-process cache of SESSION_CACHE_SIZE sessions in front (10000; 0 turns it off). It learns every other writer's change, and is never stale: on SQLite from the WAL index before each read, on PostgreSQL from a trigger's notifications, with a round trip on the listening connection before an entry is served. Django's db engine has no cache."},
-		{name: "cached_db", offered: true, goCode: dbStore, demo: "/get",
-			note: "Today the same store as db: the database with the in-process cache in front. There is no shared cache server yet."},
-		{name: "cache", offered: true, goCode: `sc.Store = memstore.New(nil)  // app/server.go`, demo: "/visits",
-			note: "Process memory only, with no cache server yet: right for one process; sessions are lost when it restarts."},
-		{name: "signed_cookies", offered: true, goCode: `sc.SignedCookies = true  // no Store: the cookie is the session`, demo: "/set",
-			note: "The data travels in the cookie, signed in Django's format, so a Django site with the same SECRET_KEY reads it. Nothing is stored on the server: concurrent requests each send a whole cookie and the last one wins, a stolen cookie works until it expires (logout cannot revoke it), and a session over 4096 bytes of cookie is an error, never a cookie the browser drops. Unlike Django, a session's own expiry is enforced too."},
-		{name: "file", offered: false,
-			note: "Not offered: a file per session on one machine's disk cannot be shared by several server processes or machines, and cannot merge concurrent changes as every store here must (no lost updates). On one machine, db on SQLite is a single file without those limits."},
-	}
-}
-
-// engineRows are the /learn rows of the engines.
+// engineRows are the /learn rows of the engines, from the engine
+// registry: what each does here and how the site builds it.
 func engineRows() []templates.LearnRow {
 	var rows []templates.LearnRow
-	for _, e := range engines() {
-		goCode := e.goCode
-		if !e.offered {
-			goCode = "SESSION_ENGINE=" + e.name + "  // refused at start"
+	for _, e := range engine.All() {
+		goCode := e.GoCode
+		if !e.Offered() {
+			goCode = "SESSION_ENGINE=" + string(e.Name) + "  // refused at start"
 		}
 		rows = append(rows, templates.LearnRow{
-			Django: `SESSION_ENGINE = "django.contrib.sessions.backends.` + e.name + `"`,
+			Django: `SESSION_ENGINE = "` + e.Name.Django() + `"`,
 			Go:     goCode,
-			Note:   e.note,
-			Demo:   e.demo,
+			Note:   e.Note,
+			Demo:   e.Demo,
 		})
 	}
 	return rows
@@ -91,7 +66,7 @@ func learnSections() []templates.LearnSection {
 			{Django: `SessionStore.clear_expired()`, Go: `r, err := store.ClearExpired(ctx, dbstore.ClearOptions{})  // r.Deleted`, Demo: "/set?expiry=60",
 				Note: "No request calls it: go run ./manage clearsessions does, in short batches that leave the site's writes room, and prints how many sessions it deleted. A session set to expire in 60 s is one it deletes a minute later. Redis needs no clearing: its keys expire by themselves."},
 			{Django: `SessionStore(session_key=key)`, Go: `manager.Open(ctx, key)`, Demo: "/api/session"},
-			{Django: `SessionMiddleware`, Go: `manager.Middleware()  // session.New(cfg)`, Demo: "/"},
+			{Django: `SessionMiddleware`, Go: `manager.Middleware()  // session.New(sc)`, Demo: "/"},
 			{Django: `SessionInterrupted (400)`, Go: `session.ErrInterrupted`, Demo: "/visits"},
 		}},
 		{Title: "Settings (session.Config, from the environment)", Rows: []templates.LearnRow{
@@ -108,7 +83,9 @@ func learnSections() []templates.LearnSection {
 				Note: "Django's default JSONSerializer, the only one: numbers read back as json.Number, so integers stay exact."},
 			{Django: `SESSION_CACHE_ALIAS`, Go: `CACHE_URL=redis://127.0.0.1:6379/0  // the cache of the cache and cached_db engines`, Demo: "/get",
 				Note: "Django names a cache of CACHES; here CACHE_URL is that cache, Redis. Apart from it, the db engines keep SESSION_CACHE_SIZE sessions in process memory (10000; 0 turns it off)."},
-			{Django: `SESSION_FILE_PATH`, Go: `cfg.Store = store  // any session.Store is a backend`,
+			{Django: `CACHES["default"]["OPTIONS"]["MAX_ENTRIES"]`, Go: `CACHE_MAX_ENTRIES=10000  // memstore.WithMaxEntries(10000)`, Demo: "/set",
+				Note: "The sessions the cache engine keeps in process memory without CACHE_URL (10000): beyond it the least recently used is evicted, and expired ones are swept as requests come. An evicted session is gone, like an expired one."},
+			{Django: `SESSION_FILE_PATH`, Go: `sc.Store = store  // any session.Store is a backend`,
 				Note: "Not offered: there is no file engine (see the engines below)."},
 			{Django: `SECRET_KEY, SECRET_KEY_FALLBACKS`, Go: `Config.SecretKey, Config.SecretKeyFallbacks  // signs the data Django's way`, Demo: "/api/session"},
 			{Django: `manage.py clearsessions`, Go: `go run ./manage clearsessions`, Demo: "/set?expiry=60",
@@ -119,14 +96,14 @@ func learnSections() []templates.LearnSection {
 				Note: "Loaded once per request from auth_user by _auth_user_id; the session's _auth_user_hash must match the user's password hash (a mismatch flushes the session), as Django's get_user() decides. The header shows it beside the session's username."},
 			{Django: `request.user.is_authenticated`, Go: `u != nil`, Demo: "/accounts/login/?next=/accounts/profile/"},
 			{Django: `authenticate(request, username=..., password=...)`, Go: `h.Auth.Authenticate(ctx, username, password)`, Demo: "/accounts/login/",
-				Note: "ModelBackend: Django's password hashers (pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256), inactive users refused; others reported, never taken for a wrong password."},
+				Note: "ModelBackend: Django's password hashers (pbkdf2_sha256, pbkdf2_sha1, argon2, bcrypt_sha256), inactive users refused; others reported, never taken for a wrong password. At most GOMAXPROCS hashes run at once (the dummy hash for an unknown user included): past that, after a short wait, a 503 with Retry-After."},
 			{Django: `login(request, user)`, Go: `h.Auth.Login(c.Response(), c.Request(), user, h.rotateCSRF)`, Demo: "/accounts/login/",
 				Note: "Flushes the session of another user (or a stale hash), cycles the key otherwise, stores _auth_user_id, _auth_user_backend and _auth_user_hash, rotates the CSRF token: Django sees the same user."},
 			{Django: `logout(request)`, Go: `h.Auth.Logout(c.Request())  // s.Flush(), request.user anonymous`, Demo: "/accounts/login/?next=/accounts/profile/"},
 			{Django: `@login_required`, Go: `e.GET(path, hf, h.Auth.EchoLoginRequired)  // net/http: h.Auth.LoginRequired(hf)`, Demo: "/accounts/login/?next=/accounts/profile/",
 				Note: "Anonymous visitors get a 302 to /accounts/login/?next=<the page>, quoted as Django quotes it."},
 			{Django: `url_has_allowed_host_and_scheme(next, {request.get_host()})`, Go: `h.Auth.RedirectAfterLogin(c.Request(), next)  // auth.SafeRedirect`, Demo: "/accounts/login/?next=//evil.example/",
-				Note: "An open-redirect next is replaced by LOGIN_REDIRECT_URL, with Django's rules (tested against Django's own cases)."},
+				Note: "An open-redirect next is replaced by LOGIN_REDIRECT_URL, with Django's rules (tested against Django's own cases), and a next with a tab, newline or other control character too (browsers drop tabs and newlines: /<TAB>//evil.example/ is //evil.example/ to them)."},
 			{Django: `user.set_password(p); user.save()`, Go: `go run ./manage changepassword NAME`, Demo: "/accounts/login/?next=/accounts/profile/",
 				Note: "Every other session of that user, on both sites, is logged out at its next request."},
 			{Django: `manage.py createsuperuser`, Go: `go run ./manage createuser NAME`, Demo: "/accounts/login/",

@@ -1,21 +1,13 @@
 package views
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"go/ast"
-	"go/importer"
-	"go/parser"
-	"go/token"
 	"go/types"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/djangosessions/gosessions/internal/learncheck"
 )
 
 // Import paths of the session framework, of the logins built on it and
@@ -179,79 +171,12 @@ func typesName(fn *types.Func) string {
 // typeCheck parses and type-checks this package's non-test source.
 func typeCheck(t *testing.T) ([]*ast.File, *types.Info) {
 	t.Helper()
-	files, pkg, errs := typeCheckWith(t, "", "")
-	if len(errs) > 0 {
-		t.Fatalf("type-check views: %v", errs[0])
-	}
-	return files, pkg.info
-}
-
-// checked is a type-checked package.
-type checked struct {
-	fset  *token.FileSet
-	types *types.Package
-	info  *types.Info
-}
-
-// typeCheckWith parses and type-checks this package's non-test source,
-// plus the file extraName holding extraSrc when it is not "", with its
-// imports (and the packages in more) read from the compiler's export
-// data, which go list -export builds (or finds in the build cache). It
-// returns every type error rather than stopping at the first.
-func typeCheckWith(t *testing.T, extraName, extraSrc string, more ...string) ([]*ast.File, checked, []error) {
-	t.Helper()
-	args := append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}", "."}, more...)
-	cmd := exec.Command("go", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -export: %v\n%s", err, stderr.String())
-	}
-	exports := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		path, file, ok := strings.Cut(sc.Text(), "\t")
-		if ok && file != "" {
-			exports[path] = file
-		}
-	}
-	names, err := filepath.Glob("*.go")
+	pkg, errs, err := learncheck.TypeCheck(".", viewsPkg, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fset := token.NewFileSet()
-	var files []*ast.File
-	for _, name := range names {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
+	if len(errs) > 0 {
+		t.Fatalf("type-check views: %v", errs[0])
 	}
-	if extraSrc != "" {
-		f, err := parser.ParseFile(fset, extraName, extraSrc, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", extraName, err, extraSrc)
-		}
-		files = append(files, f)
-	}
-	lookup := func(path string) (io.ReadCloser, error) {
-		file, ok := exports[path]
-		if !ok {
-			return nil, fmt.Errorf("no export data for %s", path)
-		}
-		return os.Open(file)
-	}
-	var errs []error
-	conf := types.Config{
-		Importer: importer.ForCompiler(fset, "gc", lookup),
-		Error:    func(err error) { errs = append(errs, err) },
-	}
-	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
-	pkg, _ := conf.Check(viewsPkg, fset, files, info)
-	return files, checked{fset: fset, types: pkg, info: info}, errs
+	return pkg.Files, pkg.Info
 }

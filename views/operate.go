@@ -20,7 +20,7 @@ func operateSection(metricsPath string) templates.LearnSection {
 			Go:   `manage sessions delete KEY-OR-PREFIX  // store.Delete(ctx, key, row.SessionData), which every cache layer sees`,
 			Demo: "/flush"},
 		{Django: `for s in Session.objects.filter(expire_date__gt=now).iterator(): if s.get_decoded().get("username") == "ada": s.delete()`,
-			Go:   `manage sessions revoke --where username=ada  // db.Gorm.FindInBatches, then a conditional store.Delete of each match`,
+			Go:   `manage sessions revoke --where username=ada  // db.Gorm.Where(...).Rows(), a conditional store.Delete of each match, again until none is left`,
 			Demo: "/login"},
 		{Django: `Session.objects.filter(expire_date__gt=now).count()`,
 			Go:   `manage sessions stats  // db.Gorm.Model(&models.Session{}).Where("expire_date > ?", models.DateTime{Time: now}).Count(&n)`,

@@ -513,3 +513,41 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // polling a file's size: nothing to wait on
 	}
 }
+
+// WriteLocked sees another connection's write transaction without waiting
+// for it, and takes nothing from the database's own writer.
+func TestWriteLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.sqlite3")
+	db, err := database.OpenURL(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if locked, err := db.WriteLocked(t.Context()); locked || err != nil {
+		t.Fatalf("WriteLocked on an idle database = %v, %v; want false", locked, err)
+	}
+	other, err := database.OpenURL(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.SQL().Begin() // BEGIN IMMEDIATE
+	if err != nil {
+		t.Fatal(err)
+	}
+	if locked, err := db.WriteLocked(t.Context()); !locked || err != nil {
+		t.Errorf("WriteLocked during another's write transaction = %v, %v; want true", locked, err)
+	}
+	tx.Rollback()
+	if _, err := db.SQL().Exec("CREATE TABLE t (a integer)"); err != nil {
+		t.Fatalf("the writer after WriteLocked: %v", err)
+	}
+	mem, err := database.OpenURL(t.Context(), "sqlite::memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	if locked, err := mem.WriteLocked(t.Context()); locked || err != nil {
+		t.Errorf("WriteLocked in memory = %v, %v; want false", locked, err)
+	}
+}

@@ -283,3 +283,40 @@ func (p *sqlitePool) close() {
 	p.writer.Close()
 	p.reader.Close()
 }
+
+// WriteLocked reports whether a connection holds the write lock of the
+// SQLite file now: another process's transaction (a migration running,
+// manage clearsessions), or this process's writer in a commit. It tries
+// to take the lock without waiting, on a connection of its own that it
+// closes at once, and releases it at once. It is for rare questions (is
+// a version marked dirty a migration in flight?), not for every request.
+// A database that is not a SQLite file is never write-locked.
+func (db *DB) WriteLocked(ctx context.Context) (bool, error) {
+	if db.Engine != SQLite || db.path == "" {
+		return false, nil
+	}
+	// Neither busy timeout nor query_only, unlike the pool's connections:
+	// the lock is tried once.
+	uri := "file:" + (&url.URL{Path: db.path}).EscapedPath() + "?_busy_timeout=0"
+	c, err := (&sqlite3.SQLiteDriver{}).Open(uri)
+	if err != nil {
+		return false, fmt.Errorf("database %s: %w", db.path, err)
+	}
+	defer c.Close()
+	conn := c.(*sqlite3.SQLiteConn)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	_, err = conn.Exec("BEGIN IMMEDIATE", nil)
+	var serr sqlite3.Error
+	if errors.As(err, &serr) && (serr.Code == sqlite3.ErrBusy || serr.Code == sqlite3.ErrLocked) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("database %s: try the write lock: %w", db.path, err)
+	}
+	if _, err := conn.Exec("ROLLBACK", nil); err != nil {
+		return false, fmt.Errorf("database %s: release the write lock: %w", db.path, err)
+	}
+	return false, nil
+}

@@ -14,8 +14,9 @@
 // session data, which is what lets session.Manager merge concurrent
 // requests of one session without losing an update, across any number of
 // processes sharing the database. When they change no row, a second
-// SELECT in the same transaction tells a missing record (ErrNotFound, or
-// nothing for Delete) from a changed one (ErrConflict).
+// SELECT in the same transaction tells a missing record (ErrNotFound) from
+// a changed one (ErrConflict). The unconditional Delete of a missing
+// record succeeds.
 //
 // # Speed
 //
@@ -434,10 +435,12 @@ func (s *Store) Update(ctx context.Context, rec session.Record, old string) erro
 }
 
 // Delete implements session.Store. With old empty it deletes
-// unconditionally; otherwise only while the data still equals old.
+// unconditionally (a missing record is not an error); otherwise only
+// while the data still equals old: ErrConflict when it differs,
+// ErrNotFound when the record is gone.
 func (s *Store) Delete(ctx context.Context, key, old string) error {
 	err := s.write(ctx, &writeOp{kind: opDelete, rec: session.Record{Key: key}, old: old})
-	if err != nil && !errors.Is(err, session.ErrConflict) {
+	if err != nil && !errors.Is(err, session.ErrConflict) && !errors.Is(err, session.ErrNotFound) {
 		return fmt.Errorf("dbstore: delete session %s: %w", session.KeyHash(key), err)
 	}
 	return err

@@ -725,3 +725,55 @@ func TestPostgresAnyTimeZone(t *testing.T) {
 		t.Errorf("DeleteExpired after expiry = %d, %v; want 1", n, err)
 	}
 }
+
+// TestPostgresCacheSeesExpiryChange: an operator ends a session by
+// moving its expire_date into the past behind the site's back (psql, as
+// Django's admin would); the very next load, from a store that had it
+// cached, finds nothing. Every column that decides what a load returns
+// (session_data and expire_date) invalidates the cache, and the cache of
+// a process that wrote the row itself too.
+func TestPostgresCacheSeesExpiryChange(t *testing.T) {
+	url, db := migratedPostgres(t)
+	s := newStore(t, db, dbstore.WithCache(100))
+	m := manager(t, s)
+	raw := open(t, url)
+	for _, stmt := range []string{
+		`UPDATE django_session SET expire_date = now() - interval '1 day' WHERE session_key = ?`,
+		// The data written again unchanged with the expiry: the data's
+		// hash alone would match the cached entry.
+		`UPDATE django_session SET session_data = session_data, expire_date = now() - interval '1 second' WHERE session_key = ?`,
+	} {
+		key := sessiontest.NewSession(t, m, map[string]any{"username": "harun_dev"})
+		for range 3 { // cached, then answered from the cache
+			if got := m.Open(t.Context(), key).GetString("username", "Guest"); got != "harun_dev" {
+				t.Fatalf("before: username = %q", got)
+			}
+		}
+		hits := s.Stats().CacheHits
+		if hits == 0 {
+			t.Fatalf("the session was never answered from the cache: %+v", s.Stats())
+		}
+		if err := raw.Gorm.Exec(stmt, key).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Open(t.Context(), key).GetString("username", "Guest"); got != "Guest" {
+			t.Errorf("after %q: the next load greets %q, want Guest (a cached entry outlived its expiry's change)", stmt, got)
+		}
+		if _, err := s.Load(t.Context(), key); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("after %q: store Load = %v, want ErrNotFound", stmt, err)
+		}
+	}
+
+	// A later expiry, extended behind the site's back, is served as
+	// extended (the entry is dropped and read again), not as the old one.
+	key := sessiontest.NewSession(t, m, map[string]any{"username": "harun_dev"})
+	m.Open(t.Context(), key).Len()
+	m.Open(t.Context(), key).Len()
+	later := time.Now().Add(48 * time.Hour).Truncate(time.Second)
+	if err := raw.Gorm.Exec(`UPDATE django_session SET expire_date = ? WHERE session_key = ?`, later, key).Error; err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := s.Load(t.Context(), key); err != nil || !rec.Expires.Equal(later) {
+		t.Errorf("after the expiry was extended: Load = %v, %v; want expiry %v", rec.Expires, err, later)
+	}
+}

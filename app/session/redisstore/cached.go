@@ -16,7 +16,7 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 )
 
-// CachedStore is Django's "cached_db" engine: the database store is the
+// CachedStore is Django's cached_db engine: the database store is the
 // record, and Redis a write-through cache in front of it that never
 // serves what an acknowledged write replaced (see the package doc for the
 // exact guarantee and its windows). When Redis fails, it serves from the
@@ -417,8 +417,9 @@ func (c *CachedStore) Delete(ctx context.Context, key, old string) error {
 		c.tombstone(ctx, key)
 		return err
 	}
-	// Deleted, or a conflict (the caller's data was stale: maybe read
-	// from an entry that a write behind the cache's back made stale).
+	// Deleted, a conflict (the caller's data was stale: maybe read from
+	// an entry that a write behind the cache's back made stale), or a
+	// conditional delete that found the record gone (ErrNotFound).
 	c.tombstone(ctx, key)
 	return err
 }

@@ -1,11 +1,11 @@
 // Package redisstore keeps sessions in Redis, through go-redis v9, in two
 // ways Django users know:
 //
-//   - [Store] is the "cache" engine: Redis holds the sessions, with the
+//   - [Store] is Django's cache engine: Redis holds the sessions, with the
 //     same [session.Store] contract as the database (create only if
 //     absent, compare-and-swap updates, no resurrection, no lost update
 //     across processes).
-//   - [CachedStore] is the "cached_db" engine: the database store is the
+//   - [CachedStore] is Django's cached_db engine: the database store is the
 //     record, and Redis a write-through cache in front of it that never
 //     serves what an acknowledged write replaced.
 //
@@ -25,7 +25,8 @@
 //	Load    HMGET; the expiry is checked against the store's clock
 //	Create  script: refuse if a live record has the key (ErrExists), else HSET + PEXPIRE
 //	Update  script: ErrNotFound if no record, ErrConflict if data != old, else HSET + PEXPIRE
-//	Delete  DEL, or a script that deletes only while data == old (ErrConflict)
+//	Delete  DEL, or a script that deletes only while data == old (ErrConflict;
+//	        ErrNotFound if no record)
 //
 // Scripts run by EVALSHA, and by EVAL when Redis does not know them yet.
 // A record whose expiry is not after the store's clock ([WithClock], the
@@ -38,7 +39,7 @@
 // record past its grace finds nothing: the two latitudes the Store
 // contract gives stores that reclaim expired records.
 //
-// Create and Update run at most once: go-redis resends a command after a
+// Create, Update and the conditional Delete run at most once: go-redis resends a command after a
 // read timeout, and a compare-and-swap run twice would report its own
 // write as a conflict, making the manager apply the request's changes
 // twice. A reply that never comes is a fault (the middleware answers

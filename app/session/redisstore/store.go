@@ -14,7 +14,7 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 )
 
-// Store is a session.Store kept in Redis: Django's "cache" engine with
+// Store is a session.Store kept in Redis: Django's cache engine with
 // Redis as the cache, but with the Store contract (create only if absent,
 // compare-and-swap updates, no resurrection) that Django's cache engine
 // does not have. It is safe for concurrent use, and several processes may
@@ -66,12 +66,11 @@ end
 return 1
 `)
 
-// deleteScript: KEYS[1] the record; ARGV old. 1 deleted or missing, 0
-// the data differs from old. Running it twice gives the same result, so
-// it may be retried.
+// deleteScript: KEYS[1] the record; ARGV old. 1 deleted, 0 the data
+// differs from old, -1 no record.
 var deleteScript = newScript(`
 local cur = redis.call('HGET', KEYS[1], 'data')
-if not cur then return 1 end
+if not cur then return -1 end
 if cur ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
@@ -188,7 +187,11 @@ func (s *Store) Update(ctx context.Context, rec session.Record, old string) erro
 }
 
 // Delete implements session.Store: DEL, or with old a script that
-// deletes only while the data equals old.
+// deletes only while the data equals old (ErrConflict otherwise,
+// ErrNotFound when there is no record). The script runs at most once,
+// like Update's: run again after a lost reply, a delete that succeeded
+// would report its own deletion as ErrNotFound, and a key cycle would
+// take that for a logout.
 func (s *Store) Delete(ctx context.Context, key, old string) error {
 	if err := ctx.Err(); err != nil {
 		return fault(ctx, "delete", key, err)
@@ -199,12 +202,15 @@ func (s *Store) Delete(ctx context.Context, key, old string) error {
 		}
 		return nil
 	}
-	res, err := deleteScript.run(ctx, s.client, []string{s.o.prefix + key}, old)
+	res, err := deleteScript.runOnce(ctx, s.client, []string{s.o.prefix + key}, old)
 	if err != nil {
 		return fault(ctx, "delete", key, err)
 	}
-	if res == int64(0) {
+	switch res {
+	case int64(0):
 		return session.ErrConflict
+	case int64(-1):
+		return session.ErrNotFound
 	}
 	return nil
 }
