@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/views"
@@ -144,7 +145,7 @@ type checker interface {
 // process holding the migration lock) is "migrating" at once, before the
 // engine is asked (the migration may hold the session table).
 func storeReady(ctx context.Context, db *database.DB, store checker, log *slog.Logger) error {
-	pending, migErr := migrations.Pending(ctx, db)
+	pending, migErr := pendingMigrations(ctx, db)
 	if errors.Is(migErr, migrations.ErrMigrating) {
 		log.Info("not ready: a migration is in flight")
 		return errMigrating
@@ -172,4 +173,13 @@ func storeReady(ctx context.Context, db *database.DB, store checker, log *slog.L
 		return fmt.Errorf("schema not migrated: %d pending migrations", pending)
 	}
 	return nil
+}
+
+// pendingMigrations is migrations.Engine.Pending for db's engine.
+func pendingMigrations(ctx context.Context, db *database.DB) (int, error) {
+	e, err := either.Migrations(db)
+	if err != nil {
+		return 0, err
+	}
+	return e.Pending(ctx, db)
 }

@@ -14,8 +14,12 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/postgres"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/migrations"
+	pgmigrations "github.com/djangosessions/gosessions/migrations/postgres"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 )
@@ -109,12 +113,12 @@ func TestReadyzDraining(t *testing.T) {
 func postgresSite(t *testing.T, lc *lifecycle) (*echo.Echo, *database.DB, string) {
 	t.Helper()
 	url := pgtest.NewDatabase(t)
-	db, err := database.OpenURL(t.Context(), url)
+	db, err := postgres.OpenURL(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := pgmigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	e, closeSite, _, err := newSite(testConfig(), db, slog.New(slog.DiscardHandler), lc)
@@ -223,7 +227,7 @@ func TestReadyzFloodPostgres(t *testing.T) {
 func TestReadyzDuringMigrationPostgres(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
 	e, db, url := postgresSite(t, &lifecycle{now: clock.now})
-	if err := migrations.To(db, 2, nil); err != nil {
+	if err := pgmigrations.To(db, 2, nil); err != nil {
 		t.Fatal(err)
 	}
 	// A transaction of someone else's holds django_session, so that the
@@ -241,13 +245,13 @@ func TestReadyzDuringMigrationPostgres(t *testing.T) {
 	if _, err := tx.Exec(t.Context(), `LOCK TABLE django_session IN ROW EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
-	other, err := database.OpenURL(t.Context(), url+"&timeout=60")
+	other, err := postgres.OpenURL(t.Context(), url+"&timeout=60")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
 	migrated := make(chan error, 1)
-	go func() { migrated <- migrations.Up(other, nil) }()
+	go func() { migrated <- pgmigrations.Up(other, nil) }()
 	// Wait until the migration waits for the table.
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		var waiting bool
@@ -285,12 +289,12 @@ func TestReadyzDuringMigrationPostgres(t *testing.T) {
 // dirty, the write lock held) is "migrating" too, answered at once.
 func TestReadyzDuringMigrationSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db.sqlite3")
-	db, err := database.OpenURL(t.Context(), path)
+	db, err := sqlite.OpenURL(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{t: time.Now()}
@@ -301,7 +305,7 @@ func TestReadyzDuringMigrationSQLite(t *testing.T) {
 	t.Cleanup(func() { closeSite() })
 	// The other process: what golang-migrate does, marking the version
 	// dirty and then running the migration in a transaction.
-	other, err := database.OpenURL(t.Context(), path)
+	other, err := sqlite.OpenURL(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,9 +21,9 @@ import (
 	"testing"
 
 	"github.com/djangosessions/gosessions/app"
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/internal/docscheck"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 var update = flag.Bool("update", false, "rewrite the Go blocks of the Markdown from the files they copy")
@@ -430,12 +430,12 @@ func contractSettings(md string) map[string]bool {
 // JSON of /api/session the docs show has the keys the site sends.
 func TestRoutesTable(t *testing.T) {
 	ctx := context.Background()
-	db, err := database.OpenURL(ctx, "sqlite:"+filepath.Join(t.TempDir(), "site.db"))
+	db, err := sqlite.OpenURL(ctx, "sqlite:"+filepath.Join(t.TempDir(), "site.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	cfg := app.DefaultConfig()

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 )
@@ -32,7 +32,7 @@ func TestSessionsRevokeWhileCycling(t *testing.T) {
 		keys := seedSessions(t, db, ss...)
 
 		// The site's process, on connections of its own.
-		conn, err := database.OpenURL(t.Context(), db)
+		conn, err := either.OpenURL(t.Context(), db)
 		if err != nil {
 			t.Fatal(err)
 		}

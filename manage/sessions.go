@@ -17,6 +17,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/signing"
@@ -159,7 +160,7 @@ func (c *sessionsCmd) open(ctx context.Context, dbURL string, decode bool) (func
 		return func() { src.close() }, nil
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	db, err := database.Open(ctx, cfg.Database, database.WithLogger(quiet))
+	db, err := either.Open(ctx, cfg.Database, database.WithLogger(quiet))
 	if err != nil {
 		return nil, err
 	}

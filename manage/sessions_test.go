@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/signing"
@@ -49,7 +49,7 @@ func seedSessions(t *testing.T, dbURL string, ss ...stored) []string {
 	if r := manage(t, dbURL, "migrate"); r.code != 0 {
 		t.Fatalf("migrate: %+v", r)
 	}
-	db, err := database.OpenURL(t.Context(), dbURL)
+	db, err := either.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

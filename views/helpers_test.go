@@ -18,9 +18,10 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 )
@@ -155,12 +156,12 @@ func newApp(t *testing.T, cfg app.Config, db *database.DB, log *slog.Logger) *ec
 // closed when the test ends.
 func migratedDB(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db

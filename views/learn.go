@@ -75,7 +75,7 @@ func learnSections() []templates.LearnSection {
 			{Django: `SESSION_COOKIE_DOMAIN`, Go: `Config.CookieDomain`, Demo: "/set"},
 			{Django: `SESSION_COOKIE_PATH`, Go: `Config.CookiePath  // "/"`, Demo: "/set"},
 			{Django: `SESSION_COOKIE_SECURE`, Go: `Config.CookieSecure`, Demo: "/set"},
-			{Django: `SESSION_COOKIE_HTTPONLY`, Go: `Config.CookieHTTPOnly  // true`, Demo: "/set"},
+			{Django: `SESSION_COOKIE_HTTPONLY`, Go: `Config.DisableCookieHTTPOnly  // false: HttpOnly`, Demo: "/set"},
 			{Django: `SESSION_COOKIE_SAMESITE`, Go: `Config.CookieSameSite  // http.SameSiteLaxMode`, Demo: "/set"},
 			{Django: `SESSION_EXPIRE_AT_BROWSER_CLOSE`, Go: `Config.ExpireAtBrowserClose`, Demo: "/set?expiry=0"},
 			{Django: `SESSION_SAVE_EVERY_REQUEST`, Go: `Config.SaveEveryRequest`, Demo: "/visits"},

@@ -20,10 +20,11 @@ import (
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/memstore"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -44,12 +45,12 @@ type site struct {
 
 func newSite(t *testing.T, mutate func(*auth.Config)) *site {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return newSiteOn(t, db, mutate)
@@ -731,11 +732,11 @@ func TestEchoAdapter(t *testing.T) {
 // login-required page is a 503 on both routers, never the page and never
 // a redirect to the login form.
 func TestLoginRequiredDatabaseFault(t *testing.T) {
-	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The sessions live in memory, so only the users' database fails.

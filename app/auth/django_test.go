@@ -19,11 +19,11 @@ import (
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/internal/djangotest"
 	"github.com/djangosessions/gosessions/internal/pgtest"
-	"github.com/djangosessions/gosessions/migrations"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -208,12 +208,12 @@ func startBoth(t *testing.T, opts djangotest.Options, goURL string) *liveEnv {
 	version := djangotest.Require(t)
 	p := djangotest.New(t, opts)
 	p.Manage(t, false, "migrate", "-v", "0")
-	db, err := database.OpenURL(t.Context(), goURL)
+	db, err := either.OpenURL(t.Context(), goURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := migrateUp(db); err != nil {
 		t.Fatalf("Go's migrations on Django's database: %v", err)
 	}
 	iterations, err := auth.PBKDF2Iterations(version)
@@ -558,12 +558,12 @@ func TestDjangoJoinsGoDatabasePostgres(t *testing.T) {
 func testDjangoJoins(t *testing.T, goOpts djangotest.Options, goURL string, djOpts djangotest.Options, djURL string) {
 	version := djangotest.Require(t)
 	iterations, _ := auth.PBKDF2Iterations(version)
-	db, err := database.OpenURL(t.Context(), goURL)
+	db, err := either.OpenURL(t.Context(), goURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := migrateUp(db); err != nil {
 		t.Fatal(err)
 	}
 	a, err := auth.New(auth.Config{DB: db.Gorm, Iterations: iterations})
@@ -591,7 +591,7 @@ func testDjangoJoins(t *testing.T, goOpts djangotest.Options, goURL string, djOp
 
 	// The same schema as a database Django migrated on its own.
 	djangotest.New(t, djOpts).Manage(t, false, "migrate", "-v", "0")
-	dj, err := database.OpenURL(t.Context(), djURL)
+	dj, err := either.OpenURL(t.Context(), djURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -654,4 +654,13 @@ func schemaOf(t *testing.T, db *database.DB) []string {
 		t.Fatalf("schema of %d lines: %q", len(lines), lines)
 	}
 	return lines
+}
+
+// migrateUp applies the migrations of db's engine.
+func migrateUp(db *database.DB) error {
+	e, err := either.Migrations(db)
+	if err != nil {
+		return err
+	}
+	return e.Up(db, nil)
 }

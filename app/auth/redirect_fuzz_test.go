@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	whatwg "github.com/nlnwa/whatwg-url/url"
 )
 
@@ -46,7 +46,7 @@ func FuzzSafeRedirect(f *testing.F) {
 	for _, s := range djangoGoodURLs {
 		f.Add(s)
 	}
-	db, err := database.OpenURL(f.Context(), "sqlite:"+filepath.Join(f.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(f.Context(), "sqlite:"+filepath.Join(f.TempDir(), "db.sqlite3"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
-
-	"github.com/labstack/echo/v4"
 )
 
 // Manager ties a [Config] to the sessions it serves: it builds the
@@ -49,15 +47,6 @@ func New(cfg Config) (*Manager, error) {
 		m.store = countingStore{Store: cfg.Store, c: &m.counters}
 	}
 	return m, nil
-}
-
-// ToMiddleware validates cfg and returns the session middleware.
-func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
-	m, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return m.Middleware(), nil
 }
 
 // Config returns the manager's configuration, defaults filled in.

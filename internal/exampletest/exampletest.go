@@ -20,11 +20,16 @@ import (
 // SecretKey is the SECRET_KEY an example runs with.
 const SecretKey = "example-test-key"
 
+// SQLite returns the URL of a fresh SQLite file for an example.
+func SQLite(t *testing.T) string {
+	return "sqlite:" + filepath.Join(t.TempDir(), "app.db")
+}
+
 // Start runs main, an example's main function, with its settings in the
-// environment (a fresh SQLite file, SecretKey, a free port), waits until
-// it serves, and returns its address (http://host:port) and its
-// DATABASE_URL. main never returns; it serves until the test binary exits.
-func Start(t *testing.T, main func()) (base, databaseURL string) {
+// environment (databaseURL, SecretKey, a free port), waits until it
+// serves, and returns its address (http://host:port). main never returns;
+// it serves until the test binary exits.
+func Start(t *testing.T, main func(), databaseURL string) (base string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,14 +37,13 @@ func Start(t *testing.T, main func()) (base, databaseURL string) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	databaseURL = "sqlite:" + filepath.Join(t.TempDir(), "app.db")
 	t.Setenv("ADDR", addr)
 	t.Setenv("DATABASE_URL", databaseURL)
 	t.Setenv("SECRET_KEY", SecretKey)
 	go main()
 	base = "http://" + addr
 	waitServing(t, base)
-	return base, databaseURL
+	return base
 }
 
 // Client is a browser: it keeps cookies and does not follow redirects.
@@ -52,11 +56,11 @@ func Client(t *testing.T) (*http.Client, http.CookieJar) {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, jar
 }
 
-// Check runs the visit counter of the README's programs and walks its
-// routes.
-func Check(t *testing.T, main func()) {
+// Check runs the visit counter of the README's programs on databaseURL
+// and walks its routes.
+func Check(t *testing.T, main func(), databaseURL string) {
 	t.Helper()
-	base, _ := Start(t, main)
+	base := Start(t, main, databaseURL)
 	client, jar := Client(t)
 
 	body, resp := Get(t, client, base+"/visits")

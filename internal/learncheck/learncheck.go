@@ -127,7 +127,7 @@ func (c Checker) Check(samples []Sample) ([]string, error) {
 		default:
 			// pkg.(*T).M, the way people write a method, is (*pkg.T).M in Go.
 			comment = methodName.ReplaceAllString(comment, "(*$1.$2).$3")
-			if s, err := statements(comment); err == nil && (len(stmts) > 0 || isCall(comment)) {
+			if s, ok := goComment(comment); ok && (len(stmts) > 0 || isCall(comment)) {
 				stmts = append(stmts, s...)
 				break
 			}
@@ -343,6 +343,26 @@ func splitComment(s string) (code, comment string) {
 		}
 	}
 	return strings.TrimSpace(s), ""
+}
+
+// goComment returns a comment's statements when it reads as Go code: it
+// parses as expressions and assignments only ("false: HttpOnly" parses
+// too, as a label, but is prose).
+func goComment(comment string) ([]string, bool) {
+	src := "package p\nfunc _() {\n" + comment + "\n}\n"
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, false
+	}
+	for _, st := range f.Decls[0].(*ast.FuncDecl).Body.List {
+		switch st.(type) {
+		case *ast.ExprStmt, *ast.AssignStmt:
+		default:
+			return nil, false
+		}
+	}
+	stmts, err := statements(comment)
+	return stmts, err == nil
 }
 
 // isCall reports whether s is one Go call expression.

@@ -49,6 +49,7 @@ func TestCheck(t *testing.T) {
 		`s.Delete(key)  // a missing key is not an error`,
 		`session.ErrInterrupted`,
 		`s.IsEmpty() == false`,
+		`s.Flush()  // false: the cookie stays`,
 	}
 	var samples []Sample
 	for i, g := range append(append([]string{}, bad...), good...) {

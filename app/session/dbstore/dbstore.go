@@ -34,11 +34,12 @@
 // # Durability
 //
 // A write is reported only after its transaction committed. How much a
-// commit survives is the database's setting: on SQLite database.Open uses
-// WAL with synchronous=NORMAL by default, which survives a crash of the
-// process but may lose the last commits on power loss; FULL (an fsync per
-// commit, amortised over each group) survives power loss too. PostgreSQL's
-// default (synchronous_commit on) survives both.
+// commit survives is the database's setting: on SQLite package
+// database/sqlite uses WAL with synchronous=NORMAL by default, which
+// survives a crash of the process but may lose the last commits on power
+// loss; FULL (an fsync per commit, amortised over each group) survives
+// power loss too. PostgreSQL's default (synchronous_commit on) survives
+// both.
 //
 // # Bounded waits
 //
@@ -71,12 +72,6 @@ import (
 	"github.com/djangosessions/gosessions/models"
 )
 
-// DefaultBatchSize was the fixed batch size of DeleteExpired.
-//
-// Deprecated: batches are sized by time when no size is given (see
-// ClearExpired).
-const DefaultBatchSize = 1000
-
 // Store is a session.Store on a GORM database. It is safe for concurrent
 // use; call Close when done with it.
 //
@@ -105,7 +100,7 @@ type Store struct {
 type Option func(*Store)
 
 // WithClock sets the clock that decides which records have expired (Load
-// and DeleteExpired). The default is time.Now; tests inject a fixed clock
+// and ClearExpired). The default is time.Now; tests inject a fixed clock
 // instead of sleeping.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) {
@@ -118,11 +113,12 @@ func WithClock(now func() time.Time) Option {
 // WithCache keeps up to size recently used sessions in memory, so that a
 // session this process has just seen loads without a query. Entries are
 // dropped when any other process changes them, so the cache never serves
-// stale data: on SQLite it needs a file in WAL mode (what database.Open
-// opens), whose index shows every other process's commit; on PostgreSQL
-// it needs migration 3's notification trigger (migrations.Up) and keeps
-// one connection listening. New fails with an error saying so on a SQLite
-// database not in WAL mode (such as sqlite::memory:).
+// stale data: on SQLite it needs a file in WAL mode (what package
+// database/sqlite opens), whose index shows every other process's commit;
+// on PostgreSQL it needs migration 3's notification trigger (package
+// migrations/postgres) and keeps one connection listening. New fails with
+// an error saying so on a SQLite database not in WAL mode (such as
+// sqlite::memory:).
 func WithCache(size int) Option {
 	return func(s *Store) { s.cacheSize = size }
 }
@@ -137,7 +133,7 @@ func WithBatchObserver(observe func(size int)) Option {
 }
 
 // ErrNotMigrated reports a database without the django_session table.
-var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or migrations.Up)")
+var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or Up of package migrations/sqlite or migrations/postgres)")
 
 // New returns a store on db, which must hold a migrated django_session
 // table: New checks it, and fails with [ErrNotMigrated] when it is missing,
@@ -191,7 +187,7 @@ func (s *Store) newCache(ctx context.Context) (recordCache, error) {
 	switch db.Engine {
 	case database.SQLite:
 		if !db.WAL() {
-			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (database.Open opens one so); %s is not", db.URL())
+			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (package database/sqlite opens one so); %s is not", db.URL())
 		}
 		w, err := openWALWatch(db.Path())
 		if err != nil {
@@ -473,22 +469,6 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// DeleteExpired deletes the records that expired before now (by the
-// store's clock), like Django's clearsessions, and returns how many.
-//
-// It deletes batchSize rows at a time, each batch a statement and a
-// transaction of its own, so that on a table of millions the site's own
-// writes get their turn between batches instead of waiting for one long
-// DELETE; with batchSize 0 or less each batch is sized by time instead
-// (see ClearExpired). progress, when not nil, receives the running total
-// after each batch that deleted rows. Cancelling ctx stops it between
-// batches (or interrupts the current one); the count of rows deleted so
-// far is returned with the error.
-func (s *Store) DeleteExpired(ctx context.Context, batchSize int, progress func(deleted int64)) (int64, error) {
-	r, err := s.ClearExpired(ctx, ClearOptions{BatchSize: batchSize, Progress: progress})
-	return r.Deleted, err
 }
 
 // DefaultHoldTarget is how long a batch of ClearExpired aims to hold the

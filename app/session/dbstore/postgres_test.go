@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	pgmigrations "github.com/djangosessions/gosessions/migrations/postgres"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
@@ -18,7 +19,6 @@ import (
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
 	"github.com/djangosessions/gosessions/internal/pgtest"
-	"github.com/djangosessions/gosessions/migrations"
 )
 
 // migratedPostgres returns the URL of a new migrated PostgreSQL database
@@ -27,7 +27,7 @@ func migratedPostgres(t testing.TB) (string, *database.DB) {
 	t.Helper()
 	url := pgtest.NewDatabase(t)
 	db := open(t, url)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := pgmigrations.Up(db, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return url, db
@@ -406,7 +406,7 @@ func TestPostgresRefusesDjangoUnreadableTimes(t *testing.T) {
 	}
 }
 
-func TestPostgresDeleteExpired(t *testing.T) {
+func TestPostgresClearExpired(t *testing.T) {
 	_, db := migratedPostgres(t)
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	s := newStore(t, db, dbstore.WithClock(func() time.Time { return now }))
@@ -436,9 +436,9 @@ func TestPostgresDeleteExpired(t *testing.T) {
 	}
 
 	var progress []int64
-	n, err := s.DeleteExpired(ctx, 10, func(deleted int64) { progress = append(progress, deleted) })
+	n, err := clearExpired(ctx, s, 10, func(deleted int64) { progress = append(progress, deleted) })
 	if err != nil || n != 26 {
-		t.Fatalf("DeleteExpired = %d, %v; want 26, nil", n, err)
+		t.Fatalf("ClearExpired = %d, %v; want 26, nil", n, err)
 	}
 	if want := []int64{10, 20, 26}; !reflect.DeepEqual(progress, want) {
 		t.Errorf("progress = %v, want %v", progress, want)
@@ -448,11 +448,11 @@ func TestPostgresDeleteExpired(t *testing.T) {
 	}
 	for _, key := range live {
 		if _, err := s.Load(ctx, key); err != nil {
-			t.Errorf("live session %s after DeleteExpired: %v", key, err)
+			t.Errorf("live session %s after ClearExpired: %v", key, err)
 		}
 	}
-	if n, err := s.DeleteExpired(ctx, 0, nil); n != 0 || err != nil {
-		t.Errorf("second DeleteExpired = %d, %v; want 0, nil", n, err)
+	if n, err := clearExpired(ctx, s, 0, nil); n != 0 || err != nil {
+		t.Errorf("second ClearExpired = %d, %v; want 0, nil", n, err)
 	}
 }
 
@@ -642,7 +642,7 @@ func TestPostgresCacheOffWithoutListener(t *testing.T) {
 // notifications, so WithCache is refused instead of serving stale data.
 func TestPostgresCacheNeedsTheTrigger(t *testing.T) {
 	_, db := migratedPostgres(t)
-	if err := migrations.To(db, 1, nil); err != nil {
+	if err := pgmigrations.To(db, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := dbstore.New(db, dbstore.WithCache(100)); !errors.Is(err, dbstore.ErrNotMigrated) {
@@ -660,7 +660,7 @@ func TestPostgresUnmigrated(t *testing.T) {
 	if _, err := dbstore.New(db); !errors.Is(err, dbstore.ErrNotMigrated) {
 		t.Errorf("New on an unmigrated database = %v, want ErrNotMigrated", err)
 	}
-	if err := migrations.Up(db, nil); err != nil {
+	if err := pgmigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := newStore(t, db)
@@ -678,7 +678,7 @@ func TestPostgresUnmigrated(t *testing.T) {
 
 // TestPostgresAnyTimeZone: the store writes and compares instants, so it
 // is right on a connection whose TimeZone is not UTC (one not opened by
-// database.Open), where Django's text form would be read as local time.
+// package database/postgres), where Django's text form would be read as local time.
 func TestPostgresAnyTimeZone(t *testing.T) {
 	url, _ := migratedPostgres(t)
 	g, err := gorm.Open(postgres.Open(url+"&timezone=Asia/Tokyo"), &gorm.Config{})
@@ -721,8 +721,8 @@ func TestPostgresAnyTimeZone(t *testing.T) {
 	if _, err := s.Load(t.Context(), rec.Key); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("Load after expiry = %v, want ErrNotFound", err)
 	}
-	if n, err := s.DeleteExpired(t.Context(), 0, nil); n != 1 || err != nil {
-		t.Errorf("DeleteExpired after expiry = %d, %v; want 1", n, err)
+	if n, err := clearExpired(t.Context(), s, 0, nil); n != 1 || err != nil {
+		t.Errorf("ClearExpired after expiry = %d, %v; want 1", n, err)
 	}
 }
 

@@ -226,21 +226,13 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
-// DeleteExpired is Django's clearsessions for this store: it does nothing
-// and returns 0. Expired records never load, and Redis deletes each one
-// by itself when its grace period ends (the key's TTL). It has dbstore's
-// signature so that one command can serve both.
-func (s *Store) DeleteExpired(ctx context.Context, batchSize int, progress func(deleted int64)) (int64, error) {
-	return 0, ctx.Err()
-}
-
-// EachBatch is how many keys Each asks SCAN for at a time.
-const EachBatch = 500
+// eachBatch is how many keys Each asks SCAN for at a time.
+const eachBatch = 500
 
 // Each calls fn with every record the store holds, expired ones still in
 // their grace period included (check rec.Expires), in no particular order,
 // until fn returns an error, which Each returns. It walks the keys with
-// SCAN (never KEYS, which blocks Redis), EachBatch keys at a time, and
+// SCAN (never KEYS, which blocks Redis), eachBatch keys at a time, and
 // holds one batch in memory. Like SCAN, it sees every record that exists
 // for the whole walk, maybe twice, and may or may not see records written
 // meanwhile. On Redis Cluster it walks every primary, one at a time.
@@ -263,7 +255,7 @@ func (s *Store) each(ctx context.Context, c redis.Cmdable, fn func(rec session.R
 	match := globEscape(s.o.prefix) + "*"
 	var cursor uint64
 	for {
-		keys, next, err := c.Scan(ctx, cursor, match, EachBatch).Result()
+		keys, next, err := c.Scan(ctx, cursor, match, eachBatch).Result()
 		if err != nil {
 			if cerr := ctxErr(ctx); cerr != nil && !errors.Is(err, cerr) {
 				return fmt.Errorf("redisstore: scan sessions: %w (%w)", err, cerr)

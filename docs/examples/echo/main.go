@@ -1,7 +1,7 @@
-// Command echo is an Echo application with Django's sessions, on its own
-// database, as the net/http example is.
+// Command echo is an Echo application with Django's sessions on
+// PostgreSQL: it builds without cgo (no SQLite driver linked).
 //
-//	SECRET_KEY=change-me go run ./docs/examples/echo
+//	DATABASE_URL=postgres://user:password@host:5432/dbname SECRET_KEY=change-me go run ./docs/examples/echo
 package main
 
 import (
@@ -15,20 +15,20 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/postgres"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/migrations"
+	pgmigrations "github.com/djangosessions/gosessions/migrations/postgres"
 )
 
 func main() {
 	ctx := context.Background()
-	db, err := database.OpenURL(ctx, cmp.Or(os.Getenv("DATABASE_URL"), "sqlite:app.db"))
+	db, err := postgres.OpenURL(ctx, cmp.Or(os.Getenv("DATABASE_URL"), "postgres://localhost:5432/app"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	if err := migrations.Up(db, nil); err != nil {
+	if err := pgmigrations.Up(db, nil); err != nil {
 		log.Fatal(err)
 	}
 	store, err := dbstore.New(db, dbstore.WithCache(10000))
@@ -37,11 +37,11 @@ func main() {
 	}
 	defer store.Close()
 
-	cfg := session.DefaultConfig()
-	cfg.Store = store
-	cfg.SecretKey = os.Getenv("SECRET_KEY")
-	cfg.StoreTimeout = db.Timeout + time.Second
-	sessions, err := session.New(cfg)
+	sessions, err := session.New(session.Config{
+		Store:        store,
+		SecretKey:    os.Getenv("SECRET_KEY"),
+		StoreTimeout: db.Timeout + time.Second,
+	})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/auth"
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 const loginForm = `<form method="post">
@@ -29,12 +29,12 @@ const loginForm = `<form method="post">
 
 func main() {
 	ctx := context.Background()
-	db, err := database.OpenURL(ctx, cmp.Or(os.Getenv("DATABASE_URL"), "sqlite:db.sqlite3"))
+	db, err := sqlite.OpenURL(ctx, cmp.Or(os.Getenv("DATABASE_URL"), "sqlite:db.sqlite3"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	if err := migrations.Up(db, nil); err != nil { // django_session and auth_user
+	if err := sqlitemigrations.Up(db, nil); err != nil { // django_session and auth_user
 		log.Fatal(err)
 	}
 	store, err := dbstore.New(db, dbstore.WithCache(10000))
@@ -43,10 +43,7 @@ func main() {
 	}
 	defer store.Close()
 	secretKey := os.Getenv("SECRET_KEY")
-	cfg := session.DefaultConfig()
-	cfg.Store, cfg.SecretKey = store, secretKey
-	cfg.StoreTimeout = db.Timeout + time.Second
-	sessions, err := session.New(cfg)
+	sessions, err := session.New(session.Config{Store: store, SecretKey: secretKey, StoreTimeout: db.Timeout + time.Second})
 	if err != nil {
 		log.Fatal(err)
 	}

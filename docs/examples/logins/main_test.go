@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/djangosessions/gosessions/app/auth"
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/internal/exampletest"
 )
 
@@ -15,8 +15,9 @@ import (
 // logs in (a new session key) and reaches the profile, and logging out
 // ends it.
 func TestProgram(t *testing.T) {
-	base, dbURL := exampletest.Start(t, main)
-	db, err := database.OpenURL(t.Context(), dbURL)
+	dbURL := exampletest.SQLite(t)
+	base := exampletest.Start(t, main, dbURL)
+	db, err := sqlite.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

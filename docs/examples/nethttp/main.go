@@ -14,23 +14,22 @@ import (
 	"os"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 func main() {
 	ctx := context.Background()
-	// sqlite:PATH, or postgres://user:password@host:5432/dbname
-	db, err := database.OpenURL(ctx, cmp.Or(os.Getenv("DATABASE_URL"), "sqlite:app.db"))
+	db, err := sqlite.OpenURL(ctx, cmp.Or(os.Getenv("DATABASE_URL"), "sqlite:app.db"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
 	// django_session, with a version table of its own: the application's
 	// own golang-migrate migrations apply beside it.
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		log.Fatal(err)
 	}
 	store, err := dbstore.New(db, dbstore.WithCache(10000))
@@ -39,11 +38,12 @@ func main() {
 	}
 	defer store.Close()
 
-	cfg := session.DefaultConfig() // Django's: sessionid, two weeks, HttpOnly, SameSite=Lax
-	cfg.Store = store
-	cfg.SecretKey = os.Getenv("SECRET_KEY")
-	cfg.StoreTimeout = db.Timeout + time.Second // a request's wait for the store, in all
-	sessions, err := session.New(cfg)
+	// The zero values are Django's: sessionid, two weeks, HttpOnly, SameSite=Lax.
+	sessions, err := session.New(session.Config{
+		Store:        store,
+		SecretKey:    os.Getenv("SECRET_KEY"),
+		StoreTimeout: db.Timeout + time.Second, // a request's wait for the store, in all
+	})
 	if err != nil {
 		log.Fatal(err) // such as an empty SECRET_KEY
 	}

@@ -8,5 +8,5 @@ import (
 
 // TestProgram runs the program as the docs show it and walks its routes.
 func TestProgram(t *testing.T) {
-	exampletest.Check(t, main)
+	exampletest.Check(t, main, exampletest.SQLite(t))
 }
