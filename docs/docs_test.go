@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"go/types"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/internal/docscheck"
+	"github.com/djangosessions/gosessions/internal/learncheck"
 	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
@@ -571,4 +573,105 @@ func keys(m map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// docPackages are the packages the docs name in code, by the name they
+// use.
+var docPackages = map[string]string{
+	"app":         "github.com/djangosessions/gosessions/app",
+	"auth":        "github.com/djangosessions/gosessions/app/auth",
+	"database":    "github.com/djangosessions/gosessions/app/database",
+	"either":      "github.com/djangosessions/gosessions/app/database/either",
+	"engine":      "github.com/djangosessions/gosessions/app/engine",
+	"session":     "github.com/djangosessions/gosessions/app/session",
+	"dbstore":     "github.com/djangosessions/gosessions/app/session/dbstore",
+	"memstore":    "github.com/djangosessions/gosessions/app/session/memstore",
+	"redisstore":  "github.com/djangosessions/gosessions/app/session/redisstore",
+	"sessiontest": "github.com/djangosessions/gosessions/app/session/sessiontest",
+	"signing":     "github.com/djangosessions/gosessions/app/signing",
+	"migrations":  "github.com/djangosessions/gosessions/migrations",
+	"models":      "github.com/djangosessions/gosessions/models",
+}
+
+// docName is a name of one of docPackages in the docs' code: pkg.Name,
+// pkg.Type.Field or .Method, (*pkg.Type).Method or pkg.(*Type).Method.
+var docName = regexp.MustCompile(`\(\*([a-z]+)\.([A-Z]\w*)\)((?:\.\w+)+)|\b([a-z]+)\.\(\*([A-Z]\w*)\)((?:\.\w+)+)|\b([a-z]+)\.([A-Z]\w*)((?:\.[A-Z]\w*)*)`)
+
+// TestDocsNamesExist: every name of the project's packages that the docs
+// show in code (`dbstore.New`, `session.Manager.Stats`,
+// `auth.Config.MaxHashing`, `(*redisstore.Store).Each`) exists: the
+// package has it, and the type has each field or method that follows.
+func TestDocsNamesExist(t *testing.T) {
+	var src strings.Builder
+	src.WriteString("package docnames\n\nimport (\n")
+	var paths []string
+	for name, path := range docPackages {
+		fmt.Fprintf(&src, "\t%s %q\n", name, path)
+		paths = append(paths, path)
+	}
+	src.WriteString(")\n")
+	pkg, _, err := learncheck.TypeCheck("", "", "docnames.go", src.String(), paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := map[string]*types.Package{}
+	for _, p := range pkg.Types.Imports() {
+		for name, path := range docPackages {
+			if p.Path() == path {
+				pkgs[name] = p
+			}
+		}
+	}
+	if len(pkgs) != len(docPackages) {
+		t.Fatalf("loaded %d of the %d packages", len(pkgs), len(docPackages))
+	}
+	checked := 0
+	for _, f := range files(t) {
+		var spans []docscheck.Command
+		for _, p := range f.Paragraphs() {
+			for _, s := range docscheck.CodeSpans(p.Text) {
+				spans = append(spans, docscheck.Command{Text: s, Line: p.Line})
+			}
+		}
+		for _, span := range spans {
+			for _, m := range docName.FindAllStringSubmatch(span.Text, -1) {
+				root, first, rest := m[1]+m[4]+m[7], m[2]+m[5]+m[8], m[3]+m[6]+m[9]
+				p, ok := pkgs[root]
+				if !ok {
+					continue // not a package of the project: request.session.get
+				}
+				checked++
+				if err := resolve(p, first, strings.Split(strings.TrimPrefix(rest, "."), ".")); err != nil {
+					t.Errorf("%s:%d: %s: %v", f.Path, span.Line, m[0], err)
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d names checked: is the parsing broken?", checked)
+	}
+}
+
+// resolve finds first in p, then each of sels as a field or method of
+// what it names.
+func resolve(p *types.Package, first string, sels []string) error {
+	obj := p.Scope().Lookup(first)
+	if obj == nil {
+		return fmt.Errorf("package %s has no %s", p.Name(), first)
+	}
+	typ := obj.Type()
+	for _, sel := range sels {
+		if sel == "" {
+			continue
+		}
+		if _, isFunc := obj.(*types.Func); isFunc {
+			return fmt.Errorf("%s is a function, with no %s", obj.Name(), sel)
+		}
+		next, _, _ := types.LookupFieldOrMethod(typ, true, p, sel)
+		if next == nil {
+			return fmt.Errorf("%s has no field or method %s", typ, sel)
+		}
+		obj, typ = next, next.Type()
+	}
+	return nil
 }
