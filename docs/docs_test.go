@@ -320,7 +320,7 @@ func sentencesWith(f docscheck.File, s string) []string {
 var settingName = regexp.MustCompile(`^([A-Z][A-Z0-9_]*[A-Z0-9])(=.*)?$`)
 
 // TestSettingsTable: the docs' settings table lists exactly the settings
-// app.LoadConfig reads, each with its flag; and each is in the operator
+// app.LoadConfig reads, each with its flag and default; and each is in the operator
 // contract (../shared/contract.md, or the file TEST_CONTRACT_MD names),
 // when that file is there.
 func TestSettingsTable(t *testing.T) {
@@ -328,9 +328,9 @@ func TestSettingsTable(t *testing.T) {
 	if len(tables) != 1 {
 		t.Fatalf("%d tables of settings (| variable | flag | meaning | default |) in the docs: want one", len(tables))
 	}
-	code := map[string]string{}
+	code, defaults := map[string]string{}, map[string]string{}
 	for _, s := range app.Settings() {
-		code[s.Env] = s.Flag
+		code[s.Env], defaults[s.Env] = s.Flag, s.Default
 	}
 	docs := map[string]bool{}
 	for _, row := range tables[0].Rows {
@@ -350,8 +350,17 @@ func TestSettingsTable(t *testing.T) {
 		if flagName != "" {
 			wantFlag = "`-" + flagName + "`"
 		}
-		if len(row) < 2 || row[1] != wantFlag {
+		if len(row) < 4 {
+			t.Errorf("settings table: %s: %d cells", name, len(row))
+			continue
+		}
+		if row[1] != wantFlag {
 			t.Errorf("settings table: %s: flag %q, want %s", name, row[1], wantFlag)
+		}
+		// A default written as code is the code's own (prose such as
+		// "none" or "see below" is not checked).
+		if d := docscheck.CodeSpans(row[3]); len(d) == 1 && d[0] == row[3][1:len(row[3])-1] && d[0] != defaults[name] {
+			t.Errorf("settings table: %s: default %s, app.LoadConfig's is %q", name, row[3], defaults[name])
 		}
 	}
 	for _, s := range app.Settings() {
