@@ -79,7 +79,7 @@ func TestGoBlocksAreExamples(t *testing.T) {
 				t.Errorf("%s:%d: a Go block needs a <!-- go: PATH --> or <!-- go: PATH#REGION --> line above it, naming the file it copies (got %q)", f.Path, fe.Line, fe.Marker)
 				continue
 			}
-			want, err := example(m[1], m[2])
+			want, err := example(root, m[1], m[2])
 			if err != nil {
 				t.Errorf("%s:%d: %v", f.Path, fe.Line, err)
 				continue
@@ -104,14 +104,14 @@ func TestGoBlocksAreExamples(t *testing.T) {
 	}
 }
 
-// example returns the file at path (relative to the repository), or its
-// region name: the lines between "//docs:begin name" and "//docs:end
+// example returns the file at path (relative to the repository dir), or
+// its region name: the lines between "//docs:begin name" and "//docs:end
 // name", without their common indentation.
-func example(path, region string) (string, error) {
+func example(dir, path, region string) (string, error) {
 	if strings.HasPrefix(path, "/") || strings.Contains(path, "..") {
 		return "", fmt.Errorf("%s: name a file of the repository", path)
 	}
-	b, err := os.ReadFile(filepath.Join(root, path))
+	b, err := os.ReadFile(filepath.Join(dir, path))
 	if err != nil {
 		return "", err
 	}
@@ -150,6 +150,29 @@ func example(path, region string) (string, error) {
 		out[i] = strings.TrimPrefix(out[i], indent)
 	}
 	return strings.Join(out, "\n") + "\n", nil
+}
+
+// TestExampleRegion: a region of a file is its lines between the
+// markers, without their common indentation; a missing region is an error.
+func TestExampleRegion(t *testing.T) {
+	dir := t.TempDir()
+	src := "package p\n\nfunc f() {\n\t//docs:begin call\n\tif true {\n\t\tg()\n\t}\n\t//docs:end call\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "p.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := example(dir, "p.go", "call")
+	if err != nil || got != "if true {\n\tg()\n}\n" {
+		t.Errorf("region: %q, %v", got, err)
+	}
+	if got, err := example(dir, "p.go", ""); err != nil || got != src {
+		t.Errorf("whole file: %q, %v", got, err)
+	}
+	if _, err := example(dir, "p.go", "nothing"); err == nil {
+		t.Error("a missing region is no error")
+	}
+	if _, err := example(dir, "../p.go", ""); err == nil {
+		t.Error("a path out of the repository is no error")
+	}
 }
 
 // firstDifference shows where got and want part.
