@@ -91,7 +91,7 @@ func TestLoadConfig(t *testing.T) {
 		{"django version", map[string]string{"DJANGO_VERSION": "3.2"}, nil,
 			func(c Config) bool { return c.DjangoVersion == "3.2" && c.PasswordIterations == 260_000 }},
 		{"django version default", nil, nil,
-			func(c Config) bool { return c.DjangoVersion == "6.0" && c.PasswordIterations == 1_200_000 }},
+			func(c Config) bool { return c.DjangoVersion == "5.2" && c.PasswordIterations == 1_000_000 }},
 		{"max size", map[string]string{"SESSION_MAX_SIZE": "2048"}, nil,
 			func(c Config) bool { return c.Session.MaxSize == 2048 }},
 		{"database timeout", map[string]string{"DATABASE_URL": "sqlite:x.db?timeout=2.5"}, nil,
