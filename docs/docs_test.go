@@ -430,7 +430,7 @@ func TestSettingsTable(t *testing.T) {
 
 // contractSettings returns the setting names of the operator contract:
 // every upper-case name in a code span of its "Operator contract"
-// section, before its manage section.
+// section (of a table, in its first column), before its manage section.
 func contractSettings(md string) map[string]bool {
 	out := map[string]bool{}
 	in := false
@@ -448,6 +448,12 @@ func contractSettings(md string) map[string]bool {
 		}
 		if !in {
 			continue
+		}
+		if strings.HasPrefix(line, "|") {
+			// A table row names its settings in its first cell; the
+			// others describe them (Django's `MAX_ENTRIES`).
+			cells := strings.SplitN(strings.TrimPrefix(line, "|"), "|", 2)
+			line = cells[0]
 		}
 		for _, span := range docscheck.CodeSpans(line) {
 			if m := settingName.FindStringSubmatch(span); m != nil {
