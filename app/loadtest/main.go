@@ -72,11 +72,14 @@ type options struct {
 
 	clearSessions bool
 	expired, live int
+	userSessions  bool
+	users         int
 	before        time.Duration
 }
 
 const usageHead = `Usage: loadtest -site PATH [flags]
        loadtest -clearsessions -site PATH -manage PATH [flags]
+       loadtest -usersessions -manage PATH [-live N] [-users N] [flags]
        loadtest -profile ROUTE -site PATH [-lib PATH] [flags]
 
 The load benchmark of the demo site. It starts the site binary PATH (build
@@ -101,6 +104,11 @@ memory with -mem-sessions sessions cached.
 -profile ROUTE: starts the apps as above, then loads the route ROUTE (a
 label of the report) for -profile-time while its process records a CPU
 profile, written to -profile-out.
+
+-usersessions: fills a fresh SQLite database with -live sessions of
+-users users, each logged in, with the per-user index, then times manage
+sessions revoke --where _auth_user_id=N (decodes every session), list
+--user and revoke --user (the index), each on its own user.
 
 -clearsessions: fills a fresh database with -expired expired sessions and
 -live live ones, loads /get and /visits (half the connections each) on
@@ -154,13 +162,17 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.expired, "expired", 1_000_000, "expired sessions to fill in, with -clearsessions")
 	fs.IntVar(&o.live, "live", 100_000, "live sessions to fill in, with -clearsessions")
 	fs.DurationVar(&o.before, "before", 8*time.Second, "with -clearsessions: load measured before clearsessions starts")
+	fs.BoolVar(&o.userSessions, "usersessions", false, "measure listing and revoking one user's sessions among -live sessions of -users users instead (needs -manage only)")
+	fs.IntVar(&o.users, "users", 10_000, "with -usersessions: users the live sessions belong to")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case o.site == "":
+	case o.userSessions && o.manage == "":
+		return o, errors.New("-usersessions needs -manage: build it with 'go build -o /tmp/manage ./manage'")
+	case o.site == "" && !o.userSessions:
 		return o, errors.New("-site is required: build the site with 'go build -o /tmp/site .' and pass -site /tmp/site")
 	case o.profile != "" && (o.clearSessions || o.profileTime < time.Second):
 		return o, errors.New("-profile: not with -clearsessions, and -profile-time of 1s or more")
@@ -220,6 +232,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	b := &bench{o: o, engine: eng, dir: dir, getenv: getenv, progress: stderr}
 	var ok bool
 	switch {
+	case o.userSessions:
+		ok, err = b.userSessions(ctx, stdout)
 	case o.clearSessions:
 		ok, err = b.clearSessions(ctx, stdout)
 	case o.profile != "":
