@@ -616,19 +616,20 @@ func keys(m map[string]any) []string {
 // docPackages are the packages the docs name in code, by the name they
 // use.
 var docPackages = map[string]string{
-	"app":         "github.com/djangosessions/gosessions/app",
-	"auth":        "github.com/djangosessions/gosessions/app/auth",
-	"database":    "github.com/djangosessions/gosessions/app/database",
-	"either":      "github.com/djangosessions/gosessions/app/database/either",
-	"engine":      "github.com/djangosessions/gosessions/app/engine",
-	"session":     "github.com/djangosessions/gosessions/app/session",
-	"dbstore":     "github.com/djangosessions/gosessions/app/session/dbstore",
-	"memstore":    "github.com/djangosessions/gosessions/app/session/memstore",
-	"redisstore":  "github.com/djangosessions/gosessions/app/session/redisstore",
-	"sessiontest": "github.com/djangosessions/gosessions/app/session/sessiontest",
-	"signing":     "github.com/djangosessions/gosessions/app/signing",
-	"migrations":  "github.com/djangosessions/gosessions/migrations",
-	"models":      "github.com/djangosessions/gosessions/models",
+	"app":          "github.com/djangosessions/gosessions/app",
+	"auth":         "github.com/djangosessions/gosessions/app/auth",
+	"database":     "github.com/djangosessions/gosessions/app/database",
+	"either":       "github.com/djangosessions/gosessions/app/database/either",
+	"engine":       "github.com/djangosessions/gosessions/app/engine",
+	"session":      "github.com/djangosessions/gosessions/app/session",
+	"dbstore":      "github.com/djangosessions/gosessions/app/session/dbstore",
+	"memstore":     "github.com/djangosessions/gosessions/app/session/memstore",
+	"redisstore":   "github.com/djangosessions/gosessions/app/session/redisstore",
+	"sessiontest":  "github.com/djangosessions/gosessions/app/session/sessiontest",
+	"signing":      "github.com/djangosessions/gosessions/app/signing",
+	"usersessions": "github.com/djangosessions/gosessions/app/usersessions",
+	"migrations":   "github.com/djangosessions/gosessions/migrations",
+	"models":       "github.com/djangosessions/gosessions/models",
 }
 
 // docName is a name of one of docPackages in the docs' code: pkg.Name,
