@@ -12,6 +12,7 @@ import (
 	"image/draw"
 	"image/png"
 	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,6 +237,27 @@ func TestBrowserTour(t *testing.T) {
 		t.Errorf("the session cookie is readable by scripts: %q", cookies)
 	}
 
+	// Where you're signed in: a real login here, another device (an
+	// iPhone, a Go client) of the same user, the page, and "sign out all
+	// other devices", after which the other device is logged out.
+	s.addUser("grace", "pw-grace")
+	phone := browserOn(s, safariIPhone)
+	phone.loginAs("grace", "pw-grace")
+	accountsLogin(t, ctx, s, "grace", "pw-grace")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.srv.URL+"/accounts/sessions/")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `String(document.querySelectorAll('[data-testid="device"]').length)`, "2")
+	waitText(t, ctx, "this-device", "This device")
+	waitText(t, ctx, "message", "You are signed in on 2 devices.")
+	if err := chromedp.Do(ctx, chromedp.Click(byTestID("signout-others"))); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "message", "You are signed in on 1 device.")
+	if r := phone.get("/accounts/profile/"); r.StatusCode != http.StatusFound {
+		t.Errorf("the phone after sign out all other devices: %d, want logged out", r.StatusCode)
+	}
+
 	// The pages satisfy the site's Content-Security-Policy: not one
 	// violation on any page of the tour, nor on these, and the stylesheet
 	// applies.
@@ -259,6 +281,20 @@ func TestBrowserTour(t *testing.T) {
 	if v := csp.violations(); len(v) == 0 || !strings.Contains(strings.Join(v, " "), "style-src") {
 		t.Errorf("an inline style raised no CSP violation (is the policy sent?): %q", v)
 	}
+}
+
+// accountsLogin logs the browser in through /accounts/login/'s form.
+func accountsLogin(t *testing.T, ctx context.Context, s *site, username, password string) {
+	t.Helper()
+	open(t, ctx, s, "/accounts/login/")
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(byTestID("username"), username),
+		chromedp.SetValue(byTestID("password"), password),
+		chromedp.Click(byTestID("accounts-login-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "location.pathname", "/accounts/profile/")
 }
 
 // layoutCheck is evaluated in a page: it returns one line per problem.
@@ -324,7 +360,7 @@ const layoutCheck = `(() => {
 // site and an error page. The demos that remove data come last, so the
 // others show a full session.
 var layoutPages = []string{
-	"/", "/set", "/get", "/visits", "/testcookie", "/login", "/logout", "/session", "/learn", "/accounts/login/", "/no/such/page",
+	"/", "/set", "/get", "/visits", "/testcookie", "/login", "/logout", "/session", "/learn", "/accounts/login/", "/accounts/sessions/", "/no/such/page",
 	"/delete", "/pop", "/clear", "/flush",
 }
 
@@ -460,6 +496,45 @@ func TestBrowserLayout(t *testing.T) {
 		}
 	}
 	setColorScheme(t, ctx, "light")
+
+	// The sessions page's pictures: Grace logged in with a password here,
+	// on a phone and on another computer.
+	setViewport(t, ctx, desktop)
+	s.addUser("grace", "pw-grace")
+	browserOn(s, safariIPhone).loginAs("grace", "pw-grace")
+	browserOn(s, chromeWin).loginAs("grace", "pw-grace")
+	accountsLogin(t, ctx, s, "grace", "pw-grace")
+	for _, shot := range []struct {
+		name   string
+		v      viewport
+		scheme string
+	}{
+		{"1280-light", desktop, "light"},
+		{"1280-dark", desktop, "dark"},
+		{"390", phone, "light"},
+	} {
+		setViewport(t, ctx, shot.v)
+		setColorScheme(t, ctx, shot.scheme)
+		open(t, ctx, s, "/accounts/sessions/")
+		waitJS(t, ctx, `String(document.querySelectorAll('[data-testid="device"]').length)`, "3")
+		var png []byte
+		var err error
+		if shot.v.mobile {
+			// The devices, below the result and the inspector.
+			if err := chromedp.Do(ctx, chromedp.ScrollIntoView(byTestID("devices"))); err != nil {
+				t.Fatal(err)
+			}
+			png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		} else {
+			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		}
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		saveScreenshot(t, "screenshot-sessions-"+shot.name+".png", png)
+	}
+	setColorScheme(t, ctx, "light")
+	setViewport(t, ctx, desktop)
 
 	// Then data that strains the layout: a long key, wide values, a long
 	// name without spaces.
