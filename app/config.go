@@ -14,14 +14,15 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/app/session/memstore"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
 	"github.com/redis/go-redis/v9"
 )
@@ -45,14 +46,17 @@ type Config struct {
 	// (SECRET_KEY_FALLBACKS, comma-separated).
 	SecretKeyFallbacks []string
 	// SessionEngine names the session backend (SESSION_ENGINE), as Django's
-	// last dotted component: "db" and "cached_db" (both the database, with
-	// the in-process cache of SessionCacheSize sessions, which is never
-	// stale), "cache" (process memory only, lost on restart) or
-	// "signed_cookies" (the data in the cookie). Default "db".
-	SessionEngine string
+	// last dotted component; package engine says what each one is and
+	// opens it. Default engine.DB.
+	SessionEngine engine.Name
 	// SessionCacheSize bounds how many sessions the database engines keep
 	// in memory (SESSION_CACHE_SIZE); 0 turns the cache off. Default 10000.
 	SessionCacheSize int
+	// CacheMaxEntries bounds the sessions the cache engine keeps in
+	// process memory without CACHE_URL (CACHE_MAX_ENTRIES, Django's
+	// MAX_ENTRIES): the least recently used are evicted beyond it.
+	// Default 10000.
+	CacheMaxEntries int
 	// Cache is the shared cache (CACHE_URL, redis:// or rediss://),
 	// parsed into Redis client options: Redis is the store of the cache
 	// engine and a write-through cache in front of the database for
@@ -104,14 +108,6 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
-// supportedEngines lists the values of SESSION_ENGINE this build supports.
-const supportedEngines = "db cached_db cache signed_cookies"
-
-// djangoEngines are the SESSION_ENGINE values Django knows; they are
-// recognised, so that the error can say "not supported" rather than
-// "unknown".
-const djangoEngines = "db cached_db cache signed_cookies file"
-
 // setting is one configuration value: its environment variable, its flag
 // and how a string sets it.
 type setting struct {
@@ -156,20 +152,9 @@ func settings() []setting {
 			}
 			return nil
 		}},
-		{env: "SESSION_ENGINE", flag: "session-engine", usage: "session `backend`: " + supportedEngines + " (Django's dotted name also works)", set: func(cfg *Config, v string) error {
-			name := strings.TrimPrefix(strings.TrimSpace(v), "django.contrib.sessions.backends.")
-			switch {
-			case name != "" && slices.Contains(strings.Fields(supportedEngines), name):
-				cfg.SessionEngine = name
-				return nil
-			case name == "file":
-				// One file per session, no locking (Django's ticket #8616):
-				// db on SQLite is a file too, with transactions.
-				return fmt.Errorf("the file engine is not offered: db keeps sessions in one SQLite file, with transactions and no lost updates (supported: %s)", supportedEngines)
-			case name != "" && slices.Contains(strings.Fields(djangoEngines), name):
-				return fmt.Errorf("engine not supported (supported: %s)", supportedEngines)
-			}
-			return fmt.Errorf("unknown engine (supported: %s)", supportedEngines)
+		{env: "SESSION_ENGINE", flag: "session-engine", usage: "session `backend`: " + engine.Supported() + " (Django's dotted name also works)", set: func(cfg *Config, v string) (err error) {
+			cfg.SessionEngine, err = engine.Parse(v)
+			return err
 		}},
 		{env: "SESSION_MAX_SIZE", flag: "session-max-size", usage: "largest session stored, in `bytes` of JSON; a bigger one is refused (500) and the stored session kept", set: func(cfg *Config, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -195,6 +180,14 @@ func settings() []setting {
 			cfg.SessionCacheSize = n
 			return nil
 		}},
+		{env: "CACHE_MAX_ENTRIES", flag: "cache-max-entries", usage: "`sessions` the cache engine keeps in process memory without CACHE_URL; the least recently used are evicted beyond it", set: func(cfg *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 1 {
+				return errors.New("want a whole number of sessions, 1 or more")
+			}
+			cfg.CacheMaxEntries = n
+			return nil
+		}},
 		{env: "DEBUG", flag: "debug", isBool: true, usage: "debug logging and Echo's debug mode", set: boolSetter(func(cfg *Config) *bool { return &cfg.Debug })},
 		{env: "METRICS", flag: "metrics", isBool: true, usage: "serve Prometheus metrics at /metrics on the site's listener", set: boolSetter(func(cfg *Config) *bool { return &cfg.Metrics })},
 		{env: "METRICS_ADDR", flag: "metrics-addr", usage: "serve /metrics on a listener of its own at this `address` (host:port) instead", set: func(cfg *Config, v string) error {
@@ -214,8 +207,8 @@ func settings() []setting {
 			return nil
 		}},
 		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: func(cfg *Config, v string) error {
-			if !validCookieName(v) {
-				return errors.New("want a cookie name: printable ASCII without spaces, '=', ';' or ','")
+			if !session.ValidCookieName(v) {
+				return errors.New("want a cookie name: letters, digits and !#$%&'*+-.^_`|~")
 			}
 			cfg.Session.CookieName = v
 			return nil
@@ -314,8 +307,9 @@ func DefaultConfig() Config {
 	return Config{
 		Addr:             "127.0.0.1:8000",
 		Database:         defaultDatabase(),
-		SessionEngine:    "db",
+		SessionEngine:    engine.DB,
 		SessionCacheSize: 10000,
+		CacheMaxEntries:  memstore.DefaultMaxEntries,
 		DjangoVersion:    auth.LatestDjangoVersion,
 		// The count of auth.LatestDjangoVersion, which PBKDF2Iterations knows.
 		PasswordIterations: must(auth.PBKDF2Iterations(auth.LatestDjangoVersion)),
@@ -391,8 +385,9 @@ func PrintUsage(w io.Writer) {
 	defaults := map[string]string{
 		"ADDR":                              def.Addr,
 		"DATABASE_URL":                      def.Database.String(),
-		"SESSION_ENGINE":                    def.SessionEngine,
+		"SESSION_ENGINE":                    string(def.SessionEngine),
 		"SESSION_CACHE_SIZE":                strconv.Itoa(def.SessionCacheSize),
+		"CACHE_MAX_ENTRIES":                 strconv.Itoa(def.CacheMaxEntries),
 		"SESSION_MAX_SIZE":                  strconv.Itoa(def.Session.MaxSize),
 		"DEBUG":                             "False",
 		"METRICS":                           "False",
@@ -515,18 +510,4 @@ func parseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return false, errors.New("want True or False")
-}
-
-// validCookieName reports whether name is an RFC 6265 cookie name.
-func validCookieName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
-			return false
-		}
-	}
-	return true
 }

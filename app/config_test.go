@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/djangosessions/gosessions/app/engine"
 )
 
 // env returns a getenv over m.
@@ -31,7 +33,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"Database.Timeout", cfg.Database.Timeout, 5 * time.Second},
 		{"SecretKey", cfg.SecretKey, ""},
 		{"SecretKeyFallbacks", len(cfg.SecretKeyFallbacks), 0},
-		{"SessionEngine", cfg.SessionEngine, "db"},
+		{"SessionEngine", cfg.SessionEngine, engine.DB},
+		{"CacheMaxEntries", cfg.CacheMaxEntries, 10000},
 		{"Debug", cfg.Debug, false},
 		{"CookieName", cfg.Session.CookieName, "sessionid"},
 		{"CookieAge", cfg.Session.CookieAge, 1209600 * time.Second},
@@ -111,6 +114,10 @@ func TestLoadConfig(t *testing.T) {
 			func(c Config) bool { return c.SessionCacheSize == 0 }},
 		{"cache size flag", map[string]string{"SESSION_CACHE_SIZE": "5"}, []string{"-session-cache-size=7"},
 			func(c Config) bool { return c.SessionCacheSize == 7 }},
+		{"cache max entries", map[string]string{"CACHE_MAX_ENTRIES": "500"}, nil,
+			func(c Config) bool { return c.CacheMaxEntries == 500 }},
+		{"cache max entries flag", map[string]string{"CACHE_MAX_ENTRIES": "500"}, []string{"-cache-max-entries=20"},
+			func(c Config) bool { return c.CacheMaxEntries == 20 && c.SessionCacheSize == 10000 }},
 		{"debug", map[string]string{"DEBUG": "True"}, nil,
 			func(c Config) bool { return c.Debug }},
 		{"debug bare flag", nil, []string{"-debug"},
@@ -238,9 +245,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"negative cache size", map[string]string{"SESSION_CACHE_SIZE": "-1"}, nil, []string{"SESSION_CACHE_SIZE", `"-1"`}},
 		{"text cache size", map[string]string{"SESSION_CACHE_SIZE": "lots"}, nil, []string{"SESSION_CACHE_SIZE", `"lots"`}},
 		{"unknown engine", map[string]string{"SESSION_ENGINE": "redis"}, nil, []string{"SESSION_ENGINE", `"redis"`, "unknown", "supported: db"}},
+		{"zero cache max entries", map[string]string{"CACHE_MAX_ENTRIES": "0"}, nil, []string{"CACHE_MAX_ENTRIES", `"0"`, "1 or more"}},
+		{"text cache max entries", map[string]string{"CACHE_MAX_ENTRIES": "many"}, nil, []string{"CACHE_MAX_ENTRIES", `"many"`}},
 		{"bad debug", map[string]string{"DEBUG": "maybe"}, nil, []string{"DEBUG", `"maybe"`}},
 		{"bad cookie name", map[string]string{"SESSION_COOKIE_NAME": "a b"}, nil, []string{"SESSION_COOKIE_NAME", `"a b"`}},
 		{"cookie name with =", map[string]string{"SESSION_COOKIE_NAME": "a=b"}, nil, []string{"SESSION_COOKIE_NAME", `"a=b"`}},
+		{"cookie name with /", map[string]string{"SESSION_COOKIE_NAME": "a/b"}, nil, []string{"SESSION_COOKIE_NAME", `"a/b"`}},
 		{"cookie age not a number", map[string]string{"SESSION_COOKIE_AGE": "2w"}, nil, []string{"SESSION_COOKIE_AGE", `"2w"`}},
 		{"cookie age zero", map[string]string{"SESSION_COOKIE_AGE": "0"}, nil, []string{"SESSION_COOKIE_AGE", `"0"`}},
 		{"cookie age negative", map[string]string{"SESSION_COOKIE_AGE": "-5"}, nil, []string{"SESSION_COOKIE_AGE", `"-5"`}},

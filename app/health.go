@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/migrations"
 )
@@ -29,8 +28,8 @@ var (
 )
 
 // ready returns the readiness check of /readyz: not while draining; then
-// the session store answers and the schema is fully migrated (storeReady).
-func (lc *lifecycle) ready(db *database.DB, store session.Store, log *slog.Logger) func(ctx context.Context) error {
+// the session engine answers and the schema is fully migrated (storeReady).
+func (lc *lifecycle) ready(db *database.DB, store checker, log *slog.Logger) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		if lc.draining.Load() {
 			return errDraining
@@ -43,24 +42,20 @@ func (lc *lifecycle) ready(db *database.DB, store session.Store, log *slog.Logge
 	}
 }
 
-// checker is a store that can tell whether it is able to serve
-// (dbstore.Store: the database answers, its file is the one opened, the
-// table exists).
+// checker is a session engine that can tell whether it is able to serve
+// (engine.Stack: on the database, the database answers, its file is the
+// one opened, the table exists; an engine without a check of its own,
+// process memory or signed cookies, is ready when the database answers).
 type checker interface {
 	Check(ctx context.Context) error
 }
 
-// storeReady reports whether the session store answers and the schema is
-// fully migrated, within the context's deadline. A store without a check
-// of its own (process memory, signed cookies) is ready when the database
-// answers. migrations.Status takes no context: it runs on and is abandoned
-// at the deadline (it ends by itself within the database's lock timeout).
-func storeReady(ctx context.Context, db *database.DB, store session.Store, log *slog.Logger) error {
-	check := db.Check
-	if c, ok := store.(checker); ok {
-		check = c.Check
-	}
-	switch err := check(ctx); {
+// storeReady reports whether the session engine answers and the schema is
+// fully migrated, within the context's deadline. migrations.Status takes
+// no context: it runs on and is abandoned at the deadline (it ends by
+// itself within the database's lock timeout).
+func storeReady(ctx context.Context, db *database.DB, store checker, log *slog.Logger) error {
+	switch err := store.Check(ctx); {
 	case errors.Is(err, database.ErrFileLost):
 		log.Warn("not ready", "error", err)
 		return errors.New("database file lost: restart to open the current file")

@@ -16,10 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
-	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/models"
 )
 
 // metrics is the site's Prometheus instrumentation (METRICS,
@@ -90,7 +88,7 @@ func newMetrics() *metrics {
 // attach instruments site e, whose sessions and store it reports, and
 // serves /metrics on it, or with METRICS_ADDR returns the handler to serve
 // on a listener of its own.
-func (mx *metrics) attach(e *echo.Echo, cfg Config, sessions *session.Manager, store session.Store, db *database.DB, log *slog.Logger) http.Handler {
+func (mx *metrics) attach(e *echo.Echo, cfg Config, sessions *session.Manager, eng engineStats, log *slog.Logger) http.Handler {
 	mx.routes = sync.OnceValue(func() map[string]bool {
 		known := map[string]bool{}
 		for _, r := range e.Routes() {
@@ -99,11 +97,7 @@ func (mx *metrics) attach(e *echo.Echo, cfg Config, sessions *session.Manager, s
 		return known
 	})
 	e.Pre(mx.middleware)
-	c := &sessionCollector{sessions: sessions, log: log}
-	if st, ok := store.(*dbstore.Store); ok {
-		c.store, c.db = st, db
-	}
-	mx.reg.MustRegister(c)
+	mx.reg.MustRegister(&sessionCollector{sessions: sessions, engine: eng, log: log})
 	if cfg.MetricsAddr != "" {
 		return mx.handler(log)
 	}
@@ -185,12 +179,18 @@ func methodLabel(m string) string {
 // counts again.
 const liveRefresh = time.Minute
 
-// sessionCollector reads the session manager's and the store's counters
+// engineStats is what the collector reads of the session engine
+// (engine.Stack): the figures of its layers, and its live sessions.
+type engineStats interface {
+	Stats() engine.Stats
+	LiveSessions(ctx context.Context, now time.Time) (n int64, ok bool, err error)
+}
+
+// sessionCollector reads the session manager's and the engine's counters
 // at each scrape, and counts the live sessions at most once a minute.
 type sessionCollector struct {
 	sessions *session.Manager
-	store    *dbstore.Store // nil unless a database engine
-	db       *database.DB
+	engine   engineStats
 	log      *slog.Logger
 
 	counting sync.Mutex // held by the scrape that counts
@@ -214,33 +214,35 @@ var (
 		"Session store failures by operation (load, save, delete) and kind: timeout (the request's store budget ran out) or failure.",
 		[]string{"op", "kind"}, nil)
 	descCache = prometheus.NewDesc("gosessions_store_cache_lookups_total",
-		"Session loads the database engines' in-process cache answered (hit) or passed to the database (miss).",
-		[]string{"result"}, nil)
+		"Session loads a cache layer answered (hit) or did not (miss), by layer: redis (cached_db's shared cache), process (the database engines' in-process cache), memory (the cache engine's process memory).",
+		[]string{"layer", "result"}, nil)
 	descCacheLen = prometheus.NewDesc("gosessions_store_cache_sessions",
-		"Sessions held in the in-process cache.", nil, nil)
+		"Sessions held by a cache layer now (not for redis).", []string{"layer"}, nil)
+	descEvictions = prometheus.NewDesc("gosessions_store_cache_evictions_total",
+		"Sessions a cache layer removed by itself, by reason: lru (beyond its bound, the least recently used) or expired.",
+		[]string{"layer", "reason"}, nil)
+	descFallbacks = prometheus.NewDesc("gosessions_store_cache_fallbacks_total",
+		"Loads and writes served by the layer below because a cache layer failed or was being bypassed.", []string{"layer"}, nil)
 	descCommits = prometheus.NewDesc("gosessions_store_commits_total",
-		"Database transactions of the group commit.", nil, nil)
+		"Write transactions of the layer that keeps the sessions: the group commit's on a database, one per write in process memory.", nil, nil)
 	descWrites = prometheus.NewDesc("gosessions_store_writes_total",
-		"Session writes (creates, updates, deletes) committed or refused in them.", nil, nil)
+		"Session writes (creates, updates, deletes on a database) committed or refused in them.", nil, nil)
 	descRollbacks = prometheus.NewDesc("gosessions_store_rollbacks_total",
 		"Groups rolled back because one write failed, then run one by one (PostgreSQL).", nil, nil)
 	descLive = prometheus.NewDesc("gosessions_live_sessions",
-		"Sessions in the database that have not expired, counted at most once a minute.", nil, nil)
+		"Sessions in the database or process memory that have not expired, counted at most once a minute.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c *sessionCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLoads, descSaves, descRetries, descInterrupted, descStoreErrors} {
+	for _, d := range []*prometheus.Desc{descLoads, descSaves, descRetries, descInterrupted, descStoreErrors,
+		descCache, descCacheLen, descEvictions, descFallbacks, descCommits, descWrites, descRollbacks, descLive} {
 		ch <- d
-	}
-	if c.store != nil {
-		for _, d := range []*prometheus.Desc{descCache, descCacheLen, descCommits, descWrites, descRollbacks, descLive} {
-			ch <- d
-		}
 	}
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. The engine's metrics are those
+// its layers report: every engine's caches, writes and live sessions.
 func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v int64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
@@ -259,24 +261,37 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descStoreErrors, e.n.Timeout, e.op, "timeout")
 		counter(descStoreErrors, e.n.Failure, e.op, "failure")
 	}
-	if c.store == nil {
-		return
+	st := c.engine.Stats()
+	for _, cs := range st.Caches {
+		counter(descCache, cs.Hits, cs.Layer, "hit")
+		counter(descCache, cs.Misses, cs.Layer, "miss")
+		if cs.Len >= 0 {
+			ch <- prometheus.MustNewConstMetric(descCacheLen, prometheus.GaugeValue, float64(cs.Len), cs.Layer)
+		}
+		if cs.Evicted >= 0 {
+			counter(descEvictions, cs.Evicted, cs.Layer, "lru")
+		}
+		if cs.Expired >= 0 {
+			counter(descEvictions, cs.Expired, cs.Layer, "expired")
+		}
+		if cs.Fallbacks >= 0 {
+			counter(descFallbacks, cs.Fallbacks, cs.Layer)
+		}
 	}
-	st := c.store.Stats()
-	counter(descCache, st.CacheHits, "hit")
-	counter(descCache, st.CacheMisses, "miss")
-	ch <- prometheus.MustNewConstMetric(descCacheLen, prometheus.GaugeValue, float64(st.CacheLen))
-	counter(descCommits, st.Commits)
-	counter(descWrites, st.Writes)
-	counter(descRollbacks, st.Rollbacks)
+	if w := st.Writes; w != nil {
+		counter(descCommits, w.Commits)
+		counter(descWrites, w.Writes)
+		counter(descRollbacks, w.Rollbacks)
+	}
 	if live, ok := c.liveSessions(); ok {
 		ch <- prometheus.MustNewConstMetric(descLive, prometheus.GaugeValue, float64(live))
 	}
 }
 
 // liveSessions returns the count of live sessions, counting again when
-// the last count is a minute old. A scrape that finds another one
-// counting does not wait: it reports the last count.
+// the last count is a minute old; false when the engine cannot count
+// them (Redis, signed cookies). A scrape that finds another one counting
+// does not wait: it reports the last count.
 func (c *sessionCollector) liveSessions() (int64, bool) {
 	last := func() (int64, bool) {
 		c.mu.Lock()
@@ -295,12 +310,10 @@ func (c *sessionCollector) liveSessions() (int64, bool) {
 	c.mu.Lock()
 	c.tried = now
 	c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), c.db.Timeout+5*time.Second)
-	defer cancel()
-	// Session.objects.filter(expire_date__gt=now).count()
-	var n int64
-	err := c.db.Gorm.WithContext(ctx).Model(&models.Session{}).
-		Where("expire_date > ?", models.DateTime{Time: now}).Count(&n).Error
+	n, ok, err := c.engine.LiveSessions(context.Background(), now)
+	if !ok {
+		return 0, false
+	}
 	if err != nil {
 		c.log.Warn("metrics: count live sessions", "error", err)
 		return last()

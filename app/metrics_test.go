@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"html"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/engine"
+	"github.com/djangosessions/gosessions/internal/redistest"
 	"github.com/djangosessions/gosessions/migrations"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
@@ -169,12 +170,13 @@ func TestMetrics(t *testing.T) {
 		{"gosessions_store_writes_total", nil, 3},
 		{"gosessions_store_batch_size", nil, value(fams, "gosessions_store_commits_total")},
 		{"gosessions_live_sessions", nil, 1},
+		{"gosessions_store_cache_sessions", []string{"layer", "process"}, 1},
 	} {
 		if got := value(fams, tt.name, tt.labels...); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
-	if hits, misses := value(fams, "gosessions_store_cache_lookups_total", "result", "hit"), value(fams, "gosessions_store_cache_lookups_total", "result", "miss"); hits+misses != 2 {
+	if hits, misses := value(fams, "gosessions_store_cache_lookups_total", "layer", "process", "result", "hit"), value(fams, "gosessions_store_cache_lookups_total", "layer", "process", "result", "miss"); hits+misses != 2 {
 		t.Errorf("cache lookups: %v hits + %v misses, want the 2 loads", hits, misses)
 	}
 	for _, leak := range []string{"nowhere", "attacker", "BREW", "no-such-file"} {
@@ -186,18 +188,6 @@ func TestMetrics(t *testing.T) {
 		t.Error("no Go runtime metrics")
 	}
 
-	documented := readmeMetrics(t)
-	var served []string
-	for name := range maps.Keys(fams) {
-		if strings.HasPrefix(name, "gosessions_") {
-			served = append(served, name)
-		}
-	}
-	slices.Sort(served)
-	slices.Sort(documented)
-	if !slices.Equal(served, documented) {
-		t.Errorf("served metrics %q, the README documents %q", served, documented)
-	}
 	problems, err := promlint.New(strings.NewReader(text)).Lint()
 	if err != nil {
 		t.Fatal(err)
@@ -220,21 +210,116 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// TestMetricsOtherEngines: without a database engine the session
-// counters are there and the store's are not.
-func TestMetricsOtherEngines(t *testing.T) {
-	for _, engine := range []string{"cache", "signed_cookies"} {
-		cfg := testConfig()
-		cfg.Metrics, cfg.SessionEngine = true, engine
-		e := newMetricsSite(t, cfg)
-		do(t, e, http.MethodGet, "/set", "")
-		fams, _ := scrape(t, e)
-		if value(fams, "gosessions_http_requests_total", "route", "/set") != 1 || value(fams, "gosessions_session_loads_total", "result", "found") != 0 {
-			t.Errorf("%s: request or session metrics missing", engine)
+// TestMetricsEngines: every engine reports what its layers hold. The
+// database engines and the cache engine report their cache (the
+// in-process cache, the Redis cache of cached_db, process memory) and
+// their writes; signed cookies have no store, and only the session
+// counters. Every metric any engine serves is in the README's table.
+func TestMetricsEngines(t *testing.T) {
+	redisURL := redistest.URL(t)
+	type want struct {
+		layer  string // the cache layer, "" for none
+		writes bool   // commits and writes
+		live   bool
+	}
+	served := map[string]bool{}
+	for _, tt := range []struct {
+		name  string
+		set   func(*Config)
+		want  want
+		extra []string // families only this engine serves
+	}{
+		{"db", func(*Config) {}, want{"process", true, true}, nil},
+		{"cached_db", func(c *Config) {
+			c.SessionEngine, c.Cache = engine.CachedDB, redistest.Options(t, redisURL)
+		}, want{"redis", true, true}, []string{"gosessions_store_cache_fallbacks_total"}},
+		{"cache", func(c *Config) { c.SessionEngine = engine.Cache }, want{"memory", true, true}, []string{"gosessions_store_cache_evictions_total"}},
+		{"signed_cookies", func(c *Config) { c.SessionEngine = engine.SignedCookies }, want{}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Metrics = true
+			tt.set(&cfg)
+			e := newMetricsSite(t, cfg)
+			var cookie string
+			for _, c := range do(t, e, http.MethodGet, "/set", "").Result().Cookies() {
+				if c.Name == "sessionid" {
+					cookie = "sessionid=" + c.Value
+				}
+			}
+			for range 2 {
+				if rec := do(t, e, http.MethodGet, "/visits", cookie); rec.Code != http.StatusOK {
+					t.Fatalf("GET /visits = %d", rec.Code)
+				}
+			}
+			fams, _ := scrape(t, e)
+			for name := range fams {
+				served[name] = true
+			}
+			if value(fams, "gosessions_http_requests_total", "route", "/visits") != 2 || value(fams, "gosessions_session_saves_total") == -1 {
+				t.Errorf("request or session metrics missing")
+			}
+			hits := value(fams, "gosessions_store_cache_lookups_total", "layer", tt.want.layer, "result", "hit")
+			misses := value(fams, "gosessions_store_cache_lookups_total", "layer", tt.want.layer, "result", "miss")
+			switch {
+			case tt.want.layer == "":
+				if _, ok := fams["gosessions_store_cache_lookups_total"]; ok {
+					t.Error("cache metrics without a cache")
+				}
+			case hits+misses != 2:
+				t.Errorf("%s cache lookups: %v hits + %v misses, want the 2 loads of /visits", tt.want.layer, hits, misses)
+			}
+			commits, writes := value(fams, "gosessions_store_commits_total"), value(fams, "gosessions_store_writes_total")
+			switch {
+			case !tt.want.writes:
+				if commits != -1 || writes != -1 {
+					t.Errorf("write metrics without a store: %v commits, %v writes", commits, writes)
+				}
+			case writes != 3 || commits < 1 || commits > writes:
+				t.Errorf("%v commits of %v writes, want the 3 writes of /set and /visits in 1 to 3 commits", commits, writes)
+			}
+			live := value(fams, "gosessions_live_sessions")
+			if tt.want.live && live != 1 || !tt.want.live && live != -1 {
+				t.Errorf("live sessions = %v, want %v", live, map[bool]float64{true: 1, false: -1}[tt.want.live])
+			}
+			for _, name := range tt.extra {
+				if _, ok := fams[name]; !ok {
+					t.Errorf("no %s", name)
+				}
+			}
+		})
+	}
+	documented := readmeMetrics(t)
+	for name := range served {
+		if strings.HasPrefix(name, "gosessions_") && !slices.Contains(documented, name) {
+			t.Errorf("%s is served but not in the README's table", name)
 		}
-		if _, ok := fams["gosessions_store_commits_total"]; ok {
-			t.Errorf("%s: store metrics without a database store", engine)
+	}
+	for _, name := range documented {
+		if !served[name] {
+			t.Errorf("the README documents %s, which no engine serves", name)
 		}
+	}
+}
+
+// TestMetricsCacheMaxEntries: under the cache engine without CACHE_URL
+// the process memory holds at most CACHE_MAX_ENTRIES sessions, however
+// many visitors come; the others are evicted, and the scrape says so.
+func TestMetricsCacheMaxEntries(t *testing.T) {
+	cfg := testConfig()
+	cfg.Metrics, cfg.SessionEngine, cfg.CacheMaxEntries = true, engine.Cache, 50
+	e := newMetricsSite(t, cfg)
+	for range 200 {
+		if rec := do(t, e, http.MethodGet, "/set", ""); rec.Code != http.StatusOK {
+			t.Fatalf("GET /set = %d", rec.Code)
+		}
+	}
+	fams, _ := scrape(t, e)
+	if got := value(fams, "gosessions_store_cache_sessions", "layer", "memory"); got != 50 {
+		t.Errorf("sessions in memory after 200 visitors = %v, want CACHE_MAX_ENTRIES, 50", got)
+	}
+	if got := value(fams, "gosessions_store_cache_evictions_total", "layer", "memory", "reason", "lru"); got != 150 {
+		t.Errorf("evictions = %v, want 150", got)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/signing"
 )
@@ -140,12 +141,12 @@ func (c *sessionsCmd) open(ctx context.Context, dbURL string, decode bool) (func
 		}
 		c.signer = signing.NewTimestampSigner(key, fallbacks, session.SessionSalt)
 	}
-	switch {
-	case cfg.SessionEngine == "signed_cookies":
-		return nil, errors.New("SESSION_ENGINE=signed_cookies keeps each session in its browser's cookie: there are no sessions on the server to list or end")
-	case cfg.SessionEngine == "cache" && cfg.Cache == nil:
-		return nil, errors.New("SESSION_ENGINE=cache without CACHE_URL keeps sessions in the site process's own memory, out of manage's reach")
-	case cfg.SessionEngine == "cache":
+	switch cfg.SessionEngine.Needs(cfg.Cache != nil).Record {
+	case engine.InCookie:
+		return nil, fmt.Errorf("SESSION_ENGINE=%s keeps each session in its browser's cookie: there are no sessions on the server to list or end", cfg.SessionEngine)
+	case engine.InMemory:
+		return nil, fmt.Errorf("SESSION_ENGINE=%s without CACHE_URL keeps sessions in the site process's own memory, out of manage's reach", cfg.SessionEngine)
+	case engine.InRedis:
 		src, err := openRedisSource(ctx, cfg)
 		if err != nil {
 			return nil, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/models"
@@ -26,12 +27,10 @@ const (
 	expired              // expire_date <= now: what clearsessions deletes
 )
 
-// source is where manage sessions finds the sessions it reads and ends.
-// The database is one (dbSource, GORM on models.Session). It is kept this
-// small so that a store without a query language can be another: Redis,
-// where Redis is the session store, would walk its keys with SCAN for
-// each (and add up summary from it), keep list's page in a heap of limit
-// entries for latest, and match keys with SCAN MATCH prefix* for lookup.
+// source is where manage sessions finds the sessions it reads and ends:
+// the database (dbSource, GORM on models.Session), or Redis where Redis is
+// the session store (redisSource, which walks its keys with SCAN). It is
+// kept this small so that a store without a query language can be one.
 type source interface {
 	// each calls fn with the sessions of c, a batch at a time (never more
 	// than a batch in memory), in no particular order, until fn fails.
@@ -62,10 +61,9 @@ const batchSize = 1000
 // reader of the demo would write it beside Django's
 // Session.objects.filter(...), and deletes through dbstore.
 type dbSource struct {
-	db      *database.DB
-	st      session.Store
-	closeSt func() error
-	batch   int
+	db    *database.DB
+	stack *engine.Stack
+	batch int
 }
 
 // openDBSource opens the site's store on db, layers included (Redis in
@@ -76,14 +74,14 @@ type dbSource struct {
 // migrate.
 func openDBSource(cfg app.Config, db *database.DB, log *slog.Logger) (*dbSource, error) {
 	cfg.SessionCacheSize = 0
-	st, closeSt, err := app.NewStore(cfg, db, log)
+	stack, err := app.OpenEngine(cfg, db, log)
 	if errors.Is(err, dbstore.ErrNotMigrated) {
 		return nil, errors.New("the database is not migrated (no django_session table): run `manage migrate` first")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &dbSource{db: db, st: st, closeSt: closeSt, batch: batchSize}, nil
+	return &dbSource{db: db, stack: stack, batch: batchSize}, nil
 }
 
 // gorm is the database's GORM without its slow-statement warnings: on a
@@ -93,9 +91,9 @@ func (s *dbSource) gorm(ctx context.Context) *gorm.DB {
 	return s.db.Gorm.Session(&gorm.Session{Logger: s.db.Gorm.Logger.LogMode(logger.Silent), Context: ctx})
 }
 
-func (s *dbSource) store() session.Store { return s.st }
+func (s *dbSource) store() session.Store { return s.stack.Store() }
 
-func (s *dbSource) close() error { return s.closeSt() }
+func (s *dbSource) close() error { return s.stack.Close() }
 
 // filter is Django's expire_date__gt=now (live) or expire_date__lte=now
 // (expired). The bound is a models.DateTime, never a time.Time: on SQLite

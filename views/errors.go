@@ -20,24 +20,27 @@ const (
 )
 
 // saveError turns an error of Session.Save or a session load into an HTTP
-// error: a session deleted by a concurrent request (Django's
-// SessionInterrupted) is a 400; a value JSON cannot hold is a 500; anything
-// else is the store failing, a 503.
+// error of the status session.StatusOf gives, as the session middleware
+// does: a session deleted by a concurrent request (Django's
+// SessionInterrupted) is a 400; a value JSON cannot hold or a session too
+// large to store is a 500; anything else is the store failing, a 503.
 func saveError(err error) error {
-	switch {
-	case errors.Is(err, session.ErrInterrupted):
-		return echo.NewHTTPError(http.StatusBadRequest, "Your session was ended by another request (a logout in another tab, for example) before this one completed.").SetInternal(err)
-	case errors.Is(err, session.ErrValue):
-		return echo.NewHTTPError(http.StatusInternalServerError).SetInternal(err)
+	switch status := session.StatusOf(err); status {
+	case http.StatusBadRequest:
+		return echo.NewHTTPError(status, "Your session was ended by another request (a logout in another tab, for example) before this one completed.").SetInternal(err)
+	case http.StatusServiceUnavailable:
+		return echo.NewHTTPError(status, msgUnavailable).SetInternal(err)
+	default:
+		return echo.NewHTTPError(status).SetInternal(err)
 	}
-	return echo.NewHTTPError(http.StatusServiceUnavailable, msgUnavailable).SetInternal(err)
 }
 
 // SessionError is the session manager's Config.ErrorHandler for the site:
 // a session that could not be loaded or saved when the response started
 // gets the same page as one a handler reports through saveError (400
-// when a concurrent request deleted it, 503 when the store failed). It
-// logs nothing: the request log line gives the cause, once.
+// when a concurrent request deleted it, 500 when it cannot be stored, 503
+// when the store failed). It logs nothing: the request log line gives the
+// cause, once.
 func (h *Handlers) SessionError(c echo.Context, err error) {
 	c.Error(saveError(err))
 }

@@ -101,6 +101,7 @@ func (s *site) assertNoInternals(t *testing.T, r *response) {
 
 type siteOptions struct {
 	saveEveryRequest bool
+	maxSize          int // SESSION_MAX_SIZE; 0: the default
 }
 
 func newSite(t *testing.T) *site {
@@ -119,6 +120,9 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	cfg.PasswordIterations = 1000 // fast logins; a hash carries its own count
 	cfg.Session.Now = clk.Now
 	cfg.Session.SaveEveryRequest = opt.saveEveryRequest
+	if opt.maxSize > 0 {
+		cfg.Session.MaxSize = opt.maxSize
+	}
 	db := migratedDB(t)
 	e := newApp(t, cfg, db, log)
 	srv := httptest.NewServer(e)

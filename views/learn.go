@@ -1,49 +1,24 @@
 package views
 
-import "github.com/djangosessions/gosessions/templates"
+import (
+	"github.com/djangosessions/gosessions/app/engine"
+	"github.com/djangosessions/gosessions/templates"
+)
 
-// engine is one of Django's SESSION_ENGINE values and what the running site
-// does with it today.
-type engine struct {
-	name    string // the short name; Django's is django.contrib.sessions.backends.<name>
-	offered bool   // whether the site starts with it (app.New accepts it)
-	goCode  string // how app.New builds its store, or "" when not offered
-	note    string // what it means here
-	demo    string // the page that shows it at work, "" for none
-}
-
-// engines is the one place to update when an engine changes (the Redis
-// cache and signed cookies are being built): a test checks each row's
-// offered against app.New, so a row cannot promise what the site refuses.
-func engines() []engine {
-	dbStore := `sc.Store = dbstore.New(db, dbstore.WithCache(cfg.SessionCacheSize))  // app/server.go`
-	return []engine{
-		{name: "db", offered: true, goCode: dbStore, demo: "/visits",
-			note: "The default. Sessions live in the django_session table (SQLite, or PostgreSQL with a postgres:// DATABASE_URL), with an in-process cache of SESSION_CACHE_SIZE sessions in front (10000; 0 turns it off). It learns every other writer's change, and is never stale: on SQLite from the WAL index before each read, on PostgreSQL from a trigger's notifications, with a round trip on the listening connection before an entry is served. Django's db engine has no cache."},
-		{name: "cached_db", offered: true, goCode: dbStore, demo: "/get",
-			note: "Today the same store as db: the database with the in-process cache in front. There is no shared cache server yet."},
-		{name: "cache", offered: true, goCode: `sc.Store = memstore.New(nil)  // app/server.go`, demo: "/visits",
-			note: "Process memory only, with no cache server yet: right for one process; sessions are lost when it restarts."},
-		{name: "signed_cookies", offered: true, goCode: `sc.SignedCookies = true  // no Store: the cookie is the session`, demo: "/set",
-			note: "The data travels in the cookie, signed in Django's format, so a Django site with the same SECRET_KEY reads it. Nothing is stored on the server: concurrent requests each send a whole cookie and the last one wins, a stolen cookie works until it expires (logout cannot revoke it), and a session over 4096 bytes of cookie is an error, never a cookie the browser drops. Unlike Django, a session's own expiry is enforced too."},
-		{name: "file", offered: false,
-			note: "Not offered: a file per session on one machine's disk cannot be shared by several server processes or machines, and cannot merge concurrent changes as every store here must (no lost updates). On one machine, db on SQLite is a single file without those limits."},
-	}
-}
-
-// engineRows are the /learn rows of the engines.
+// engineRows are the /learn rows of the engines, from the engine
+// registry: what each does here and how the site builds it.
 func engineRows() []templates.LearnRow {
 	var rows []templates.LearnRow
-	for _, e := range engines() {
-		goCode := e.goCode
-		if !e.offered {
-			goCode = "SESSION_ENGINE=" + e.name + "  // refused at start"
+	for _, e := range engine.All() {
+		goCode := e.GoCode
+		if !e.Offered() {
+			goCode = "SESSION_ENGINE=" + string(e.Name) + "  // refused at start"
 		}
 		rows = append(rows, templates.LearnRow{
-			Django: `SESSION_ENGINE = "django.contrib.sessions.backends.` + e.name + `"`,
+			Django: `SESSION_ENGINE = "` + e.Name.Django() + `"`,
 			Go:     goCode,
-			Note:   e.note,
-			Demo:   e.demo,
+			Note:   e.Note,
+			Demo:   e.Demo,
 		})
 	}
 	return rows
@@ -106,6 +81,8 @@ func learnSections() []templates.LearnSection {
 			{Django: `SESSION_SAVE_EVERY_REQUEST`, Go: `Config.SaveEveryRequest`, Demo: "/visits"},
 			{Django: `SESSION_SERIALIZER`, Go: `JSON, always (json.Number keeps integers exact)`, Demo: "/session"},
 			{Django: `SESSION_CACHE_ALIAS`, Go: `SESSION_CACHE_SIZE: sessions the db engines keep in memory`, Demo: "/get"},
+			{Django: `CACHES["default"]["OPTIONS"]["MAX_ENTRIES"]`, Go: `CACHE_MAX_ENTRIES: memstore.WithMaxEntries(n)`, Demo: "/set",
+				Note: "The sessions the cache engine keeps in process memory without CACHE_URL (10000): beyond it the least recently used is evicted, and expired ones are swept as requests come. An evicted session is gone, like an expired one."},
 			{Django: `SESSION_FILE_PATH`, Go: `none: a backend is any session.Store`,
 				Note: "Not offered: there is no file engine (see the engines below)."},
 			{Django: `SECRET_KEY, SECRET_KEY_FALLBACKS`, Go: `Config.SecretKey, Config.SecretKeyFallbacks  // signs the data Django's way`, Demo: "/api/session"},

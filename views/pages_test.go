@@ -13,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
 )
@@ -237,21 +238,21 @@ func TestLearnEngines(t *testing.T) {
 		if m == nil {
 			return
 		}
-		engine := m[1]
-		seen[engine] = true
+		name := m[1]
+		seen[name] = true
 		notOffered := strings.HasPrefix(row.Find(`[data-testid="learn-note"]`).Text(), "Not offered")
 		cfg := app.DefaultConfig()
 		cfg.SecretKey = "test-secret-key-for-the-views-tests"
-		cfg.SessionEngine = engine
+		cfg.SessionEngine = engine.Name(name)
 		_, closeSite, err := app.New(cfg, migratedDB(t), s.logger())
 		if err == nil {
 			closeSite()
 		}
 		switch {
 		case notOffered && err == nil:
-			t.Errorf("/learn says %s is not offered, but the site starts with it", engine)
+			t.Errorf("/learn says %s is not offered, but the site starts with it", name)
 		case !notOffered && err != nil:
-			t.Errorf("/learn offers %s, but the site refuses it: %v", engine, err)
+			t.Errorf("/learn offers %s, but the site refuses it: %v", name, err)
 		}
 	})
 	for _, e := range []string{"db", "cached_db", "cache", "signed_cookies", "file"} {
@@ -324,6 +325,26 @@ func TestStoreDown(t *testing.T) {
 	s.assertNoInternals(t, r)
 	if !strings.Contains(s.logs.String(), s.faultText()) {
 		t.Errorf("the cause was not logged; log:\n%s", s.logs.String())
+	}
+}
+
+// TestSessionTooLarge: a session over SESSION_MAX_SIZE is the site's
+// error, the same 500 whether a handler's save or the middleware's commit
+// finds it (session.StatusOf), never a 503 that invites a retry; the
+// stored session keeps its data.
+func TestSessionTooLarge(t *testing.T) {
+	s := newSiteWith(t, siteOptions{maxSize: 200})
+	wantStatus(t, s.get("/set"), http.StatusOK)
+	token := s.csrfToken()
+	big := strings.Repeat("x", 300)
+	r := s.postRaw("/session", url.Values{"key": {"big"}, "value": {big}, "csrfmiddlewaretoken": {token}})
+	wantStatus(t, r, http.StatusInternalServerError)
+	if got := r.text("error-message"); !strings.Contains(got, "Something went wrong on our side") {
+		t.Errorf("message %q", got)
+	}
+	s.assertNoInternals(t, r)
+	if got := s.get("/get").text("message"); !strings.Contains(got, "User: harun_dev") {
+		t.Errorf("after the refused save /get says %q", got)
 	}
 }
 

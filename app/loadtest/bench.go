@@ -15,12 +15,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/djangosessions/gosessions/app/engine"
 )
 
 // bench is one run of the benchmark.
 type bench struct {
 	o        options
-	dir      string // temporary directory: databases, site logs
+	engine   engine.Name // the site's SESSION_ENGINE
+	dir      string      // temporary directory: databases, site logs
 	getenv   func(string) string
 	progress io.Writer // progress lines; the report goes elsewhere
 	started  time.Time
@@ -38,28 +41,24 @@ func (b *bench) cookieName() string {
 	return "sessionid"
 }
 
-// engine is the site's SESSION_ENGINE, Django's dotted prefix removed
-// ("db" when unset).
-func (b *bench) engine() string {
-	e := strings.TrimPrefix(strings.TrimSpace(b.getenv("SESSION_ENGINE")), "django.contrib.sessions.backends.")
-	if e == "" {
-		return "db"
-	}
-	return e
-}
+// needs is what the site's engine uses. The benchmark gives an engine
+// that can use Redis a server of its own when CACHE_URL is unset (see
+// siteServices), so the engine always has Redis.
+func (b *bench) needs() engine.Needs { return b.engine.Needs(true) }
 
 // memoryOnly reports whether the site's engine never reads the database
 // the benchmark fills: the cache engine (Redis or process memory) and
 // signed cookies.
-func (b *bench) memoryOnly() bool {
-	e := b.engine()
-	return e == "cache" || e == "signed_cookies"
-}
+func (b *bench) memoryOnly() bool { return b.needs().Record != engine.InDatabase }
+
+// signedCookies reports whether the session is the cookie: clients must
+// follow it, and concurrent updates of one session are lost.
+func (b *bench) signedCookies() bool { return b.needs().Record == engine.InCookie }
 
 // followed is the cookie the site's clients must follow: the session
 // cookie with signed cookies, whose value changes at every write.
 func (b *bench) followed() string {
-	if b.engine() == "signed_cookies" {
+	if b.signedCookies() {
 		return b.cookieName()
 	}
 	return ""
@@ -146,7 +145,7 @@ func (b *bench) startApps(ctx context.Context, stops *[]func() error) (*runState
 		return nil, err
 	}
 	st.site.l.cookies = newClientCookies(cookies, b.followed())
-	if b.engine() == "signed_cookies" {
+	if b.signedCookies() {
 		// The last cookie wins: concurrent /visits of one client lose
 		// counts, as in Django; reported, not failed on.
 		st.site.lossy = true
@@ -318,7 +317,7 @@ func (b *bench) routes(ctx context.Context, out io.Writer) (bool, error) {
 	var mem *memoryResult
 	switch {
 	case o.memSessions == 0:
-	case b.engine() != "db" || o.postgres != "":
+	case !b.needs().ProcessCache || o.postgres != "":
 		b.logf("memory phase skipped: it measures the in-process cache of the db engine on SQLite")
 	default:
 		if mem, err = b.memory(ctx); err != nil {

@@ -27,6 +27,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/djangosessions/gosessions/app/engine"
 )
 
 func main() {
@@ -194,6 +196,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "loadtest:", err)
 		return exitUsage
 	}
+	eng := engine.DB
+	if v := getenv("SESSION_ENGINE"); v != "" {
+		if eng, err = engine.Parse(v); err != nil {
+			fmt.Fprintln(stderr, "loadtest: SESSION_ENGINE:", err)
+			return exitUsage
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 
@@ -208,7 +217,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer os.RemoveAll(dir)
 	}
 
-	b := &bench{o: o, dir: dir, getenv: getenv, progress: stderr}
+	b := &bench{o: o, engine: eng, dir: dir, getenv: getenv, progress: stderr}
 	var ok bool
 	switch {
 	case o.clearSessions:

@@ -16,13 +16,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// needsRedis reports whether the site's engine keeps sessions in Redis,
-// or caches them there (SESSION_ENGINE=cache or cached_db).
-func (b *bench) needsRedis() bool {
-	e := b.engine()
-	return e == "cache" || e == "cached_db"
-}
-
 // siteServices returns the settings that give the site its database and
 // its cache for this run: a fresh database on -postgres's server (dropped
 // when stop is called), and a private redis-server when the engine wants
@@ -43,11 +36,11 @@ func (b *bench) siteServices(ctx context.Context, name string) (env []string, st
 		stops = append(stops, drop)
 		env = append(env, "DATABASE_URL="+u)
 	}
-	if b.needsRedis() && b.getenv("CACHE_URL") == "" {
+	if b.needs().Redis && b.getenv("CACHE_URL") == "" {
 		u, kill, err := startRedis(ctx, filepath.Join(b.dir, name+"-redis"))
 		if err != nil {
 			stop()
-			return nil, nil, fmt.Errorf("SESSION_ENGINE=%s wants Redis: set CACHE_URL, or install redis-server (make deps): %w", b.engine(), err)
+			return nil, nil, fmt.Errorf("SESSION_ENGINE=%s wants Redis: set CACHE_URL, or install redis-server (make deps): %w", b.engine, err)
 		}
 		stops = append(stops, kill)
 		env = append(env, "CACHE_URL="+u)

@@ -98,7 +98,8 @@ type Config struct {
 	// commit the session, before any byte of the response has been sent,
 	// with the handler's response discarded; it must write the response
 	// with c. The default logs the error once and calls c.Error with an
-	// *echo.HTTPError, which Echo's HTTPErrorHandler renders:
+	// *echo.HTTPError of the status [StatusOf] gives, which Echo's
+	// HTTPErrorHandler renders:
 	//
 	//   - 400 for [ErrInterrupted] (the session was deleted by a
 	//     concurrent request: Django's SessionInterrupted);
@@ -180,7 +181,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.CookieName == "" {
 		cfg.CookieName = "sessionid"
 	}
-	if !validCookieName(cfg.CookieName) {
+	if !ValidCookieName(cfg.CookieName) {
 		return cfg, fmt.Errorf("session: invalid cookie name %q", cfg.CookieName)
 	}
 	if cfg.CookieAge == 0 {
@@ -222,12 +223,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	return cfg, nil
 }
 
-func validCookieName(name string) bool {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || string(c) == "=" || string(c) == ";" || string(c) == "," {
-			return false
-		}
-	}
-	return name != ""
+// ValidCookieName reports whether name can name a cookie: an RFC 6265
+// token (letters, digits and !#$%&'*+-.^_`|~), the rule net/http applies
+// when it sends one (http.SetCookie silently drops a cookie whose name
+// breaks it).
+func ValidCookieName(name string) bool {
+	return (&http.Cookie{Name: name}).Valid() == nil
 }

@@ -3,7 +3,6 @@ package session
 import (
 	"bufio"
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -389,18 +388,20 @@ const (
 	msgInternal    = "Internal Server Error"
 )
 
-// classify maps a commit failure to a status and a public message, and
-// logs it (an interrupted session at WARN: a user's logout, not a fault).
+// classify maps a commit failure to its status ([StatusOf]) and a public
+// message, and logs it (an interrupted session at WARN, where the save
+// found it: a user's logout, not a fault).
 func (m *Manager) classify(r *http.Request, err error) (int, string) {
-	switch {
-	case errors.Is(err, ErrInterrupted):
-		return http.StatusBadRequest, msgInterrupted
-	case errors.Is(err, ErrValue), errors.Is(err, ErrTooLarge):
+	switch status := StatusOf(err); status {
+	case http.StatusBadRequest:
+		return status, msgInterrupted
+	case http.StatusInternalServerError:
 		m.cfg.Logger.Error("session cannot be stored", "error", err, "method", r.Method, "path", r.URL.Path)
-		return http.StatusInternalServerError, msgInternal
+		return status, msgInternal
+	default:
+		m.cfg.Logger.Error("session store failed", "error", err, "method", r.Method, "path", r.URL.Path)
+		return status, msgUnavailable
 	}
-	m.cfg.Logger.Error("session store failed", "error", err, "method", r.Method, "path", r.URL.Path)
-	return http.StatusServiceUnavailable, msgUnavailable
 }
 
 // echoError passes a commit failure to Config.ErrorHandler, or to the

@@ -16,7 +16,7 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 )
 
-// CachedStore is Django's "cached_db" engine: the database store is the
+// CachedStore is Django's cached_db engine: the database store is the
 // record, and Redis a write-through cache in front of it that never
 // serves what an acknowledged write replaced (see the package doc for the
 // exact guarantee and its windows). When Redis fails, it serves from the

@@ -1,11 +1,11 @@
 // Package redisstore keeps sessions in Redis, through go-redis v9, in two
 // ways Django users know:
 //
-//   - [Store] is the "cache" engine: Redis holds the sessions, with the
+//   - [Store] is Django's cache engine: Redis holds the sessions, with the
 //     same [session.Store] contract as the database (create only if
 //     absent, compare-and-swap updates, no resurrection, no lost update
 //     across processes).
-//   - [CachedStore] is the "cached_db" engine: the database store is the
+//   - [CachedStore] is Django's cached_db engine: the database store is the
 //     record, and Redis a write-through cache in front of it that never
 //     serves what an acknowledged write replaced.
 //

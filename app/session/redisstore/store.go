@@ -14,7 +14,7 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 )
 
-// Store is a session.Store kept in Redis: Django's "cache" engine with
+// Store is a session.Store kept in Redis: Django's cache engine with
 // Redis as the cache, but with the Store contract (create only if absent,
 // compare-and-swap updates, no resurrection) that Django's cache engine
 // does not have. It is safe for concurrent use, and several processes may
