@@ -18,7 +18,11 @@ PG_AS      = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 # go test gets the server's URL, unless TEST_POSTGRES_URL names another one.
 PG_ENV     = TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(cat $(PG_DIR)/url 2>/dev/null)}"
 
-.PHONY: help run test deps services services-stop check race unit fuzz generate bench bench-profile bench-clearsessions bench-micro
+# The largest file the repository may track, unless it is an image the
+# docs show (make check-files).
+MAX_FILE_SIZE ?= 1048576
+
+.PHONY: help run test deps services services-stop check check-files race unit fuzz modelcheck generate bench bench-profile bench-clearsessions bench-micro
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -57,12 +61,27 @@ services-stop: ## stop the tests' PostgreSQL and delete its data
 	@if [ -f $(PG_DIR)/data/postmaster.pid ]; then $(PG_AS) $(PG_BIN)/pg_ctl -D $(PG_DIR)/data -m immediate -w stop >/dev/null || true; fi; \
 	rm -rf $(PG_DIR)/data; rm -f $(PG_DIR)/url $(PG_DIR)/initdb.log $(PG_DIR)/server.log; rmdir $(PG_DIR) 2>/dev/null || true
 
-check: ## gofmt, go vet, templ generator and go.mod are clean
+check: check-files ## gofmt, go vet, templ generator and go.mod are clean; no large files
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) generate ./templates
 	@git diff --exit-code -- '*_templ.go' || { echo "templ generate changed files: commit the regenerated _templ.go"; exit 1; }
 	$(GO) mod tidy -diff
+
+check-files: ## no tracked file over 1 MB (MAX_FILE_SIZE) but images that README.md or docs/ show
+	@bad=$$(git -c core.quotePath=false ls-files | while IFS= read -r f; do \
+		[ -f "$$f" ] || continue; \
+		size=$$(wc -c <"$$f"); [ "$$size" -le $(MAX_FILE_SIZE) ] && continue; \
+		case "$$f" in *.png|*.jpg|*.jpeg|*.webp|*.gif|*.svg) \
+			grep -qsF "$${f##*/}" README.md $$(git ls-files 'docs/*.md') && continue;; esac; \
+		echo "  $$f ($$size bytes)"; \
+	done); \
+	if [ -n "$$bad" ]; then \
+		echo "check-files: tracked files over $(MAX_FILE_SIZE) bytes; only an image that README.md or docs/ show may be that large:"; \
+		echo "$$bad"; \
+		echo "Untrack them (git rm --cached FILE) and ignore build outputs in .gitignore."; \
+		exit 1; \
+	fi
 
 race: ## the session framework and its stores under the race detector
 	$(PG_ENV) $(GO) test -race -count=1 ./app/session/...
@@ -75,6 +94,19 @@ fuzz: ## each fuzz target for FUZZTIME
 	$(GO) test ./app/signing -run '^$$' -fuzz '^FuzzSignedPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./views -run '^$$' -fuzz '^FuzzEditorValue$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./app/auth -run '^$$' -fuzz '^FuzzSafeRedirect$$' -fuzztime $(FUZZTIME)
+
+# make modelcheck's time per engine; MODELCHECK_SEED=N (in the
+# environment) replays one seed instead, MODELCHECK_OPS sets the
+# operations per history.
+MODELCHECK_TIME ?= 30s
+
+modelcheck: ## the model-checked test of the store contract on every engine with random seeds, MODELCHECK_TIME per engine (30s); prints each engine's histories and operations, and the seed of any failure (PostgreSQL started and stopped around it)
+	@trap 'exit 130' INT TERM; trap '$(MAKE) --no-print-directory services-stop' EXIT; \
+	$(MAKE) --no-print-directory services || exit 1; \
+	out=$$(mktemp); \
+	MODELCHECK_TIME=$(MODELCHECK_TIME) $(PG_ENV) $(GO) test -count=1 -timeout 0 -run 'ModelCheck' -v ./app/session/... >$$out 2>&1; rc=$$?; \
+	grep -E '^(--- |ok|FAIL|panic)|model check' $$out | grep -v -e '--- PASS: .*seed=' -e '--- SKIP' ; rm -f $$out; exit $$rc
 
 generate: ## regenerate templ components
 	$(GO) generate ./templates

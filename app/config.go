@@ -252,7 +252,11 @@ func settings() []setting {
 			return nil
 		}},
 		{env: "SESSION_COOKIE_SECURE", flag: "session-cookie-secure", isBool: true, usage: "send the session cookie over HTTPS only", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.CookieSecure })},
-		{env: "SESSION_COOKIE_HTTPONLY", flag: "session-cookie-httponly", isBool: true, usage: "hide the session cookie from JavaScript", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.CookieHTTPOnly })},
+		{env: "SESSION_COOKIE_HTTPONLY", flag: "session-cookie-httponly", isBool: true, usage: "hide the session cookie from JavaScript", set: func(cfg *Config, v string) error {
+			b, err := parseBool(v)
+			cfg.Session.DisableCookieHTTPOnly = !b
+			return err
+		}},
 		{env: "SESSION_COOKIE_SAMESITE", flag: "session-cookie-samesite", usage: "SameSite of the session cookie: Lax, Strict, None, or False to leave it out", set: func(cfg *Config, v string) error {
 			switch strings.ToLower(strings.TrimSpace(v)) {
 			case "lax":

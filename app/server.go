@@ -93,14 +93,14 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 	// Django's messages framework: the messages cookie gets the session
 	// cookie's attributes, as Django gives it.
 	h.Messages, err = messages.New(messages.Config{
-		SecretKey:          cfg.SecretKey,
-		SecretKeyFallbacks: cfg.SecretKeyFallbacks,
-		CookieDomain:       sc.CookieDomain,
-		CookieSecure:       sc.CookieSecure,
-		CookieHTTPOnly:     sc.CookieHTTPOnly,
-		CookieSameSite:     sc.CookieSameSite,
-		DjangoVersion:      cfg.DjangoVersion,
-		Logger:             log,
+		SecretKey:             cfg.SecretKey,
+		SecretKeyFallbacks:    cfg.SecretKeyFallbacks,
+		CookieDomain:          sc.CookieDomain,
+		CookieSecure:          sc.CookieSecure,
+		DisableCookieHTTPOnly: sc.DisableCookieHTTPOnly,
+		CookieSameSite:        sc.CookieSameSite,
+		DjangoVersion:         cfg.DjangoVersion,
+		Logger:                log,
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("app: %w", err)
@@ -114,6 +114,7 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 	e.Logger.SetOutput(slog.NewLogLogger(log.Handler(), slog.LevelWarn).Writer())
 
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	e.SchemeExtractor = cfg.Security.Scheme // request.is_secure(), decided once
 	if cfg.Metrics && cfg.MetricsAddr == "" {
 		h.MetricsPath = "/metrics"
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 )
 
 const createUserUsage = `Usage: manage createuser USERNAME [--password-stdin] [--database-url URL]
@@ -112,7 +113,7 @@ func userCommand(ctx context.Context, name string, args []string, getenv func(st
 		return nil, nil, "", "", errors.New("the password is empty: refused")
 	}
 
-	db, err = database.Open(ctx, cfg.Database)
+	db, err = either.Open(ctx, cfg.Database)
 	if err != nil {
 		return nil, nil, "", "", err
 	}
@@ -120,7 +121,9 @@ func userCommand(ctx context.Context, name string, args []string, getenv func(st
 		db.Close()
 		return nil, nil, "", "", err
 	}
-	a, err = auth.New(auth.Config{DB: db.Gorm, Iterations: cfg.PasswordIterations})
+	// A command has no one to answer quickly: its hash waits for a slot
+	// rather than fail.
+	a, err = auth.New(auth.Config{DB: db.Gorm, Iterations: cfg.PasswordIterations, HashingWait: -1})
 	if err != nil {
 		db.Close()
 		return nil, nil, "", "", err

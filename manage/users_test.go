@@ -12,6 +12,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -36,7 +37,7 @@ func manageIn(t *testing.T, dbURL string, stdin io.Reader, args ...string) resul
 // userAuth opens dbURL and returns an Auth on it.
 func userAuth(t *testing.T, dbURL string) (*auth.Auth, *database.DB) {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), dbURL)
+	db, err := either.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

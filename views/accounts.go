@@ -14,6 +14,10 @@ import (
 // it never says which of the two was wrong.
 const loginError = "Please enter a correct username and password. Note that both fields may be case-sensitive."
 
+// retryAfterBusy is the Retry-After, in seconds, of a login refused
+// because the password checks are at their bound (auth.ErrBusy).
+const retryAfterBusy = "2"
+
 // accountsLoginForm shows Django's login form; ?next= is kept for after
 // the login.
 func (h *Handlers) accountsLoginForm(c echo.Context) error {
@@ -26,10 +30,15 @@ func (h *Handlers) accountsLoginForm(c echo.Context) error {
 // rotates the CSRF token (h.rotateCSRF, passed in: the CSRF middleware is
 // the site's). The browser goes to next when it is safe (same host), else
 // to the profile. Wrong credentials show the form again, status 200, and
-// store nothing.
+// store nothing. When the site is hashing as many passwords as it allows
+// at once, the answer is a 503 with Retry-After, for a known username and
+// an unknown one alike.
 func (h *Handlers) accountsLogin(c echo.Context) error {
 	username, next := c.FormValue("username"), c.FormValue(h.Auth.RedirectField())
 	user, err := h.Auth.AuthenticateRequest(c.Request(), username, c.FormValue("password"))
+	if errors.Is(err, auth.ErrBusy) {
+		return busy(c, err)
+	}
 	if err != nil && !errors.Is(err, auth.ErrUnsupportedHasher) && !errors.Is(err, auth.ErrMalformedHash) {
 		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
 	}
@@ -69,6 +78,14 @@ func (h *Handlers) profile(c echo.Context) error {
 	return render(c, http.StatusOK, templates.ProfilePage(h.page(c, "Profile"), user.Username, h.lessons["/accounts/profile/"]))
 }
 
+// busy answers a request whose password hashing found every slot taken
+// (auth.ErrBusy): 503 with Retry-After. Nothing was checked or changed;
+// the visitor may simply try again.
+func busy(c echo.Context, err error) error {
+	c.Response().Header().Set("Retry-After", retryAfterBusy)
+	return echo.NewHTTPError(http.StatusServiceUnavailable, msgBusy).SetInternal(err)
+}
+
 // Django's PasswordChangeForm messages.
 const (
 	fieldRequired     = "This field is required."
@@ -101,6 +118,9 @@ func (h *Handlers) passwordChange(c echo.Context) error {
 		problems = append(problems, fieldRequired)
 	} else {
 		ok, err := h.Auth.CheckUserPassword(r.Context(), user, old)
+		if errors.Is(err, auth.ErrBusy) {
+			return busy(c, err)
+		}
 		if err != nil && !errors.Is(err, auth.ErrUnsupportedHasher) && !errors.Is(err, auth.ErrMalformedHash) {
 			return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
 		}
@@ -114,7 +134,9 @@ func (h *Handlers) passwordChange(c echo.Context) error {
 	if len(problems) > 0 {
 		return h.passwordChangePage(c, problems)
 	}
-	if err := h.Auth.ChangePassword(r, user, new1); err != nil {
+	if err := h.Auth.ChangePassword(r, user, new1); errors.Is(err, auth.ErrBusy) {
+		return busy(c, err)
+	} else if err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
 	}
 	if err := messages.Add(r.Context(), messages.Success, "Your password was changed. Your other sessions are logged out."); err != nil {

@@ -18,9 +18,10 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 )
@@ -105,6 +106,8 @@ type siteOptions struct {
 	loginURL         string // LOGIN_URL; "": the default
 	loginRedirectURL string // LOGIN_REDIRECT_URL; "": the default
 	metrics          bool   // METRICS
+	// proxySSL sets SECURE_PROXY_SSL_HEADER to X-Forwarded-Proto,https.
+	proxySSL bool
 }
 
 func newSite(t *testing.T) *site {
@@ -133,6 +136,9 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 		cfg.LoginRedirectURL = opt.loginRedirectURL
 	}
 	cfg.Metrics = opt.metrics
+	if opt.proxySSL {
+		cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"
+	}
 	db := migratedDB(t)
 	e := newApp(t, cfg, db, log)
 	srv := httptest.NewServer(e)
@@ -160,12 +166,12 @@ func newApp(t *testing.T, cfg app.Config, db *database.DB, log *slog.Logger) *ec
 // closed when the test ends.
 func migratedDB(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db

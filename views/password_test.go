@@ -2,9 +2,15 @@ package views_test
 
 import (
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/djangosessions/gosessions/app/auth"
 )
 
 // TestLoginRequiredByDefault: every page of the /accounts/ tree needs a
@@ -131,5 +137,65 @@ func TestPasswordChange(t *testing.T) {
 	}
 	if r := other.post("/accounts/login/", url.Values{"username": {"alice"}, "password": {"new password"}}); r.StatusCode != http.StatusFound {
 		t.Errorf("the new password: %d, want a login", r.StatusCode)
+	}
+}
+
+// TestPasswordChangeBusy: while the site hashes as many passwords as it
+// allows, a password change is a 503 with Retry-After and changes
+// nothing; with a slot free it goes through.
+func TestPasswordChangeBusy(t *testing.T) {
+	s := newAuthSite(t, auth.Config{MaxHashing: 1, HashingWait: time.Nanosecond})
+	s.setHash(t, "slow", "pbkdf2_sha256$1000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+	fast, err := auth.MakePassword("pw", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.setHash(t, "frank", fast)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path string, form url.Values) *http.Response {
+		t.Helper()
+		res, err := c.Get(s.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := goquery.NewDocumentFromReader(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		form.Set("csrfmiddlewaretoken", doc.Find(`input[name="csrfmiddlewaretoken"]`).First().AttrOr("value", ""))
+		res, err = c.PostForm(s.base+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	if res := post("/accounts/login/", url.Values{"username": {"frank"}, "password": {"pw"}}); res.StatusCode != http.StatusFound {
+		t.Fatalf("login: %d", res.StatusCode)
+	}
+	slow := make(chan struct{})
+	go func() {
+		defer close(slow)
+		if _, err := s.login("slow", "wrong"); err != nil {
+			t.Error(err)
+		}
+	}()
+	for deadline := time.Now().Add(30 * time.Second); s.auth.HashingStats().InFlight == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow login never started hashing")
+		}
+	}
+	change := url.Values{"old_password": {"pw"}, "new_password1": {"new"}, "new_password2": {"new"}}
+	if res := post("/accounts/password/", change); res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "2" {
+		t.Errorf("a change while busy: %d, Retry-After %q; want 503 and 2", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	<-slow
+	if got, err := s.login("frank", "pw"); err != nil || got.status != http.StatusFound {
+		t.Fatalf("the old password after a refused change: %+v, %v", got, err)
+	}
+	if res := post("/accounts/password/", change); res.StatusCode != http.StatusFound {
+		t.Errorf("a change with a free slot: %d, want 302", res.StatusCode)
 	}
 }

@@ -61,6 +61,12 @@ const (
 // cannot make a login run for hours.
 const maxIterations = 100_000_000
 
+// maxBcryptCost bounds the cost read from a stored bcrypt hash, as
+// maxIterations bounds PBKDF2's count: each step doubles the work, and 18
+// is 64 times Django's default (12, about half a second on a core), while
+// bcrypt allows 31 (days).
+const maxBcryptCost = 18
+
 // PBKDF2Iterations returns the iteration count of Django's
 // PBKDF2PasswordHasher in the given Django release ("3.2", "5.2", ...):
 // new hashes should be made with the count of the Django that shares the
@@ -251,8 +257,15 @@ func checkArgon2(password, encoded string) (bool, error) {
 // (which keeps bcrypt from truncating long passwords).
 func checkBcryptSHA256(password, encoded string) (bool, error) {
 	_, data, _ := strings.Cut(encoded, "$")
+	cost, err := bcrypt.Cost([]byte(data))
+	if err != nil {
+		return false, fmt.Errorf("%w: bcrypt_sha256: %v", ErrMalformedHash, err)
+	}
+	if cost > maxBcryptCost {
+		return false, fmt.Errorf("%w: bcrypt_sha256 cost %d out of range (up to %d)", ErrMalformedHash, cost, maxBcryptCost)
+	}
 	sum := sha256.Sum256([]byte(password))
-	err := bcrypt.CompareHashAndPassword([]byte(data), []byte(hex.EncodeToString(sum[:])))
+	err = bcrypt.CompareHashAndPassword([]byte(data), []byte(hex.EncodeToString(sum[:])))
 	switch {
 	case err == nil:
 		return true, nil

@@ -251,7 +251,7 @@ func (m *Manager) cookie(value string) *http.Cookie {
 		Path:     "/",
 		Domain:   m.cfg.CookieDomain,
 		Secure:   m.cfg.CookieSecure,
-		HttpOnly: m.cfg.CookieHTTPOnly,
+		HttpOnly: !m.cfg.DisableCookieHTTPOnly,
 		SameSite: m.cfg.CookieSameSite,
 	}
 }

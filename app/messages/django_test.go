@@ -15,11 +15,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/internal/djangotest"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 // The live test runs the real Django (djangotest's djangosite, whose
@@ -50,10 +51,8 @@ func startGoMessages(t *testing.T, db *database.DB, djangoVersion string) string
 		t.Fatal(err)
 	}
 	mm, err := messages.New(messages.Config{
-		SecretKey:      djangotest.SecretKey,
-		DjangoVersion:  djangoVersion,
-		CookieHTTPOnly: scfg.CookieHTTPOnly,
-		CookieSameSite: scfg.CookieSameSite,
+		SecretKey:     djangotest.SecretKey,
+		DjangoVersion: djangoVersion,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -127,12 +126,12 @@ func TestDjangoMessagesSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db.sqlite3")
 	p := djangotest.New(t, djangotest.Options{SQLite: path})
 	p.Manage(t, false, "migrate", "-v", "0")
-	db, err := database.OpenURL(t.Context(), "sqlite:"+path)
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	dj, _ := p.Start(t)

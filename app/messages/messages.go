@@ -92,14 +92,16 @@ type Config struct {
 	// Level is the lowest level recorded (MESSAGE_LEVEL); Add drops a
 	// message below it. Default Info, as Django's.
 	Level Level
-	// CookieDomain, CookieSecure, CookieHTTPOnly and CookieSameSite are
-	// the attributes of the messages cookie: Django gives it the session
-	// cookie's (SESSION_COOKIE_DOMAIN, _SECURE, _HTTPONLY, _SAMESITE),
-	// with the path "/" and no expiry.
-	CookieDomain   string
-	CookieSecure   bool
-	CookieHTTPOnly bool
-	CookieSameSite http.SameSite
+	// CookieDomain, CookieSecure, DisableCookieHTTPOnly and
+	// CookieSameSite are the attributes of the messages cookie: Django
+	// gives it the session cookie's (SESSION_COOKIE_DOMAIN, _SECURE,
+	// _HTTPONLY, _SAMESITE), with the path "/" and no expiry. As in
+	// session.Config, the zero value is Django's default: HttpOnly, and
+	// SameSite=Lax (http.SameSiteDefaultMode leaves SameSite out).
+	CookieDomain          string
+	CookieSecure          bool
+	DisableCookieHTTPOnly bool
+	CookieSameSite        http.SameSite
 	// DjangoVersion is the release of the Django site that shares the
 	// messages ("major.minor"; default: the newest). It decides one byte
 	// of the format: a message without extra tags is written as Django
@@ -139,6 +141,9 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.CookieSameSite == 0 {
+		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
 	emptyTags, err := writesEmptyTags(cfg.DjangoVersion)
 	if err != nil {

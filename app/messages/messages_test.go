@@ -49,7 +49,7 @@ func newTestSite(t *testing.T, echoSite bool, configure func(*messages.Config)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	mcfg := messages.Config{SecretKey: testSecret, CookieHTTPOnly: true, CookieSameSite: http.SameSiteLaxMode}
+	mcfg := messages.Config{SecretKey: testSecret}
 	if configure != nil {
 		configure(&mcfg)
 	}

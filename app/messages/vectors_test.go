@@ -94,11 +94,9 @@ func same(got, want []Message) bool {
 func newVectorManager(t *testing.T, v djangoVectors, series string) *Manager {
 	t.Helper()
 	m, err := New(Config{
-		SecretKey:      v.Secret,
-		DjangoVersion:  series,
-		Now:            func() time.Time { return time.Unix(v.Timestamp, 0) },
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
+		SecretKey:     v.Secret,
+		DjangoVersion: series,
+		Now:           func() time.Time { return time.Unix(v.Timestamp, 0) },
 	})
 	if err != nil {
 		t.Fatal(err)

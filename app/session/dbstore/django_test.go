@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/labstack/echo/v4"
 
 	"github.com/djangosessions/gosessions/app/session"
@@ -74,11 +76,11 @@ func (c *offsetClock) Now() time.Time { return time.Now().Add(time.Duration(c.of
 func (c *offsetClock) Set(d time.Duration) { c.offset.Store(int64(d)) }
 
 // openDB opens the shared SQLite file for the Go side, in WAL mode as the
-// Go site runs it (database.Open): the mode is kept in the file, so Django
+// Go site runs it (package database/sqlite): the mode is kept in the file, so Django
 // runs on a WAL database too.
 func openDB(t *testing.T, dbPath string) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), "sqlite:"+dbPath)
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -761,14 +763,14 @@ func TestDjangoInterop(t *testing.T) {
 		check("Django's clearsessions")
 
 		makeSessions()
-		n, err := g.store.DeleteExpired(context.Background(), 0, nil)
+		n, err := clearExpired(context.Background(), g.store, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n < 2 {
-			t.Errorf("DeleteExpired removed %d rows, want at least 2", n)
+			t.Errorf("ClearExpired removed %d rows, want at least 2", n)
 		}
-		check("Go's DeleteExpired")
+		check("Go's ClearExpired")
 	})
 
 	t.Run("GoReadsWithRotatedKey", func(t *testing.T) {
@@ -839,7 +841,7 @@ func migrate(t *testing.T, dbPath string) {
 	t.Helper()
 	db := openDB(t, dbPath)
 	var applied []migrations.Info
-	if err := migrations.Up(db, func(i migrations.Info) { applied = append(applied, i) }); err != nil {
+	if err := sqlitemigrations.Up(db, func(i migrations.Info) { applied = append(applied, i) }); err != nil {
 		t.Fatalf("Go's migrate on %s: %v", dbPath, err)
 	}
 	if len(applied) == 0 {
