@@ -6,7 +6,11 @@ BENCHFLAGS ?=
 # its argon2 and bcrypt hashers, and psycopg2 for Django on PostgreSQL), a
 # real PostgreSQL and a real Redis (the Redis tests start their own
 # redis-server, or use TEST_REDIS_URL: make services need not start one).
-DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 postgresql redis-server
+# libpq5 is also the C library psycopg 3 loads for Django 5.2 (make django).
+DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 libpq5 postgresql redis-server
+# The tests' Django matrix: Django 4.2 and 5.2, unpacked beside the
+# system's 3.2 by make django; internal/djangotest reads them from here.
+DJANGO_CACHE := $(CURDIR)/.cache/django
 # The tests' private PostgreSQL (make services): its binaries (Debian's
 # newest, else initdb on the PATH), its directory (one per checkout) and the
 # first port it tries on 127.0.0.1.
@@ -22,7 +26,7 @@ PG_ENV     = TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(cat $(PG_DIR)/url 2>/de
 # docs show (make check-files).
 MAX_FILE_SIZE ?= 1048576
 
-.PHONY: help run test deps services services-stop check check-files race unit fuzz modelcheck generate bench bench-profile bench-clearsessions bench-micro
+.PHONY: help run test deps django services services-stop check check-files race unit fuzz modelcheck generate bench bench-profile bench-clearsessions bench-micro
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -32,7 +36,7 @@ help: ## list the targets
 run: ## serve the demo site on 127.0.0.1:8000 (SQLite file db.sqlite3, migrated at start)
 	$(GO) run .
 
-test: deps check ## everything CI runs: install test deps, static checks, all tests (PostgreSQL started and stopped around them), short fuzzing
+test: deps django check ## everything CI runs: install test deps (Debian packages, the Django matrix), static checks, all tests (PostgreSQL started and stopped around them), short fuzzing
 	@trap 'exit 130' INT TERM; trap '$(MAKE) --no-print-directory services-stop' EXIT; \
 	$(MAKE) --no-print-directory services && $(MAKE) --no-print-directory race unit fuzz
 
@@ -43,6 +47,9 @@ deps: ## install the Debian packages the tests need, if missing
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+django: deps ## fetch Django 4.2 and 5.2 for the tests' Django matrix (Debian trixie's and sid's packages, unpacked into .cache/django; once, then cached)
+	@sh internal/djangotest/fetch.sh $(DJANGO_CACHE)
 
 services: ## start a private PostgreSQL for the tests on 127.0.0.1 (if installed); stop it with services-stop
 	@if [ ! -x "$(PG_BIN)/initdb" ]; then echo "services: PostgreSQL is not installed (make deps): its tests will be skipped, or fail when CI is set"; exit 0; fi; \

@@ -74,7 +74,8 @@ type Config struct {
 	// database (DJANGO_VERSION, "major.minor"): new password hashes get
 	// its PBKDF2 iteration count, so that Django does not rehash them at
 	// the next login (which would end the user's other sessions). Default
-	// auth.LatestDjangoVersion.
+	// auth.DefaultDjangoVersion (5.2, the newest LTS); the site logs the
+	// release it assumes at start.
 	DjangoVersion string
 	// PasswordIterations is the PBKDF2 iteration count of DjangoVersion.
 	PasswordIterations int
@@ -330,9 +331,9 @@ func DefaultConfig() Config {
 		SessionEngine:    engine.DB,
 		SessionCacheSize: 10000,
 		CacheMaxEntries:  memstore.DefaultMaxEntries,
-		DjangoVersion:    auth.LatestDjangoVersion,
-		// The count of auth.LatestDjangoVersion, which PBKDF2Iterations knows.
-		PasswordIterations: must(auth.PBKDF2Iterations(auth.LatestDjangoVersion)),
+		DjangoVersion:    auth.DefaultDjangoVersion,
+		// The count of auth.DefaultDjangoVersion, which PBKDF2Iterations knows.
+		PasswordIterations: must(auth.PBKDF2Iterations(auth.DefaultDjangoVersion)),
 		LoginURL:           "/accounts/login/",
 		LoginRedirectURL:   "/accounts/profile/",
 		Session:            session.DefaultConfig(),
@@ -439,6 +440,7 @@ func PrintUsage(w io.Writer) {
 		"SECURE_SSL_REDIRECT":               "False",
 		"SECURE_PROXY_SSL_HEADER":           "None",
 		"SECURE_CSP":                        `"` + def.Security.CSP + `"`,
+		"DJANGO_VERSION":                    def.DjangoVersion,
 	}
 	for _, s := range settings() {
 		name := s.env

@@ -93,7 +93,7 @@ func TestLoadConfig(t *testing.T) {
 		{"django version", map[string]string{"DJANGO_VERSION": "3.2"}, nil,
 			func(c Config) bool { return c.DjangoVersion == "3.2" && c.PasswordIterations == 260_000 }},
 		{"django version default", nil, nil,
-			func(c Config) bool { return c.DjangoVersion == "6.0" && c.PasswordIterations == 1_200_000 }},
+			func(c Config) bool { return c.DjangoVersion == "5.2" && c.PasswordIterations == 1_000_000 }},
 		{"login url", map[string]string{"LOGIN_URL": "/signin/?via=site"}, nil,
 			func(c Config) bool { return c.LoginURL == "/signin/?via=site" }},
 		{"login url flag wins", map[string]string{"LOGIN_URL": "/signin/"}, []string{"-login-url=https://sso.example/login"},

@@ -99,6 +99,9 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
+	// New password hashes get this release's PBKDF2 count: a wrong one
+	// makes Django rehash at the next login, ending other sessions.
+	log.Info("assuming the Django release sharing the database", "DJANGO_VERSION", cfg.DjangoVersion, "pbkdf2_iterations", cfg.PasswordIterations)
 	log.Info("listening", "url", "http://"+addr+"/", "database", cfg.Database.String())
 	fmt.Fprintf(stdout, "Starting development server at http://%s/\nQuit the server with CONTROL-C.\n", addr)
 	if opts.Ready != nil {

@@ -52,8 +52,8 @@ type Config struct {
 	// later.
 	SecretKeyFallbacks []string
 	// Iterations is the PBKDF2 iteration count of new password hashes.
-	// Default: that of Django's newest release, PBKDF2Iterations(
-	// LatestDjangoVersion); use PBKDF2Iterations with the version of the
+	// Default: that of Django 5.2, the newest LTS, PBKDF2Iterations(
+	// DefaultDjangoVersion); use PBKDF2Iterations with the version of the
 	// Django site that shares the database.
 	Iterations int
 	// Backends are the values of _auth_user_backend accepted as logged in
@@ -138,7 +138,7 @@ func New(cfg Config) (*Auth, error) {
 		return nil, errors.New("auth: Config.DB is required")
 	}
 	if cfg.Iterations == 0 {
-		cfg.Iterations, _ = PBKDF2Iterations(LatestDjangoVersion)
+		cfg.Iterations, _ = PBKDF2Iterations(DefaultDjangoVersion)
 	}
 	if cfg.Iterations < 1 || cfg.Iterations > maxIterations {
 		return nil, fmt.Errorf("auth: Config.Iterations %d out of range (1 to %d)", cfg.Iterations, maxIterations)

@@ -626,7 +626,7 @@ func TestNewValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, _ := auth.PBKDF2Iterations(auth.LatestDjangoVersion); a.Config().Iterations != want {
+	if want, _ := auth.PBKDF2Iterations(auth.DefaultDjangoVersion); a.Config().Iterations != want || want != 1_000_000 {
 		t.Errorf("default Iterations = %d, want %d", a.Config().Iterations, want)
 	}
 	if got := a.Config(); got.MaxHashing != runtime.GOMAXPROCS(0) || got.HashingWait != auth.DefaultHashingWait {

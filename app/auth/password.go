@@ -76,7 +76,8 @@ const maxBcryptCost = 18
 // session hash is HMAC-SHA1, which this package does not write.
 func PBKDF2Iterations(djangoVersion string) (int, error) {
 	// PBKDF2PasswordHasher.iterations of each release, from its release
-	// notes (3.2's is also read from the installed Django by the tests).
+	// notes; the tests also read 3.2's, 4.2's and 5.2's from the real
+	// Django (internal/djangotest's matrix).
 	counts := map[string]int{
 		"3.1": 216_000,
 		"3.2": 260_000,
@@ -102,6 +103,13 @@ func PBKDF2Iterations(djangoVersion string) (int, error) {
 
 // LatestDjangoVersion is the newest Django release PBKDF2Iterations knows.
 const LatestDjangoVersion = "6.0"
+
+// DefaultDjangoVersion is the Django release assumed when none is named
+// (DJANGO_VERSION, Config.Iterations): 5.2, the newest LTS, which is what
+// most Django sites sharing a database run. A site on another release
+// names it: a hash made at a count its Django does not use is rehashed by
+// Django at the next login, which ends the user's other sessions.
+const DefaultDjangoVersion = "5.2"
 
 // IsPasswordUsable reports whether encoded can ever match a password
 // (is_password_usable): Django's set_unusable_password() stores "!" and

@@ -152,6 +152,9 @@ func TestPBKDF2Iterations(t *testing.T) {
 			t.Errorf("PBKDF2Iterations(%q): no error", version)
 		}
 	}
+	if _, err := PBKDF2Iterations(DefaultDjangoVersion); err != nil {
+		t.Errorf("DefaultDjangoVersion %q is not in the table: %v", DefaultDjangoVersion, err)
+	}
 	if _, err := PBKDF2Iterations(LatestDjangoVersion); err != nil {
 		t.Errorf("LatestDjangoVersion %q is not in the table: %v", LatestDjangoVersion, err)
 	}

@@ -2,13 +2,15 @@
 """Golden vectors for the Go messages package, made by Django itself.
 
     /usr/bin/python3 vectors.py generate > vectors-3.2.json
+    PYTHONPATH=$ROOT/.cache/django/5.2/usr/lib/python3/dist-packages \
+        /usr/bin/python3 vectors.py generate > vectors-5.2.json
         Runs Django's own django.contrib.messages storages on every case
         below and writes, for each: the messages cookie value
         (CookieStorage._encode), the session value (SessionStorage's
         serialize_messages), and what FallbackStorage's store of them puts
-        in the cookie and in the session. The same with another Django
-        release on PYTHONPATH (its matrix folder, see internal/djangotest)
-        writes vectors-4.2.json, vectors-5.2.json.
+        in the cookie and in the session. The system's Django is 3.2; the
+        other releases of the Django matrix are those make django unpacks
+        into the repository's .cache/django (see internal/djangotest).
 
     /usr/bin/python3 vectors.py check < cases.json
         Reads [{"name", "cookie", "session"}] (either may be null) and has
