@@ -15,12 +15,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/database/sqlite"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/internal/djangotest"
-	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
+	"github.com/djangosessions/gosessions/internal/pgtest"
 )
 
 // The live test runs the real Django (djangotest's djangosite, whose
@@ -124,21 +124,44 @@ func TestDjangoMessagesSQLite(t *testing.T) {
 	djangotest.Each(t, func(t *testing.T, d djangotest.Django) {
 		t.Parallel()
 		path := filepath.Join(t.TempDir(), "db.sqlite3")
-		p := djangotest.New(t, djangotest.Options{Django: d, SQLite: path})
-		p.Manage(t, false, "migrate", "-v", "0")
-		db, err := sqlite.OpenURL(t.Context(), "sqlite:"+path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if err := sqlitemigrations.Up(db, nil); err != nil {
-			t.Fatal(err)
-		}
-		dj, _ := p.Start(t)
-		// The Go site writes for the release it shares the messages with.
-		gs := startGoMessages(t, db, d.Series)
+		dj, gs := startBoth(t, djangotest.Options{Django: d, SQLite: path}, "sqlite:"+path)
 		testMessages(t, dj, gs)
 	})
+}
+
+// TestDjangoMessagesPostgres: the same on PostgreSQL, where the messages
+// that do not fit in the cookie travel in a session both sites keep there.
+func TestDjangoMessagesPostgres(t *testing.T) {
+	djangotest.Each(t, func(t *testing.T, d djangotest.Django) {
+		t.Parallel()
+		d.RequirePostgres(t)
+		u := pgtest.NewDatabase(t)
+		dj, gs := startBoth(t, djangotest.Options{Django: d, Postgres: u}, u)
+		testMessages(t, dj, gs)
+	})
+}
+
+// startBoth migrates the database with Django, lets Go's migrations adopt
+// it, and starts both sites; it returns their base URLs. The Go site
+// writes the messages for the release it shares them with.
+func startBoth(t *testing.T, opts djangotest.Options, goURL string) (dj, gs string) {
+	t.Helper()
+	p := djangotest.New(t, opts)
+	p.Manage(t, false, "migrate", "-v", "0")
+	db, err := either.OpenURL(t.Context(), goURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	m, err := either.Migrations(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Up(db, nil); err != nil {
+		t.Fatalf("Go's migrations on Django's database: %v", err)
+	}
+	dj, _ = p.Start(t)
+	return dj, startGoMessages(t, db, p.Django().Series)
 }
 
 // testMessages: a message added on either site is shown once, with its
