@@ -11,6 +11,7 @@ import (
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/engine"
+	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/static"
@@ -20,7 +21,8 @@ import (
 
 // New builds the site: an Echo instance with panic recovery, one log line
 // per request, the security headers, the request body limit, the session
-// manager of cfg on db, the site's error pages, the static files, the
+// manager of cfg on db, Django's logins (package auth) and flash messages
+// (package messages), the site's error pages, the static files, the
 // health endpoints and the routes of package views. cfg.SecretKey must be
 // set (Run provides a development key when the environment has none).
 // Call closeSite when the site is done, before closing db.
@@ -93,7 +95,10 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 		SecretKeyFallbacks: cfg.SecretKeyFallbacks,
 		Iterations:         cfg.PasswordIterations,
 		IsSecure:           cfg.Security.IsSecure, // SECURE_PROXY_SSL_HEADER
+		LoginURL:           cfg.LoginURL,
+		LoginRedirectURL:   cfg.LoginRedirectURL,
 		Logger:             log,
+		Hooks:              authHooks(log, mx),
 	}
 	if users.Index != nil {
 		h.Users = users.Index.Sessions(sessions)
@@ -101,6 +106,21 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 	}
 	// Django's users and logins, on the same database and SECRET_KEY.
 	h.Auth, err = auth.New(acfg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("app: %w", err)
+	}
+	// Django's messages framework: the messages cookie gets the session
+	// cookie's attributes, as Django gives it.
+	h.Messages, err = messages.New(messages.Config{
+		SecretKey:             cfg.SecretKey,
+		SecretKeyFallbacks:    cfg.SecretKeyFallbacks,
+		CookieDomain:          sc.CookieDomain,
+		CookieSecure:          sc.CookieSecure,
+		DisableCookieHTTPOnly: sc.DisableCookieHTTPOnly,
+		CookieSameSite:        sc.CookieSameSite,
+		DjangoVersion:         cfg.DjangoVersion,
+		Logger:                log,
+	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("app: %w", err)
 	}

@@ -236,3 +236,29 @@ func TestInspectorShowsTimeouts(t *testing.T) {
 		t.Error("the inspector shows timeouts that are off")
 	}
 }
+
+// TestPasswordPageSignsOutOtherDevices: /accounts/password/ keeps this
+// device logged in and signs out the user's other devices at once,
+// through the per-user index: they are gone from the list right away,
+// not only refused at their next request.
+func TestPasswordPageSignsOutOtherDevices(t *testing.T) {
+	s := newSite(t)
+	s.addUser("alice", "correct horse")
+	laptop, phone := browserOn(s, firefoxLinux), browserOn(s, safariIPhone)
+	laptop.loginAs("alice", "correct horse")
+	phone.loginAs("alice", "correct horse")
+	if n := len(devicesOf(t, laptop.get("/accounts/sessions/"))); n != 2 {
+		t.Fatalf("%d devices before, want 2", n)
+	}
+	r := laptop.post("/accounts/password/", url.Values{"old_password": {"correct horse"}, "new_password1": {"battery staple"}, "new_password2": {"battery staple"}})
+	if r.StatusCode != http.StatusFound && r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("password change: %d", r.StatusCode)
+	}
+	ds := devicesOf(t, laptop.get("/accounts/sessions/"))
+	if len(ds) != 1 || ds[0].id != "this" {
+		t.Errorf("devices right after the password change: %+v, want this device alone", ds)
+	}
+	if r := phone.get("/accounts/profile/"); r.StatusCode != http.StatusFound {
+		t.Errorf("the phone after the password change: %d, want logged out", r.StatusCode)
+	}
+}

@@ -139,9 +139,9 @@ func UserIDOf(data map[string]any) string {
 type Hooks struct {
 	// LoggedIn runs at the end of every Login (user_logged_in), after the
 	// session was flushed or its key cycled and the login stored in it:
-	// the session's Key() is the new key when the session had a stored
-	// record before; a session never stored gets its key when it is saved
-	// (call its Save to have it now).
+	// the session's Key() is its new key, which the response's cookie
+	// will carry (with SignedCookies, where the key is the signed data,
+	// it is made when the session is saved).
 	LoggedIn []func(r *http.Request, u *models.User)
 	// LoggedOut runs at the start of every Logout (user_logged_out),
 	// before the session is flushed, so that the session still holds the
@@ -379,6 +379,7 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, u *models.User, rot
 		stored, _ := s.Get(HashSessionKey, "").(string)
 		if !valid || id != u.ID || !equal(stored, current) {
 			s.Flush()
+			s.CycleKey() // the new, empty session's key, chosen now
 		}
 	} else {
 		s.CycleKey()

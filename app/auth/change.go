@@ -14,12 +14,18 @@ import (
 // CheckUserPassword reports whether password is u's, Django's
 // user.check_password(raw): a password change form asks for the old
 // password with it. An unusable password never matches; a hash this
-// package cannot check is an error (see CheckPassword).
+// package cannot check is an error (see CheckPassword). The hashing takes
+// a slot of Config.MaxHashing (ErrBusy past Config.HashingWait).
 func (a *Auth) CheckUserPassword(ctx context.Context, u *models.User, password string) (bool, error) {
 	if u == nil {
 		return false, errors.New("auth: CheckUserPassword needs a user")
 	}
-	return CheckPassword(password, u.Password)
+	var ok bool
+	var err error
+	if herr := a.hashing.do(ctx, func() { ok, err = CheckPassword(password, u.Password) }); herr != nil {
+		return false, herr
+	}
+	return ok, err
 }
 
 // ChangePassword gives u a new password and keeps the request's session
@@ -29,9 +35,11 @@ func (a *Auth) CheckUserPassword(ctx context.Context, u *models.User, password s
 // Django site, holds the hash of the old password and ends at its next
 // request. u.Password holds the new hash afterwards.
 //
-// The route needs the session middleware. The error is an empty password
-// (ErrEmptyPassword), a user no longer stored (ErrNoUser) or a database
-// fault; the password is then unchanged.
+// The route needs the session middleware. The hashing takes a slot of
+// Config.MaxHashing. The error is an empty password (ErrEmptyPassword),
+// ErrBusy (too many hashes at once: answer 503 with Retry-After), a user
+// no longer stored (ErrNoUser) or a database fault; the password is then
+// unchanged.
 func (a *Auth) ChangePassword(r *http.Request, u *models.User, password string) error {
 	if u == nil || u.ID == 0 {
 		return errors.New("auth: ChangePassword needs a stored user")
@@ -45,7 +53,7 @@ func (a *Auth) ChangePassword(r *http.Request, u *models.User, password string) 
 	if a.cfg.SecretKey == "" {
 		return errNoSecretKey
 	}
-	encoded, err := MakePassword(password, a.cfg.Iterations)
+	encoded, err := a.makePassword(r.Context(), password)
 	if err != nil {
 		return err
 	}

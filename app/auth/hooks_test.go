@@ -122,6 +122,19 @@ func TestHooks(t *testing.T) {
 	if len(got) != 1 || got[0].kind != "out" || got[0].user != "alice" || !got[0].loggedIn || got[0].key != after {
 		t.Fatalf("hooks at logout: %+v, want one LoggedOut for alice before the flush (key %q)", got, after)
 	}
+
+	// A visitor without a session, and one logged in as another user
+	// (flushed): the hook knows the key the cookie will carry.
+	fresh := newBrowser(t)
+	fresh.post(base+"/login", url.Values{"username": {"alice"}, "password": {"pw-alice"}})
+	if got = rec.take(); len(got) != 1 || got[0].key == "" || got[0].key != fresh.key(s) {
+		t.Errorf("login without a session before: the hook saw key %q, the cookie is %q", got[0].key, fresh.key(s))
+	}
+	s.createUser(t, "bob", "pw-bob")
+	fresh.post(base+"/login", url.Values{"username": {"bob"}, "password": {"pw-bob"}})
+	if got = rec.take(); len(got) != 1 || got[0].user != "bob" || got[0].key == "" || got[0].key != fresh.key(s) {
+		t.Errorf("login over another user's: the hook saw %+v, the cookie is %q", got, fresh.key(s))
+	}
 	b.post(base+"/logout", nil) // anonymous now
 	if got = rec.take(); len(got) != 1 || got[0].kind != "out" || got[0].user != "" {
 		t.Fatalf("hooks at an anonymous logout: %+v, want one LoggedOut with no user", got)

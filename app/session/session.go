@@ -356,13 +356,25 @@ func (s *Session) Flush() {
 // all: an attacker who planted a known session key in the victim's browser
 // (session fixation) is left holding a key that no longer exists. The old
 // record is deleted when the new one is written.
+//
+// The new key is chosen now, so that Key returns it at once (a login hook
+// can record it), also for a session not stored yet, whose first save
+// creates its record under it (or, in the unlikely case that another
+// session took it meanwhile, under another fresh key). With SignedCookies
+// the key is the signed data, made when the session is saved.
 func (s *Session) CycleKey() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.load()
 	s.modified = true
 	if s.rowKey == "" {
-		return // nothing stored yet: the first save picks a fresh key anyway
+		// Nothing stored yet: no record to move, only a key to choose
+		// (which the save drops if the session stays empty).
+		if s.m.cookies == nil {
+			s.key = NewKey()
+			s.dirty = true
+		}
+		return
 	}
 	s.key = NewKey()
 	s.cycle = true

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/http"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/signing"
@@ -292,6 +295,56 @@ func TestCycleKey(t *testing.T) {
 	}
 	if got := v.stored(s.Key()); !reflect.DeepEqual(got, map[string]any{"a": "c"}) {
 		t.Fatalf("data under the new key = %v", got)
+	}
+}
+
+// TestCycleKeyOfANewSession: CycleKey on a session not stored yet (the
+// login of a visitor without one) chooses its key at once, and the save
+// creates the record under that key; a session left empty stores nothing.
+func TestCycleKeyOfANewSession(t *testing.T) {
+	v := newEnv(t)
+	s := v.m.Open(context.Background(), "")
+	s.CycleKey()
+	key := s.Key()
+	if !session.ValidKey(key) || len(key) != 32 {
+		t.Fatalf("Key after CycleKey of a new session = %q, want a fresh key", key)
+	}
+	s.Set("user", "ann")
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Key() != key || v.stored(key)["user"] != "ann" {
+		t.Fatalf("saved under %q, stored %v; want the key chosen by CycleKey, %q", s.Key(), v.stored(key), key)
+	}
+
+	empty := v.m.Open(context.Background(), "")
+	empty.CycleKey()
+	if err := empty.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if empty.Key() != "" {
+		t.Fatalf("an empty session kept the key %q after its save: an empty session is never stored", empty.Key())
+	}
+
+	// Through the middleware: the cookie carries the key chosen at once;
+	// a session left empty sends no cookie.
+	v.handle("/cycle-only", func(c echo.Context, s *session.Session) error {
+		s.CycleKey()
+		return c.NoContent(http.StatusOK)
+	})
+	if rec := v.do("/cycle-only", ""); setCookieHeader(rec) != "" {
+		t.Fatalf("an empty session cycled got a cookie: %q", setCookieHeader(rec))
+	}
+	var chosen string
+	v.handle("/login", func(c echo.Context, s *session.Session) error {
+		s.CycleKey()
+		chosen = s.Key()
+		s.Set("user", "bob")
+		return c.NoContent(http.StatusOK)
+	})
+	rec := v.do("/login", "")
+	if ck := sessionCookie(rec); ck == nil || ck.Value != chosen || chosen == "" {
+		t.Fatalf("cookie %v, key seen in the handler %q", ck, chosen)
 	}
 }
 
