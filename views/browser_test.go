@@ -255,6 +255,7 @@ func TestBrowserTour(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitText(t, ctx, "message", "You are signed in on 1 device.")
+	waitText(t, ctx, "flash-text", "Signed out 1 session.")
 	if r := phone.get("/accounts/profile/"); r.StatusCode != http.StatusFound {
 		t.Errorf("the phone after sign out all other devices: %d, want logged out", r.StatusCode)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/mssola/useragent"
 
+	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/usersessions"
 	"github.com/djangosessions/gosessions/models"
@@ -60,10 +61,11 @@ func (h *Handlers) signOutDevices(c echo.Context, user *models.User) error {
 	}
 	ctx, owner, current := c.Request().Context(), ownerOf(user), session.From(c).Key()
 	id := c.FormValue("signout")
+	var n int
 	var err error
 	switch {
 	case c.FormValue("signout_others") == "1":
-		_, err = h.Users.SignOutOthers(ctx, owner, current)
+		n, err = h.Users.SignOutOthers(ctx, owner, current)
 	case validDeviceID(id):
 		ds, lerr := h.Users.List(ctx, owner, current)
 		if lerr != nil {
@@ -71,16 +73,33 @@ func (h *Handlers) signOutDevices(c echo.Context, user *models.User) error {
 		}
 		if len(ds) > 0 && ds[0].Current && ds[0].ID == id {
 			h.Auth.Logout(c.Request()) // this device: Django's logout()
-			break
+			if err := messages.Add(ctx, messages.Info, "You are logged out."); err != nil {
+				return err
+			}
+			return c.Redirect(http.StatusSeeOther, devicesPath)
 		}
-		_, err = h.Users.SignOut(ctx, owner, id)
+		n, err = h.Users.SignOut(ctx, owner, id)
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "Send signout=<device id> or signout_others=1.")
 	}
 	if err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
 	}
+	if err := messages.Add(ctx, messages.Success, signedOutText(n)); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, devicesPath)
+}
+
+// signedOutText is the flash message after a sign-out of n sessions.
+func signedOutText(n int) string {
+	switch n {
+	case 0:
+		return "Nothing to sign out: those sessions had ended already."
+	case 1:
+		return "Signed out 1 session."
+	}
+	return "Signed out " + strconv.Itoa(n) + " sessions."
 }
 
 // apiDevice is one session in the JSON of /api/sessions.

@@ -128,8 +128,12 @@ func TestDevicesPage(t *testing.T) {
 	if r := phone.get("/accounts/profile/"); r.StatusCode != http.StatusFound {
 		t.Errorf("the signed-out phone still reaches the profile: %d", r.StatusCode)
 	}
-	if n := len(devicesOf(t, laptop.get("/accounts/sessions/"))); n != 2 {
+	r = laptop.get("/accounts/sessions/")
+	if n := len(devicesOf(t, r)); n != 2 {
 		t.Errorf("%d devices after signing out one, want 2", n)
+	}
+	if got := r.text("flash-text"); got != "Signed out 1 session." {
+		t.Errorf("flash message after the sign-out: %q", got)
 	}
 
 	// Sign out all the others: the desk goes, the laptop stays.

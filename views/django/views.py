@@ -321,5 +321,6 @@ def user_sessions(request):
             doomed = [s for s in mine if s.session_key == request.POST.get("signout")]
         for s in doomed:
             s.delete()  # unconditional: a request in flight may save it back
+        messages.success(request, f"Signed out {len(doomed)} sessions.")
         return see_other("/accounts/sessions/")
     return render(request, "registration/sessions.html", {"sessions": mine})
