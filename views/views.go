@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/djangosessions/gosessions/app/auth"
+	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/templates"
 	"github.com/labstack/echo/v4"
@@ -33,6 +34,9 @@ type Handlers struct {
 	// logout()): the /accounts/ pages and the header's request.user use
 	// it. Required by Register.
 	Auth *auth.Auth
+	// CSRF is Django's CSRF protection (CsrfViewMiddleware), on every
+	// route that uses the session. Required by Register.
+	CSRF *csrf.Guard
 	// Log receives internal errors; nil means slog.Default().
 	Log *slog.Logger
 	// MetricsPath is where the site serves its metrics, linked from
@@ -105,6 +109,9 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	if h.Auth == nil {
 		return errors.New("views: Handlers.Auth is required")
 	}
+	if h.CSRF == nil {
+		return errors.New("views: Handlers.CSRF is required")
+	}
 	lessons, err := loadLessons(lessonSpecs())
 	if err != nil {
 		return fmt.Errorf("views: %w", err)
@@ -118,7 +125,7 @@ func (h *Handlers) Register(e *echo.Echo) error {
 		h.demos[d.path] = d
 	}
 
-	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.csrf}
+	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.CSRF.Middleware()}
 	route(e, []string{http.MethodGet}, "/", h.home, page...)
 	handlers := map[string]echo.HandlerFunc{
 		"/set": h.set, "/get": h.get, "/delete": h.delete, "/pop": h.pop,
