@@ -5,8 +5,10 @@ BENCHFLAGS ?=
 # Debian packages the tests need: a real headless browser, real Django (with
 # its argon2 and bcrypt hashers, and psycopg2 for Django on PostgreSQL), a
 # real PostgreSQL and a real Redis (the Redis tests start their own
-# redis-server, or use TEST_REDIS_URL: make services need not start one).
-DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 postgresql redis-server
+# redis-server, or use TEST_REDIS_URL: make services need not start one),
+# and nginx, the proxy in front of the Go and Django sites of the one-domain
+# tests (which start their own, on loopback ports).
+DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 postgresql redis-server nginx
 # The tests' private PostgreSQL (make services): its binaries (Debian's
 # newest, else initdb on the PATH), its directory (one per checkout) and the
 # first port it tries on 127.0.0.1.
