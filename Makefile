@@ -8,7 +8,11 @@ BENCHFLAGS ?=
 # redis-server, or use TEST_REDIS_URL: make services need not start one),
 # and nginx, the proxy in front of the Go and Django sites of the one-domain
 # tests (which start their own, on loopback ports).
-DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 postgresql redis-server nginx
+# libpq5 is also the C library psycopg 3 loads for Django 5.2 (make django).
+DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 libpq5 postgresql redis-server nginx
+# The tests' Django matrix: Django 4.2 and 5.2, unpacked beside the
+# system's 3.2 by make django; internal/djangotest reads them from here.
+DJANGO_CACHE := $(CURDIR)/.cache/django
 # The tests' private PostgreSQL (make services): its binaries (Debian's
 # newest, else initdb on the PATH), its directory (one per checkout) and the
 # first port it tries on 127.0.0.1.
@@ -20,7 +24,11 @@ PG_AS      = $(if $(filter 0,$(shell id -u)),runuser -u postgres --,)
 # go test gets the server's URL, unless TEST_POSTGRES_URL names another one.
 PG_ENV     = TEST_POSTGRES_URL="$${TEST_POSTGRES_URL:-$$(cat $(PG_DIR)/url 2>/dev/null)}"
 
-.PHONY: help run test deps services services-stop check race unit fuzz generate bench bench-profile bench-clearsessions bench-micro
+# The largest file the repository may track, unless it is an image the
+# docs show (make check-files).
+MAX_FILE_SIZE ?= 1048576
+
+.PHONY: help run test deps django services services-stop check check-files race unit fuzz modelcheck generate bench bench-profile bench-clearsessions bench-micro
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
@@ -30,7 +38,7 @@ help: ## list the targets
 run: ## serve the demo site on 127.0.0.1:8000 (SQLite file db.sqlite3, migrated at start)
 	$(GO) run .
 
-test: deps check ## everything CI runs: install test deps, static checks, all tests (PostgreSQL started and stopped around them), short fuzzing
+test: deps django check ## everything CI runs: install test deps (Debian packages, the Django matrix), static checks, all tests (PostgreSQL started and stopped around them), short fuzzing
 	@trap 'exit 130' INT TERM; trap '$(MAKE) --no-print-directory services-stop' EXIT; \
 	$(MAKE) --no-print-directory services && $(MAKE) --no-print-directory race unit fuzz
 
@@ -41,6 +49,9 @@ deps: ## install the Debian packages the tests need, if missing
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+django: deps ## fetch Django 4.2 and 5.2 for the tests' Django matrix (Debian trixie's and sid's packages, unpacked into .cache/django; once, then cached)
+	@sh internal/djangotest/fetch.sh $(DJANGO_CACHE)
 
 services: ## start a private PostgreSQL for the tests on 127.0.0.1 (if installed); stop it with services-stop
 	@if [ ! -x "$(PG_BIN)/initdb" ]; then echo "services: PostgreSQL is not installed (make deps): its tests will be skipped, or fail when CI is set"; exit 0; fi; \
@@ -59,12 +70,27 @@ services-stop: ## stop the tests' PostgreSQL and delete its data
 	@if [ -f $(PG_DIR)/data/postmaster.pid ]; then $(PG_AS) $(PG_BIN)/pg_ctl -D $(PG_DIR)/data -m immediate -w stop >/dev/null || true; fi; \
 	rm -rf $(PG_DIR)/data; rm -f $(PG_DIR)/url $(PG_DIR)/initdb.log $(PG_DIR)/server.log; rmdir $(PG_DIR) 2>/dev/null || true
 
-check: ## gofmt, go vet, templ generator and go.mod are clean
+check: check-files ## gofmt, go vet, templ generator and go.mod are clean; no large files
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) generate ./templates
 	@git diff --exit-code -- '*_templ.go' || { echo "templ generate changed files: commit the regenerated _templ.go"; exit 1; }
 	$(GO) mod tidy -diff
+
+check-files: ## no tracked file over 1 MB (MAX_FILE_SIZE) but images that README.md or docs/ show
+	@bad=$$(git -c core.quotePath=false ls-files | while IFS= read -r f; do \
+		[ -f "$$f" ] || continue; \
+		size=$$(wc -c <"$$f"); [ "$$size" -le $(MAX_FILE_SIZE) ] && continue; \
+		case "$$f" in *.png|*.jpg|*.jpeg|*.webp|*.gif|*.svg) \
+			grep -qsF "$${f##*/}" README.md $$(git ls-files 'docs/*.md') && continue;; esac; \
+		echo "  $$f ($$size bytes)"; \
+	done); \
+	if [ -n "$$bad" ]; then \
+		echo "check-files: tracked files over $(MAX_FILE_SIZE) bytes; only an image that README.md or docs/ show may be that large:"; \
+		echo "$$bad"; \
+		echo "Untrack them (git rm --cached FILE) and ignore build outputs in .gitignore."; \
+		exit 1; \
+	fi
 
 race: ## the session framework and its stores under the race detector
 	$(PG_ENV) $(GO) test -race -count=1 ./app/session/...
@@ -77,6 +103,19 @@ fuzz: ## each fuzz target for FUZZTIME
 	$(GO) test ./app/signing -run '^$$' -fuzz '^FuzzSignedPayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./views -run '^$$' -fuzz '^FuzzEditorValue$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./app/auth -run '^$$' -fuzz '^FuzzSafeRedirect$$' -fuzztime $(FUZZTIME)
+
+# make modelcheck's time per engine; MODELCHECK_SEED=N (in the
+# environment) replays one seed instead, MODELCHECK_OPS sets the
+# operations per history.
+MODELCHECK_TIME ?= 30s
+
+modelcheck: ## the model-checked test of the store contract on every engine with random seeds, MODELCHECK_TIME per engine (30s); prints each engine's histories and operations, and the seed of any failure (PostgreSQL started and stopped around it)
+	@trap 'exit 130' INT TERM; trap '$(MAKE) --no-print-directory services-stop' EXIT; \
+	$(MAKE) --no-print-directory services || exit 1; \
+	out=$$(mktemp); \
+	MODELCHECK_TIME=$(MODELCHECK_TIME) $(PG_ENV) $(GO) test -count=1 -timeout 0 -run 'ModelCheck' -v ./app/session/... >$$out 2>&1; rc=$$?; \
+	grep -E '^(--- |ok|FAIL|panic)|model check' $$out | grep -v -e '--- PASS: .*seed=' -e '--- SKIP' ; rm -f $$out; exit $$rc
 
 generate: ## regenerate templ components
 	$(GO) generate ./templates

@@ -74,7 +74,8 @@ type Config struct {
 	// database (DJANGO_VERSION, "major.minor"): new password hashes get
 	// its PBKDF2 iteration count, so that Django does not rehash them at
 	// the next login (which would end the user's other sessions). Default
-	// auth.LatestDjangoVersion.
+	// auth.DefaultDjangoVersion (5.2, the newest LTS); the site logs the
+	// release it assumes at start.
 	DjangoVersion string
 	// PasswordIterations is the PBKDF2 iteration count of DjangoVersion.
 	PasswordIterations int
@@ -243,7 +244,11 @@ func settings() []setting {
 			return nil
 		}},
 		{env: "SESSION_COOKIE_SECURE", flag: "session-cookie-secure", isBool: true, usage: "send the session cookie over HTTPS only", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.CookieSecure })},
-		{env: "SESSION_COOKIE_HTTPONLY", flag: "session-cookie-httponly", isBool: true, usage: "hide the session cookie from JavaScript", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.CookieHTTPOnly })},
+		{env: "SESSION_COOKIE_HTTPONLY", flag: "session-cookie-httponly", isBool: true, usage: "hide the session cookie from JavaScript", set: func(cfg *Config, v string) error {
+			b, err := parseBool(v)
+			cfg.Session.DisableCookieHTTPOnly = !b
+			return err
+		}},
 		{env: "SESSION_COOKIE_SAMESITE", flag: "session-cookie-samesite", usage: "SameSite of the session cookie: Lax, Strict, None, or False to leave it out", set: func(cfg *Config, v string) (err error) {
 			cfg.Session.CookieSameSite, err = parseSameSite(v)
 			return err
@@ -354,9 +359,9 @@ func DefaultConfig() Config {
 		SessionEngine:    engine.DB,
 		SessionCacheSize: 10000,
 		CacheMaxEntries:  memstore.DefaultMaxEntries,
-		DjangoVersion:    auth.LatestDjangoVersion,
-		// The count of auth.LatestDjangoVersion, which PBKDF2Iterations knows.
-		PasswordIterations: must(auth.PBKDF2Iterations(auth.LatestDjangoVersion)),
+		DjangoVersion:    auth.DefaultDjangoVersion,
+		// The count of auth.DefaultDjangoVersion, which PBKDF2Iterations knows.
+		PasswordIterations: must(auth.PBKDF2Iterations(auth.DefaultDjangoVersion)),
 		Session:            session.DefaultConfig(),
 		CSRF:               csrf.DefaultConfig(),
 		Security:           DefaultSecurityConfig(),
@@ -469,6 +474,7 @@ func PrintUsage(w io.Writer) {
 		"SECURE_SSL_REDIRECT":               "False",
 		"SECURE_PROXY_SSL_HEADER":           "None",
 		"SECURE_CSP":                        `"` + def.Security.CSP + `"`,
+		"DJANGO_VERSION":                    def.DjangoVersion,
 	}
 	for _, s := range settings() {
 		name := s.env

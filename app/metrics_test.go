@@ -14,10 +14,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/internal/redistest"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
@@ -416,11 +416,11 @@ func BenchmarkMetrics(b *testing.B) {
 		for _, on := range []bool{false, true} {
 			cfg := testConfig()
 			cfg.BenchRoutes, cfg.Metrics = true, on
-			db, err := database.OpenURL(b.Context(), filepath.Join(b.TempDir(), "db.sqlite3"))
+			db, err := sqlite.OpenURL(b.Context(), filepath.Join(b.TempDir(), "db.sqlite3"))
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := migrations.Up(db, nil); err != nil {
+			if err := sqlitemigrations.Up(db, nil); err != nil {
 				b.Fatal(err)
 			}
 			e, closeSite, err := New(cfg, db, slog.New(slog.DiscardHandler))
@@ -490,7 +490,7 @@ func TestLearnOperateRows(t *testing.T) {
 			t.Fatalf("%s: /learn = %d", tt.name, rec.Code)
 		}
 		for _, want := range []string{"manage sessions list", "manage sessions show", "manage sessions delete", "manage sessions revoke --where",
-			"manage sessions stats", "Session.objects.filter(expire_date__gt=now)", "FindInBatches", "models.DateTime{Time: now}"} {
+			"manage sessions stats", "Session.objects.filter(expire_date__gt=now)", "again until none is left", "models.DateTime{Time: now}"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s: /learn does not show %q", tt.name, want)
 			}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/postgres"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 )
 
@@ -64,7 +64,7 @@ func TestRunPostgres(t *testing.T) {
 
 	// The session is a row of the PostgreSQL database, expiring in two
 	// weeks (SESSION_COOKIE_AGE's default).
-	db, err := database.OpenURL(t.Context(), url)
+	db, err := postgres.OpenURL(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}

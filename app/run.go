@@ -11,6 +11,7 @@ import (
 	"net/http"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/migrations"
 )
 
@@ -54,7 +55,7 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	db, err := database.Open(ctx, cfg.Database, database.WithLogger(log))
+	db, err := either.Open(ctx, cfg.Database, database.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -98,6 +99,9 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
+	// New password hashes get this release's PBKDF2 count: a wrong one
+	// makes Django rehash at the next login, ending other sessions.
+	log.Info("assuming the Django release sharing the database", "DJANGO_VERSION", cfg.DjangoVersion, "pbkdf2_iterations", cfg.PasswordIterations)
 	log.Info("listening", "url", "http://"+addr+"/", "database", cfg.Database.String())
 	fmt.Fprintf(stdout, "Starting development server at http://%s/\nQuit the server with CONTROL-C.\n", addr)
 	if opts.Ready != nil {
@@ -132,9 +136,12 @@ func RunWith(ctx context.Context, opts Options, args []string, getenv func(strin
 
 // migrate applies the pending migrations, logging each one.
 func migrate(db *database.DB, log *slog.Logger) error {
-	err := migrations.Up(db, func(m migrations.Info) {
-		log.Info("applied migration", "migration", fmt.Sprintf("%04d_%s", m.Version, m.Name))
-	})
+	e, err := either.Migrations(db)
+	if err == nil {
+		err = e.Up(db, func(m migrations.Info) {
+			log.Info("applied migration", "migration", fmt.Sprintf("%04d_%s", m.Version, m.Name))
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -123,6 +123,7 @@ func TestRunMigratesServesAndStops(t *testing.T) {
 		t.Errorf("stdout does not give the bound URL %s: %q", s.url, s.stdout)
 	}
 	s.waitLog(t, "listening", "url="+s.url+"/")
+	s.waitLog(t, "level=INFO", "assuming the Django release", "DJANGO_VERSION=5.2 pbkdf2_iterations=1000000")
 	if _, err := os.Stat(dbPath + ".secret_key"); err != nil {
 		t.Errorf("no development secret key beside the database: %v", err)
 	}

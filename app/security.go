@@ -81,6 +81,18 @@ func (sc SecurityConfig) IsSecure(r *http.Request) bool {
 	return r.TLS != nil
 }
 
+// Scheme is the request's scheme by IsSecure, "https" or "http": the
+// site's Echo SchemeExtractor, so that c.Scheme() agrees with the security
+// headers, SECURE_SSL_REDIRECT and the login redirect (package auth's
+// Config.IsSecure), instead of Echo's default, which believes
+// X-Forwarded-Proto from any private or loopback address.
+func (sc SecurityConfig) Scheme(r *http.Request) string {
+	if sc.IsSecure(r) {
+		return "https"
+	}
+	return "http"
+}
+
 // hsts is the Strict-Transport-Security value, or "".
 func (sc SecurityConfig) hsts() string {
 	if sc.HSTSSeconds <= 0 {

@@ -208,3 +208,68 @@ func wantSecurityHeadersExceptHSTS(t *testing.T, h http.Header) {
 		}
 	}
 }
+
+// Whether a request is HTTPS is decided in one place, Django's
+// request.is_secure() (SecurityConfig.IsSecure, following
+// SECURE_PROXY_SSL_HEADER): the security headers, SECURE_SSL_REDIRECT and
+// whatever asks Echo for the request's scheme agree. A client (here from
+// a private address, which Echo's own rule would believe) sending
+// X-Forwarded-Proto: https to a site without the setting is on plain
+// HTTP for all of them.
+func TestIsSecureDecidedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		proxy     bool
+		tls       bool
+		xfp       string
+		wantHTTPS bool
+	}{
+		{"spoofed header, no setting", false, false, "https", false},
+		{"TLS, no setting", false, true, "", true},
+		{"proxy says https", true, false, "https", true},
+		{"proxy says http", true, false, "http", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Security.HSTSSeconds = 60
+			if tc.proxy {
+				cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"
+			}
+			e, closeSite, err := New(cfg, migratedDB(t), slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { closeSite() })
+			e.GET("/scheme", func(c echo.Context) error { return c.String(http.StatusOK, c.Scheme()) })
+			req := httptest.NewRequest(http.MethodGet, "http://example.com/scheme", nil)
+			req.RemoteAddr = "10.0.0.7:5555"
+			if tc.xfp != "" {
+				req.Header.Set("X-Forwarded-Proto", tc.xfp)
+			}
+			if tc.tls {
+				req.TLS = &tls.ConnectionState{}
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			want := map[bool]string{false: "http", true: "https"}[tc.wantHTTPS]
+			if got := rec.Body.String(); got != want {
+				t.Errorf("Echo's c.Scheme() = %q, want %q", got, want)
+			}
+			if hsts := rec.Header().Get("Strict-Transport-Security") != ""; hsts != tc.wantHTTPS {
+				t.Errorf("HSTS sent: %v, want %v", hsts, tc.wantHTTPS)
+			}
+
+			cfg.Security.SSLRedirect = true
+			e, closeSite, err = New(cfg, migratedDB(t), slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { closeSite() })
+			rec = httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if redirected := rec.Code == http.StatusMovedPermanently; redirected == tc.wantHTTPS {
+				t.Errorf("SECURE_SSL_REDIRECT answered %d, want a redirect only on plain HTTP", rec.Code)
+			}
+		})
+	}
+}

@@ -106,6 +106,7 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 	e.Logger.SetOutput(slog.NewLogLogger(log.Handler(), slog.LevelWarn).Writer())
 
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	e.SchemeExtractor = cfg.Security.Scheme // request.is_secure(), decided once
 	if cfg.Metrics && cfg.MetricsAddr == "" {
 		h.MetricsPath = "/metrics"
 	}

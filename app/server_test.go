@@ -12,7 +12,8 @@ import (
 	"testing"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/migrations"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/labstack/echo/v4"
 )
 
@@ -37,12 +38,12 @@ func (b *syncBuffer) String() string {
 // migratedDB opens a migrated SQLite database in a temporary directory.
 func migratedDB(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db

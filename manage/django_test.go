@@ -9,16 +9,20 @@ import (
 	"github.com/djangosessions/gosessions/internal/djangotest"
 )
 
-// TestUsersWithDjango: a user made by manage createuser logs in on the real
+// TestUsersWithDjango, on each Django of the matrix: a user made by manage
+// createuser (with DJANGO_VERSION naming that Django) logs in on the real
 // Django, without Django wanting to rehash the password; a password set by
 // manage changepassword for a user Django made is the one Django accepts.
 func TestUsersWithDjango(t *testing.T) {
-	version := djangotest.Require(t)
+	djangotest.Each(t, testUsersWithDjango)
+}
+
+func testUsersWithDjango(t *testing.T, d djangotest.Django) {
 	path := filepath.Join(t.TempDir(), "db.sqlite3")
-	p := djangotest.New(t, djangotest.Options{SQLite: path})
+	p := djangotest.New(t, djangotest.Options{Django: d, SQLite: path})
 	p.Manage(t, false, "migrate", "-v", "0")
 	getenv := func(k string) string {
-		return map[string]string{"DATABASE_URL": "sqlite:" + path, "DJANGO_VERSION": version}[k]
+		return map[string]string{"DATABASE_URL": "sqlite:" + path, "DJANGO_VERSION": d.Series}[k]
 	}
 	run := func(stdin string, args ...string) result {
 		var out, errOut bytes.Buffer

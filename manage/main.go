@@ -27,7 +27,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/migrations"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/mattn/go-isatty"
 )
 
@@ -167,7 +167,7 @@ func openDB(ctx context.Context, databaseURL string, getenv func(string) string)
 	if err != nil {
 		return nil, err
 	}
-	return database.Open(ctx, cfg.Database)
+	return either.Open(ctx, cfg.Database)
 }
 
 // isTerminal reports whether w is a terminal, where live progress is
@@ -181,7 +181,7 @@ func isTerminal(w io.Writer) bool {
 // applied: the tables a command needs (django_session, auth_user) may be
 // missing or not yet in their final shape.
 func requireMigrated(db *database.DB) error {
-	all, err := migrations.Status(db)
+	all, err := migrationStatus(db)
 	if err != nil {
 		return err
 	}

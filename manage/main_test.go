@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 )
@@ -139,7 +139,7 @@ func TestHelp(t *testing.T) {
 
 // migrationNames are the embedded migrations, oldest first, as manage
 // prints them.
-var migrationNames = []string{"0001_create_django_session", "0002_create_auth_user", "0003_notify_session_changes"}
+var migrationNames = []string{"0001_create_django_session", "0002_create_auth_user", "0003_notify_session_changes", "0004_notify_session_expiry"}
 
 // listing is what migrate --list prints with every migration applied or
 // none.
@@ -289,7 +289,7 @@ func seed(t *testing.T, dbURL string, offsets ...time.Duration) []string {
 	if r := manage(t, dbURL, "migrate"); r.code != 0 {
 		t.Fatalf("migrate: %+v", r)
 	}
-	db, err := database.OpenURL(t.Context(), dbURL)
+	db, err := either.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func seed(t *testing.T, dbURL string, offsets ...time.Duration) []string {
 // storedKeys lists the session keys in the table.
 func storedKeys(t *testing.T, dbURL string) []string {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), dbURL)
+	db, err := either.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

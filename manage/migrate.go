@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/migrations"
 )
 
@@ -57,7 +58,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	if targetName != "" {
 		// A full name must be one this program knows.
-		all, _ := migrations.Status(db) // the list comes even with an error
+		all, _ := migrationStatus(db) // the list comes even with an error
 		if !slices.ContainsFunc(all, func(m migrations.Info) bool { return m.Version == target && m.Name == targetName }) {
 			return fmt.Errorf("no migration is named %q; see manage migrate --list", pos[0])
 		}
@@ -77,10 +78,13 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		fmt.Fprintf(stdout, "  %s %s... OK\n", verb, migrationName(m))
 	}
-	if hasTarget {
-		err = migrations.To(db, target, report)
-	} else {
-		err = migrations.Up(db, report)
+	e, err := either.Migrations(db)
+	switch {
+	case err != nil:
+	case hasTarget:
+		err = e.To(db, target, report)
+	default:
+		err = e.Up(db, report)
 	}
 	if err != nil {
 		return err
@@ -93,7 +97,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 
 // listMigrations prints what Django's showmigrations prints.
 func listMigrations(db *database.DB, stdout io.Writer) error {
-	all, err := migrations.Status(db)
+	all, err := migrationStatus(db)
 	for _, m := range all {
 		mark := " "
 		if m.Applied {
@@ -117,6 +121,16 @@ func parseTarget(s string) (version uint, name string, err error) {
 		return 0, "", usagef("invalid target %q: want a migration number such as 1, or zero", s)
 	}
 	return uint(v), name, nil
+}
+
+// migrationStatus is Django's showmigrations for db's engine: every
+// migration, with whether it is applied.
+func migrationStatus(db *database.DB) ([]migrations.Info, error) {
+	e, err := either.Migrations(db)
+	if err != nil {
+		return nil, err
+	}
+	return e.Status(db)
 }
 
 // migrationName is a migration's name as Django would print it:

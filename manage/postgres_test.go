@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 )
 
@@ -32,7 +32,7 @@ func TestPostgresMigrateAndClearSessions(t *testing.T) {
 	keys := seed(t, db, -time.Hour, time.Hour, -48*time.Hour, 14*24*time.Hour, -time.Second)
 	live := []string{keys[1], keys[3]}
 	// Rows as Django writes them: one expired, one live.
-	conn, err := database.OpenURL(t.Context(), db)
+	conn, err := either.OpenURL(t.Context(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,18 @@ func (s *redisSource) each(ctx context.Context, c class, now time.Time, fn func(
 	return nil
 }
 
+// snapshot is each: SCAN has no consistent view. It returns every key that
+// exists for the whole walk, but a session whose holder cycles its key
+// during the walk may be under keys that each exist for part of it only.
+func (s *redisSource) snapshot(ctx context.Context, c class, now, since time.Time, fn func([]session.Record) error) error {
+	return s.each(ctx, c, now, func(batch []session.Record) error {
+		if !since.IsZero() {
+			batch = slices.DeleteFunc(batch, func(rec session.Record) bool { return rec.Expires.Before(since) })
+		}
+		return fn(batch)
+	})
+}
+
 // byExpiry is a min-heap of records by expiry (then key): its root is the
 // first to drop when a later one arrives.
 type byExpiry []session.Record

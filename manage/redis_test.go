@@ -12,13 +12,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
 	"github.com/djangosessions/gosessions/app/signing"
 	"github.com/djangosessions/gosessions/internal/redistest"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 func TestMain(m *testing.M) {
@@ -114,12 +114,12 @@ func TestSessionsOnRedis(t *testing.T) {
 func TestSessionsDeleteThroughRedisCache(t *testing.T) {
 	url, client := redisDB(t, 8)
 	dbURL := tempDB(t)
-	db, err := database.OpenURL(t.Context(), dbURL)
+	db, err := either.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	dbst, err := dbstore.New(db)

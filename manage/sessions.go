@@ -17,6 +17,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/signing"
@@ -49,7 +50,11 @@ SECRET_KEY_FALLBACKS (or the development key kept beside the SQLite file).
       equal to VALUE, or a number, boolean or null whose JSON is VALUE
       (_auth_user_id=42 matches Django's "42"; visits=3 the number 3). A
       session changed meanwhile is checked again before it goes. Prints how
-      many; --dry-run only lists them.
+      many it deleted and how many had already gone (logged out, expired,
+      or moved to a new key by a login), and goes over the sessions again
+      until a pass finds none left that matches, so that a session moved
+      to a new key meanwhile is caught too (at most 10 passes; exit status
+      1 if the last still finds one). --dry-run only lists them.
       Django: for s in Session.objects.filter(expire_date__gt=now).iterator():
                   if s.get_decoded().get(NAME) == VALUE: s.delete()
 
@@ -155,7 +160,7 @@ func (c *sessionsCmd) open(ctx context.Context, dbURL string, decode bool) (func
 		return func() { src.close() }, nil
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	db, err := database.Open(ctx, cfg.Database, database.WithLogger(quiet))
+	db, err := either.Open(ctx, cfg.Database, database.WithLogger(quiet))
 	if err != nil {
 		return nil, err
 	}
@@ -448,6 +453,9 @@ func (c *sessionsCmd) delete(ctx context.Context, args []string) error {
 		if err == nil {
 			break
 		}
+		if errors.Is(err, session.ErrNotFound) {
+			return c.goneMeanwhile(rec.Key)
+		}
 		if !errors.Is(err, session.ErrConflict) || attempt == maxAttempts {
 			return fmt.Errorf("delete session %s: %w", shortKey(rec.Key), err)
 		}
@@ -456,11 +464,19 @@ func (c *sessionsCmd) delete(ctx context.Context, args []string) error {
 			return err
 		}
 		if len(recs) == 0 || recs[0].Key != rec.Key {
-			break // gone meanwhile
+			return c.goneMeanwhile(rec.Key)
 		}
 		rec = recs[0]
 	}
 	_, err = fmt.Fprintf(c.stdout, "Deleted session %s.\n", shortKey(rec.Key))
+	return err
+}
+
+// goneMeanwhile reports a session that delete found and then found gone:
+// a request logged it out, or moved it to a new key (a login), or it
+// expired, between the read and the delete.
+func (c *sessionsCmd) goneMeanwhile(key string) error {
+	_, err := fmt.Fprintf(c.stdout, "Session %s had already gone (logged out, expired, or moved to a new key by a login) when it was to be deleted.\n", shortKey(key))
 	return err
 }
 
@@ -530,13 +546,154 @@ func (c *sessionsCmd) revoke(ctx context.Context, args []string) error {
 	return c.revokeWhere(ctx, w, *dryRun)
 }
 
+// maxRevokePasses bounds revoke's passes over the sessions. A session
+// whose holder keeps cycling its key (a login in a loop) can move to a key
+// that a pass has already gone by, or move again between the pass's read
+// and its delete; the next pass looks for it. The bound stops a run
+// against a client that moves faster than revoke can delete, or logs in
+// again as fast as revoke deletes.
+const maxRevokePasses = 20
+
+// chaseMargin widens the window of a pass that looks for moved sessions:
+// the new record of a moved session expires no earlier than the old one
+// did, by the clock of the host that saved it; hosts' clocks may differ
+// by this much.
+const chaseMargin = time.Minute
+
+// revokeTally counts what a revoke pass did to the sessions it found
+// matching.
+type revokeTally struct {
+	matched int // live sessions whose data matched when read
+	deleted int // deleted by revoke
+	gone    int // already gone when revoke came to delete them
+	kept    int // changed meanwhile and no longer matching
+	// goneFrom is the earliest expiry of the sessions that had gone: any
+	// of them that moved to a new key expires at or after it.
+	goneFrom time.Time
+}
+
+// revokeOutcome is what revokeOne did to a session.
+type revokeOutcome int
+
+const (
+	revokeDeleted revokeOutcome = iota // deleted by revoke
+	revokeGone                         // deleted, expired or moved to a new key by another request first
+	revokeKept                         // changed meanwhile, no longer matching
+)
+
 // revokeWhere deletes (or with dryRun lists) the live sessions matching
-// w, a batch at a time, and prints how many.
+// w and prints what it did. It repeats its pass over the sessions until a
+// pass finds none left that matches, at most maxRevokePasses times, so
+// that a session that a request moved to a new key meanwhile (a login
+// cycles the key) is caught: revoke ends a session even while its holder
+// cycles keys in a loop.
+//
+// Each pass reads one consistent view of the database (see
+// source.snapshot), and a key cycle creates the new record before it
+// deletes the old one, so a session alive at that instant is seen under
+// one of its keys: a pass that read batch after batch could miss a
+// session moving from a batch not yet read to one already read. After a
+// pass in which sessions had gone before revoke could delete them, the
+// next pass reads only the sessions that could be those moved (expiring
+// no earlier than they did, less chaseMargin): a small set, read and
+// deleted quickly enough to catch a session between two moves. So a pass
+// that finds nothing proves that no session revoke found is left, under
+// any key; and none comes back afterwards (a cycle whose old record is
+// gone fails).
 func (c *sessionsCmd) revokeWhere(ctx context.Context, w where, dryRun bool) error {
 	out := bufio.NewWriter(c.stdout)
 	defer out.Flush()
-	revoked, kept, bad := 0, 0, 0
-	err := c.src.each(ctx, live, c.now, func(batch []session.Record) error {
+	if dryRun {
+		n, bad, err := c.revokePass(ctx, w, out, true, time.Time{})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Would revoke %d %s where %s.\n", n.matched, plural(n.matched, "session", "sessions"), w)
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		c.undecodable(bad)
+		return nil
+	}
+	var total revokeTally
+	bad, passes := 0, 0
+	var since time.Time // the window of the next pass; zero: every live session
+	for {
+		passes++
+		pass, b, err := c.revokePass(ctx, w, out, false, since)
+		total.deleted += pass.deleted
+		total.gone += pass.gone
+		total.kept += pass.kept
+		if passes == 1 {
+			bad = b
+		}
+		if err != nil {
+			return fmt.Errorf("revoked %d %s in %d %s, then failed: %w", total.deleted, plural(total.deleted, "session", "sessions"), passes, plural(passes, "pass", "passes"), err)
+		}
+		if pass.matched == 0 {
+			break
+		}
+		if passes == maxRevokePasses {
+			c.revokeReport(out, w, total, passes, false)
+			out.Flush()
+			c.undecodable(bad)
+			return fmt.Errorf("the last of %d passes still found %d %s where %s (a client is creating or moving them faster than revoke deletes them): run revoke again", passes, pass.matched, plural(pass.matched, "session", "sessions"), w)
+		}
+		if pass.gone > 0 {
+			chase := pass.goneFrom.Add(-chaseMargin)
+			if since.IsZero() || chase.Before(since) {
+				since = chase
+			}
+		}
+	}
+	c.revokeReport(out, w, total, passes, true)
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	c.undecodable(bad)
+	return nil
+}
+
+// revokeReport prints what revoke did over its passes; done tells
+// whether the last pass found nothing left.
+func (c *sessionsCmd) revokeReport(out io.Writer, w where, t revokeTally, passes int, done bool) {
+	fmt.Fprintf(out, "Revoked %d %s where %s.\n", t.deleted, plural(t.deleted, "session", "sessions"), w)
+	if t.gone > 0 {
+		fmt.Fprintf(out, "%d %s had already gone when revoke came to delete %s (logged out, expired, or moved to a new key by a login: the next pass looked for the new key).\n",
+			t.gone, plural(t.gone, "session", "sessions"), plural(t.gone, "it", "them"))
+	}
+	if t.kept > 0 {
+		fmt.Fprintf(out, "Kept %d %s that changed meanwhile and no longer %s.\n", t.kept, plural(t.kept, "session", "sessions"), plural(t.kept, "matches", "match"))
+	}
+	switch {
+	case done && passes > 1:
+		fmt.Fprintf(out, "%d passes (at most %d); the last found no session left that matches.\n", passes, maxRevokePasses)
+	case !done:
+		fmt.Fprintf(out, "%d passes, the most revoke makes; the last still found sessions that match.\n", passes)
+	}
+}
+
+// undecodable reports on stderr the sessions revoke could not check.
+func (c *sessionsCmd) undecodable(bad int) {
+	if bad > 0 {
+		fmt.Fprintf(c.stderr, "manage sessions revoke: %s; they were not checked\n", undecodableNote(bad))
+	}
+}
+
+// revokePass goes once over the live sessions (those expiring at or after
+// since, unless since is zero): it lists the matching ones (dryRun, a
+// batch at a time) or revokes them (from one consistent view,
+// source.snapshot).
+func (c *sessionsCmd) revokePass(ctx context.Context, w where, out *bufio.Writer, dryRun bool, since time.Time) (revokeTally, int, error) {
+	var t revokeTally
+	bad := 0
+	walk := func(ctx context.Context, cl class, now time.Time, fn func([]session.Record) error) error {
+		return c.src.snapshot(ctx, cl, now, since, fn)
+	}
+	if dryRun {
+		walk = c.src.each
+	}
+	err := walk(ctx, live, c.now, func(batch []session.Record) error {
 		for _, rec := range batch {
 			d := c.decode(rec)
 			if d.data == nil {
@@ -546,69 +703,59 @@ func (c *sessionsCmd) revokeWhere(ctx context.Context, w where, dryRun bool) err
 			if !w.matches(d.data) {
 				continue
 			}
+			t.matched++
 			if dryRun {
-				revoked++
 				fmt.Fprintf(out, "%s  expires %s UTC\n", shortKey(rec.Key), utc(rec.Expires))
 				continue
 			}
-			gone, err := c.revokeOne(ctx, w, rec)
+			outcome, err := c.revokeOne(ctx, w, rec)
 			if err != nil {
 				return err
 			}
-			if gone {
-				revoked++
-			} else {
-				kept++
+			switch outcome {
+			case revokeDeleted:
+				t.deleted++
+			case revokeGone:
+				t.gone++
+				if t.goneFrom.IsZero() || rec.Expires.Before(t.goneFrom) {
+					t.goneFrom = rec.Expires
+				}
+			case revokeKept:
+				t.kept++
 			}
 		}
 		return out.Flush()
 	})
-	if err != nil {
-		if dryRun {
-			return err
-		}
-		return fmt.Errorf("revoked %d %s, then failed: %w", revoked, plural(revoked, "session", "sessions"), err)
-	}
-	switch {
-	case dryRun:
-		fmt.Fprintf(out, "Would revoke %d %s where %s.\n", revoked, plural(revoked, "session", "sessions"), w)
-	default:
-		fmt.Fprintf(out, "Revoked %d %s where %s.\n", revoked, plural(revoked, "session", "sessions"), w)
-	}
-	if kept > 0 {
-		fmt.Fprintf(out, "Kept %d %s that changed meanwhile and no longer %s.\n", kept, plural(kept, "session", "sessions"), plural(kept, "matches", "match"))
-	}
-	if err := out.Flush(); err != nil {
-		return err
-	}
-	if bad > 0 {
-		fmt.Fprintf(c.stderr, "manage sessions revoke: %s; they were not checked\n", undecodableNote(bad))
-	}
-	return nil
+	return t, bad, err
 }
 
 // revokeOne deletes rec if its data is still what was read; when a
 // request saved it meanwhile, it reads it again and deletes it only if it
-// still matches. It reports whether the session is gone.
-func (c *sessionsCmd) revokeOne(ctx context.Context, w where, rec session.Record) (bool, error) {
+// still matches. The store's conditional delete tells a session deleted
+// by revoke from one that had already gone (ErrNotFound): logged out,
+// expired, or moved to a new key, which the next pass looks for.
+func (c *sessionsCmd) revokeOne(ctx context.Context, w where, rec session.Record) (revokeOutcome, error) {
 	st := c.src.store()
 	for attempt := 0; ; attempt++ {
 		err := st.Delete(ctx, rec.Key, rec.Data)
 		if err == nil {
-			return true, nil
+			return revokeDeleted, nil
+		}
+		if errors.Is(err, session.ErrNotFound) {
+			return revokeGone, nil
 		}
 		if !errors.Is(err, session.ErrConflict) || attempt == maxAttempts {
-			return false, fmt.Errorf("delete session %s: %w", shortKey(rec.Key), err)
+			return 0, fmt.Errorf("delete session %s: %w", shortKey(rec.Key), err)
 		}
 		rec, err = st.Load(ctx, rec.Key)
 		if errors.Is(err, session.ErrNotFound) {
-			return true, nil // logged out or expired meanwhile
+			return revokeGone, nil
 		}
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		if d := c.decode(rec); d.data == nil || !w.matches(d.data) {
-			return false, nil
+			return revokeKept, nil
 		}
 	}
 }

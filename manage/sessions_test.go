@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/signing"
@@ -49,7 +49,7 @@ func seedSessions(t *testing.T, dbURL string, ss ...stored) []string {
 	if r := manage(t, dbURL, "migrate"); r.code != 0 {
 		t.Fatalf("migrate: %+v", r)
 	}
-	db, err := database.OpenURL(t.Context(), dbURL)
+	db, err := either.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestSessionsRevoke(t *testing.T) {
 		}
 
 		r = runEnv(t, env, "sessions", "revoke", "--where=_auth_user_id=42")
-		if r.code != 0 || r.stdout != "Revoked 3 sessions where _auth_user_id = \"42\".\n" {
+		if r.code != 0 || r.stdout != "Revoked 3 sessions where _auth_user_id = \"42\".\n2 passes (at most 20); the last found no session left that matches.\n" {
 			t.Errorf("revoke = %+v", r)
 		}
 		if !strings.Contains(r.stderr, "1 session could not be decoded") || strings.Count(r.stderr, "\n") != 1 {
@@ -445,7 +445,7 @@ func TestSessionsRevokeChangedMeanwhile(t *testing.T) {
 		if err := c.revokeWhere(t.Context(), where{"_auth_user_id", "42"}, false); err != nil {
 			t.Fatal(err)
 		}
-		want := "Revoked 1 session where _auth_user_id = \"42\".\nKept 1 session that changed meanwhile and no longer matches.\n"
+		want := "Revoked 1 session where _auth_user_id = \"42\".\nKept 1 session that changed meanwhile and no longer matches.\n2 passes (at most 20); the last found no session left that matches.\n"
 		if stdout.String() != want {
 			t.Errorf("stdout = %q, want %q", stdout.String(), want)
 		}
@@ -509,7 +509,7 @@ func TestSessionsManyBatches(t *testing.T) {
 		t.Errorf("stats = %+v", r)
 	}
 	r = runEnv(t, env, "sessions", "revoke", "--where", "team=3")
-	if r.code != 0 || r.stdout != "Revoked 500 sessions where team = \"3\".\n" {
+	if r.code != 0 || r.stdout != "Revoked 500 sessions where team = \"3\".\n2 passes (at most 20); the last found no session left that matches.\n" {
 		t.Errorf("revoke = %+v", r)
 	}
 	r = runEnv(t, env, "sessions", "list", "--limit", "3000", "--json")

@@ -35,6 +35,15 @@ type source interface {
 	// each calls fn with the sessions of c, a batch at a time (never more
 	// than a batch in memory), in no particular order, until fn fails.
 	each(ctx context.Context, c class, now time.Time, fn func([]session.Record) error) error
+	// snapshot is each over one consistent view of the sessions where the
+	// source has one (the database: a single statement, streamed), so
+	// that a session that moves from key to key while it runs (a key
+	// cycle creates the new record before deleting the old) is seen under
+	// one of its keys: revoke's last pass relies on it to prove that no
+	// matching session is left. Where there is none (Redis's SCAN) it is
+	// each.
+	// With since not zero, only the sessions expiring at or after since.
+	snapshot(ctx context.Context, c class, now, since time.Time, fn func([]session.Record) error) error
 	// latest calls fn for at most limit sessions of c, latest expiry
 	// first, one at a time.
 	latest(ctx context.Context, c class, now time.Time, limit int, fn func(session.Record) error) error
@@ -125,6 +134,45 @@ func (s *dbSource) each(ctx context.Context, c class, now time.Time, fn func([]s
 	})
 	if res.Error != nil {
 		return fmt.Errorf("read sessions: %w", res.Error)
+	}
+	return nil
+}
+
+// snapshot streams the sessions of c from one SELECT, a batch at a time:
+// one statement sees one state of the table (SQLite's read transaction of
+// the statement, PostgreSQL's statement snapshot), so a session that
+// exists throughout, whatever its key, is seen. The statement holds that
+// view for as long as the walk takes (on SQLite the write-ahead log cannot
+// be checkpointed past it meanwhile; on PostgreSQL vacuum waits for it),
+// which each avoids.
+func (s *dbSource) snapshot(ctx context.Context, c class, now, since time.Time, fn func([]session.Record) error) error {
+	q := s.filter(ctx, c, now)
+	if !since.IsZero() {
+		q = q.Where("expire_date >= ?", models.DateTime{Time: since})
+	}
+	rows, err := q.Rows()
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	defer rows.Close()
+	batch := make([]session.Record, 0, s.batch)
+	for rows.Next() {
+		var r models.Session
+		if err := s.gorm(ctx).ScanRows(rows, &r); err != nil {
+			return fmt.Errorf("read sessions: %w", err)
+		}
+		if batch = append(batch, record(r)); len(batch) == s.batch {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	if len(batch) > 0 {
+		return fn(batch)
 	}
 	return nil
 }

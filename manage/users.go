@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 )
 
 const createUserUsage = `Usage: manage createuser USERNAME [--password-stdin] [--database-url URL]
@@ -54,6 +56,7 @@ func runCreateUser(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return explainUserError(err)
 	}
+	logAssumedDjango(con.stderr, getenv, a)
 	fmt.Fprintf(stdout, "User %q created (id %d).\n", u.Username, u.ID)
 	return nil
 }
@@ -68,6 +71,7 @@ func runChangePassword(ctx context.Context, args []string, getenv func(string) s
 	if err := a.SetPassword(ctx, username, password); err != nil {
 		return explainUserError(err)
 	}
+	logAssumedDjango(con.stderr, getenv, a)
 	fmt.Fprintf(stdout, "Password changed successfully for user %q.\n", auth.NormalizeUsername(username))
 	return nil
 }
@@ -112,7 +116,7 @@ func userCommand(ctx context.Context, name string, args []string, getenv func(st
 		return nil, nil, "", "", errors.New("the password is empty: refused")
 	}
 
-	db, err = database.Open(ctx, cfg.Database)
+	db, err = either.Open(ctx, cfg.Database)
 	if err != nil {
 		return nil, nil, "", "", err
 	}
@@ -120,12 +124,27 @@ func userCommand(ctx context.Context, name string, args []string, getenv func(st
 		db.Close()
 		return nil, nil, "", "", err
 	}
-	a, err = auth.New(auth.Config{DB: db.Gorm, Iterations: cfg.PasswordIterations})
+	// A command has no one to answer quickly: its hash waits for a slot
+	// rather than fail.
+	a, err = auth.New(auth.Config{DB: db.Gorm, Iterations: cfg.PasswordIterations, HashingWait: -1})
 	if err != nil {
 		db.Close()
 		return nil, nil, "", "", err
 	}
 	return a, db, username, password, nil
+}
+
+// logAssumedDjango says, in one INFO line on w once the password is
+// hashed, which Django release the hash was made for (DJANGO_VERSION,
+// default the newest LTS): Django rehashes a password made for another
+// release at the next login. A failed command prints its error alone.
+func logAssumedDjango(w io.Writer, getenv func(string) string, a *auth.Auth) {
+	release := strings.TrimSpace(getenv("DJANGO_VERSION"))
+	if release == "" {
+		release = auth.DefaultDjangoVersion + " (the default)"
+	}
+	slog.New(slog.NewTextHandler(w, nil)).Info("hashed for the Django release sharing the database",
+		"DJANGO_VERSION", release, "pbkdf2_iterations", a.Config().Iterations)
 }
 
 // explainUserError turns the auth package's errors into one line for the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -33,10 +34,43 @@ func manageIn(t *testing.T, dbURL string, stdin io.Reader, args ...string) resul
 	return result{code, out.String(), errOut.String()}
 }
 
+// assumedDjangoOnly reports whether stderr is the one INFO line of a user
+// command naming the Django release it hashes for, and nothing else.
+func assumedDjangoOnly(stderr, release string, iterations int) bool {
+	line, rest, _ := strings.Cut(stderr, "\n")
+	return rest == "" && strings.Contains(line, "level=INFO") &&
+		strings.Contains(line, "DJANGO_VERSION="+release+" pbkdf2_iterations="+strconv.Itoa(iterations))
+}
+
+// TestUserCommandsLogDefaultDjango: without DJANGO_VERSION, createuser
+// says it hashes for Django 5.2, the newest LTS, and does.
+func TestUserCommandsLogDefaultDjango(t *testing.T) {
+	db := tempDB(t)
+	if r := manage(t, db, "migrate"); r.code != 0 {
+		t.Fatal(r)
+	}
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string { return map[string]string{"DATABASE_URL": db}[k] }
+	if code := runWithInput(t.Context(), []string{"createuser", "dora", "--password-stdin"}, getenv, strings.NewReader("pw\n"), &out, &errOut); code != 0 {
+		t.Fatalf("createuser: %d %s %s", code, out.String(), errOut.String())
+	}
+	if !assumedDjangoOnly(errOut.String(), `"5.2 (the default)"`, 1_000_000) {
+		t.Errorf("stderr %q, want the INFO line naming DJANGO_VERSION 5.2", errOut.String())
+	}
+	_, conn := userAuth(t, db)
+	var u models.User
+	if err := conn.Gorm.Where("username = ?", "dora").Take(&u).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(u.Password, "pbkdf2_sha256$1000000$") {
+		t.Errorf("password %q: want Django 5.2's 1,000,000 iterations", u.Password)
+	}
+}
+
 // userAuth opens dbURL and returns an Auth on it.
 func userAuth(t *testing.T, dbURL string) (*auth.Auth, *database.DB) {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), dbURL)
+	db, err := either.OpenURL(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,8 +90,8 @@ func TestCreateUserAndChangePassword(t *testing.T) {
 	}
 
 	r := manageIn(t, db, strings.NewReader("s3cret pass\n"), "createuser", "alice", "--password-stdin")
-	if r.code != 0 || r.stdout != "User \"alice\" created (id 1).\n" || r.stderr != "" {
-		t.Fatalf("createuser = %+v", r)
+	if r.code != 0 || r.stdout != "User \"alice\" created (id 1).\n" || !assumedDjangoOnly(r.stderr, "3.2", 260_000) {
+		t.Fatalf("createuser = %+v, want on stderr only the INFO line naming DJANGO_VERSION 3.2", r)
 	}
 	a, conn := userAuth(t, db)
 	if u, err := a.Authenticate(t.Context(), "alice", "s3cret pass"); u == nil || err != nil {
@@ -76,7 +110,7 @@ func TestCreateUserAndChangePassword(t *testing.T) {
 	wantFailure(t, manageIn(t, db, strings.NewReader(""), "createuser", "bob", "--password-stdin"), "password is empty")
 
 	r = manageIn(t, db, strings.NewReader("n3w\r\n"), "changepassword", "alice", "--password-stdin")
-	if r.code != 0 || r.stdout != "Password changed successfully for user \"alice\".\n" {
+	if r.code != 0 || r.stdout != "Password changed successfully for user \"alice\".\n" || !assumedDjangoOnly(r.stderr, "3.2", 260_000) {
 		t.Fatalf("changepassword = %+v", r)
 	}
 	if u, _ := a.Authenticate(t.Context(), "alice", "s3cret pass"); u != nil {

@@ -3,7 +3,7 @@ package migrations_test
 import (
 	"testing"
 
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -16,7 +16,7 @@ const djangoUserTable = `CREATE TABLE "auth_user" ("id" integer NOT NULL PRIMARY
 // models.User maps it column for column.
 func TestUserTableMatchesModel(t *testing.T) {
 	db := openDB(t)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	var got string

@@ -3,9 +3,13 @@
 // showmigrations. GORM's AutoMigrate is not used; the schema has one owner.
 //
 // Each engine has its own files, because Django writes a different DDL for
-// each: SQLite's are in this directory, PostgreSQL's in postgres/. Both
-// sets have the same versions and names; the engine is the one the
-// database.DB says it is.
+// each, and its own golang-migrate driver, in a package of its own so that
+// a program links only the driver it uses: package migrations/sqlite
+// (cgo) and package migrations/postgres (pure Go). Both sets have the same
+// versions and names. This package is what they share: an [Engine]'s
+// Status, Up and To, the [Info] they report, [ErrDirty].
+//
+//	err := postgres.Up(db, nil) // package migrations/postgres
 //
 // Migrations are plain SQL in *.up.sql / *.down.sql pairs, without
 // BEGIN/COMMIT: the SQLite driver runs each file in a transaction, and
@@ -26,22 +30,18 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"slices"
 
-	"github.com/djangosessions/gosessions/app/database"
 	"github.com/golang-migrate/migrate/v4"
 	migratedb "github.com/golang-migrate/migrate/v4/database"
-	pgxmigrate "github.com/golang-migrate/migrate/v4/database/pgx/v5"
-	"github.com/golang-migrate/migrate/v4/database/sqlite3"
 	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/djangosessions/gosessions/app/database"
 )
 
 // VersionTable is the table where the applied version of these migrations
@@ -52,42 +52,38 @@ const VersionTable = "gosessions_schema_migrations"
 // default table, which applications use for their own migrations too.
 const legacyTable = "schema_migrations"
 
-// The migrations of each engine.
-var (
-	//go:embed *.sql
-	sqliteFiles embed.FS
-	//go:embed postgres/*.sql
-	postgresFiles embed.FS
-)
-
-// engine is what differs between database engines.
-type engine struct {
-	files fs.FS // the engine's migrations
-	// open returns a migrate instance on db, its database driver and a
-	// function that releases what they hold.
-	open func(db *sql.DB, src source.Driver) (*migrate.Migrate, migratedb.Driver, func(), error)
-	// sqlFalse is the SQL for false in the version table's dirty column.
-	sqlFalse string
-	// tableExists is a query with one placeholder, a table name, that
+// Engine is the migrations of one database engine: what packages
+// migrations/sqlite and migrations/postgres provide. Its methods apply
+// them.
+type Engine struct {
+	// Database is the engine the migrations are for; they refuse a DB of
+	// another.
+	Database database.Engine
+	// Files are the migrations, *.up.sql and *.down.sql pairs.
+	Files fs.FS
+	// Driver opens golang-migrate's database driver on db, recording the
+	// version in VersionTable, and returns the driver's name and a
+	// function that releases what it holds (db stays open: it is the
+	// caller's).
+	Driver func(db *sql.DB) (drv migratedb.Driver, name string, release func(), err error)
+	// False is the SQL for false in the version table's dirty column.
+	False string
+	// TableExists is a query with one placeholder, a table name, that
 	// returns a row when the table exists.
-	tableExists string
+	TableExists string
+	// Version reads the applied version and whether it is marked dirty
+	// straight from VersionTable, for Pending: on db's own connections,
+	// bounded by ctx, never waiting for the migration lock (ErrMigrating
+	// when a migration is in flight); 0 when the table does not exist.
+	Version func(ctx context.Context, db *database.DB) (version uint, dirty bool, err error)
 }
 
-// engineOf returns what differs for db's engine.
-func engineOf(db *database.DB) (engine, error) {
-	switch db.Engine {
-	case database.SQLite:
-		return engine{files: sqliteFiles, open: openSQLite, sqlFalse: "0",
-			tableExists: `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`}, nil
-	case database.PostgreSQL:
-		files, err := fs.Sub(postgresFiles, "postgres")
-		if err != nil {
-			return engine{}, fmt.Errorf("migrations: read embedded files: %w", err)
-		}
-		return engine{files: files, open: openPostgres, sqlFalse: "false",
-			tableExists: `SELECT 1 WHERE to_regclass($1) IS NOT NULL`}, nil
+// check refuses a DB of another engine.
+func (e Engine) check(db *database.DB) error {
+	if db.Engine != e.Database {
+		return fmt.Errorf("migrations: these are %v migrations, and the database is %v", e.Database, db.Engine)
 	}
-	return engine{}, fmt.Errorf("migrations: unsupported database engine %v", db.Engine)
+	return nil
 }
 
 // Info describes one embedded migration.
@@ -111,12 +107,11 @@ var ErrDirty = errors.New("migrations: database is dirty")
 // has none applied. On a dirty database it returns the list (the failed
 // migration shown as not applied) together with an error wrapping
 // ErrDirty.
-func Status(db *database.DB) ([]Info, error) {
-	e, err := engineOf(db)
-	if err != nil {
+func (e Engine) Status(db *database.DB) ([]Info, error) {
+	if err := e.check(db); err != nil {
 		return nil, err
 	}
-	all, err := embedded(e.files)
+	all, err := embedded(e.Files)
 	if err != nil {
 		return nil, err
 	}
@@ -138,14 +133,55 @@ func Status(db *database.DB) ([]Info, error) {
 	return all, nil
 }
 
+// ErrMigrating reports a migration in flight: another connection holds
+// the migration lock (PostgreSQL), or on SQLite the version is marked
+// dirty while another connection holds the write lock, as golang-migrate
+// marks it while it runs a migration.
+var ErrMigrating = errors.New("migrations: a migration is in flight")
+
+// Pending returns how many of e's migrations the database lacks, for a
+// readiness probe asked at any rate: it reads the version table directly
+// (no golang-migrate instance, nothing created or adopted, no connection
+// beyond db's own pool), never waits for the migration lock, and is
+// bounded by ctx, on PostgreSQL also on the server's side (its statement
+// and lock timeouts end with ctx, so no query of it outlives a caller that
+// gave up).
+//
+// A migration in flight is ErrMigrating; a version marked dirty that no
+// one is migrating wraps ErrDirty, as Status reports it. A database
+// without VersionTable has every migration pending (Up adopts an earlier
+// release's schema_migrations; Pending does not look at it).
+func (e Engine) Pending(ctx context.Context, db *database.DB) (int, error) {
+	if err := e.check(db); err != nil {
+		return 0, err
+	}
+	all, err := embedded(e.Files)
+	if err != nil {
+		return 0, err
+	}
+	cur, dirty, err := e.Version(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	if dirty {
+		return 0, dirtyError(e, all, cur)
+	}
+	n := 0
+	for _, m := range all {
+		if m.Version > cur {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Up applies every pending migration in order, calling report (when not
 // nil) after each one. Nothing pending is success.
-func Up(db *database.DB, report func(Info)) error {
-	e, err := engineOf(db)
-	if err != nil {
+func (e Engine) Up(db *database.DB, report func(Info)) error {
+	if err := e.check(db); err != nil {
 		return err
 	}
-	all, err := embedded(e.files)
+	all, err := embedded(e.Files)
 	if err != nil {
 		return err
 	}
@@ -158,12 +194,11 @@ func Up(db *database.DB, report func(Info)) error {
 // To migrates up or down to version, calling report (when not nil) after
 // each migration applied (Applied true) or reverted (Applied false).
 // Version 0 reverts every migration.
-func To(db *database.DB, version uint, report func(Info)) error {
-	e, err := engineOf(db)
-	if err != nil {
+func (e Engine) To(db *database.DB, version uint, report func(Info)) error {
+	if err := e.check(db); err != nil {
 		return err
 	}
-	all, err := embedded(e.files)
+	all, err := embedded(e.Files)
 	if err != nil {
 		return err
 	}
@@ -177,7 +212,7 @@ func To(db *database.DB, version uint, report func(Info)) error {
 // reported as it completes. Several processes may run it at once: each
 // step is taken under golang-migrate's lock (an advisory lock on
 // PostgreSQL), from the version found then.
-func migrateTo(e engine, db *database.DB, all []Info, target uint, report func(Info)) error {
+func migrateTo(e Engine, db *database.DB, all []Info, target uint, report func(Info)) error {
 	m, drv, done, err := open(e, db)
 	if err != nil {
 		return err
@@ -230,14 +265,19 @@ func migrateTo(e engine, db *database.DB, all []Info, target uint, report func(I
 
 // open returns a migrate instance on db with e's migrations, its database
 // driver, and a function to call when done with them.
-func open(e engine, db *database.DB) (*migrate.Migrate, migratedb.Driver, func(), error) {
-	src, err := iofs.New(e.files, ".")
+func open(e Engine, db *database.DB) (*migrate.Migrate, migratedb.Driver, func(), error) {
+	src, err := iofs.New(e.Files, ".")
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("migrations: read embedded files: %w", err)
 	}
-	m, drv, done, err := e.open(db.SQL(), src)
+	drv, name, done, err := e.Driver(db.SQL())
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, name, drv)
+	if err != nil {
+		done()
+		return nil, nil, nil, fmt.Errorf("migrations: %w", err)
 	}
 	if err := adopt(e, db, drv); err != nil {
 		done()
@@ -251,7 +291,7 @@ func open(e engine, db *database.DB) (*migrate.Migrate, migratedb.Driver, func()
 // none yet and django_session exists. Version 1 is the only version those
 // releases had; any other version there belongs to the application. It
 // runs under the migration lock.
-func adopt(e engine, db *database.DB, drv migratedb.Driver) error {
+func adopt(e Engine, db *database.DB, drv migratedb.Driver) error {
 	if err := drv.Lock(); err != nil {
 		return fmt.Errorf("migrations: lock: %w", err)
 	}
@@ -262,7 +302,7 @@ func adopt(e engine, db *database.DB, drv migratedb.Driver) error {
 	ctx := context.Background()
 	for _, table := range []string{legacyTable, "django_session"} {
 		var one int
-		err := db.SQL().QueryRowContext(ctx, e.tableExists, table).Scan(&one)
+		err := db.SQL().QueryRowContext(ctx, e.TableExists, table).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -285,63 +325,6 @@ func adopt(e engine, db *database.DB, drv migratedb.Driver) error {
 		return fmt.Errorf("migrations: adopt version 1 from %s: %w", legacyTable, err)
 	}
 	return nil
-}
-
-// openSQLite returns a migrate instance on a SQLite db. It is never
-// closed: migrate's Close closes the database driver, and the SQLite
-// driver then closes db, which belongs to the caller. Dropping the
-// instance leaks nothing (no goroutine outlives a migration, and the
-// driver holds no connection), and the embedded source has nothing to
-// close.
-func openSQLite(db *sql.DB, src source.Driver) (*migrate.Migrate, migratedb.Driver, func(), error) {
-	drv, err := sqlite3.WithInstance(db, &sqlite3.Config{MigrationsTable: VersionTable})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
-	}
-	return newMigrate(src, "sqlite3", drv, func() {})
-}
-
-// openPostgres returns a migrate instance on a PostgreSQL db. The pgx
-// driver of golang-migrate keeps a connection for itself until it is
-// closed, and closing it closes its *sql.DB; so it gets a pool of its own,
-// opened with db's connection settings, and done closes that pool.
-func openPostgres(db *sql.DB, src source.Driver) (*migrate.Migrate, migratedb.Driver, func(), error) {
-	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
-	}
-	var cfg *pgx.ConnConfig
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("unexpected connection type %T", dc)
-		}
-		cfg = c.Conn().Config()
-		return nil
-	})
-	conn.Close()
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
-	}
-	own := stdlib.OpenDB(*cfg)
-	drv, err := pgxmigrate.WithInstance(own, &pgxmigrate.Config{MigrationsTable: VersionTable})
-	if err != nil {
-		own.Close()
-		return nil, nil, nil, fmt.Errorf("migrations: open database: %w", err)
-	}
-	return newMigrate(src, "pgx5", drv, func() { drv.Close() })
-}
-
-// newMigrate returns a migrate instance on src and drv; closeDriver
-// releases drv when it is not wanted.
-func newMigrate(src source.Driver, name string, drv migratedb.Driver, closeDriver func()) (*migrate.Migrate, migratedb.Driver, func(), error) {
-	m, err := migrate.NewWithInstance("iofs", src, name, drv)
-	if err != nil {
-		closeDriver()
-		return nil, nil, nil, fmt.Errorf("migrations: %w", err)
-	}
-	return m, drv, closeDriver, nil
 }
 
 // version returns the applied version, 0 when none. It reads it under
@@ -368,13 +351,13 @@ func version(drv migratedb.Driver) (uint, bool, error) {
 // dirtyError explains what to do about a dirty database. Each migration
 // runs in a transaction, so the schema is as it was before version cur
 // and the record only needs to say so again.
-func dirtyError(e engine, all []Info, cur uint) error {
+func dirtyError(e Engine, all []Info, cur uint) error {
 	name := "unknown"
 	fix := "DELETE FROM " + VersionTable
 	if i := index(all, cur); i >= 0 {
 		name = all[i].Name
 		if i > 0 {
-			fix = fmt.Sprintf("UPDATE %s SET version = %d, dirty = %s", VersionTable, all[i-1].Version, e.sqlFalse)
+			fix = fmt.Sprintf("UPDATE %s SET version = %d, dirty = %s", VersionTable, all[i-1].Version, e.False)
 		}
 	}
 	return fmt.Errorf("%w: migration %d_%s failed part-way and was rolled back; "+

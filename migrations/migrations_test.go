@@ -17,7 +17,10 @@ import (
 	"gorm.io/gorm/schema"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -38,6 +41,7 @@ var known = []migrations.Info{
 	first,
 	second,
 	{Version: 3, Name: "notify_session_changes"},
+	{Version: 4, Name: "notify_session_expiry"},
 }
 
 // statuses returns every known migration, those up to version v applied.
@@ -83,7 +87,7 @@ func openPath(t *testing.T, path string) *database.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := database.Open(t.Context(), u)
+	db, err := sqlite.Open(t.Context(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +97,11 @@ func openPath(t *testing.T, path string) *database.DB {
 
 func status(t *testing.T, db *database.DB) []migrations.Info {
 	t.Helper()
-	got, err := migrations.Status(db)
+	e, err := either.Migrations(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Status(db)
 	if err != nil {
 		t.Fatalf("Status: %v", err)
 	}
@@ -216,7 +224,7 @@ func TestUpDownUp(t *testing.T) {
 	wantInfos(t, "Status of a new database", status(t, db), statuses(0)...)
 
 	var got []migrations.Info
-	if err := migrations.Up(db, record(&got)); err != nil {
+	if err := sqlitemigrations.Up(db, record(&got)); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
 	wantInfos(t, "Up reported", got, steps(0, last)...)
@@ -224,12 +232,12 @@ func TestUpDownUp(t *testing.T) {
 	checkSchema(t, db)
 
 	got = nil
-	if err := migrations.Up(db, record(&got)); err != nil {
+	if err := sqlitemigrations.Up(db, record(&got)); err != nil {
 		t.Fatalf("second Up: %v", err)
 	}
 	wantInfos(t, "second Up reported", got)
 
-	if err := migrations.To(db, 0, record(&got)); err != nil {
+	if err := sqlitemigrations.To(db, 0, record(&got)); err != nil {
 		t.Fatalf("To(0): %v", err)
 	}
 	wantInfos(t, "To(0) reported", got, steps(last, 0)...)
@@ -239,17 +247,17 @@ func TestUpDownUp(t *testing.T) {
 	}
 
 	got = nil
-	if err := migrations.To(db, 1, record(&got)); err != nil {
+	if err := sqlitemigrations.To(db, 1, record(&got)); err != nil {
 		t.Fatalf("To(1): %v", err)
 	}
 	wantInfos(t, "To(1) reported", got, applied(first, true))
 	checkSchema(t, db)
 
 	// Up with a nil report works too.
-	if err := migrations.To(db, 0, nil); err != nil {
+	if err := sqlitemigrations.To(db, 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	checkSchema(t, db)
@@ -274,7 +282,7 @@ func TestAdoptDjangoTable(t *testing.T) {
 	}
 	wantInfos(t, "Status of Django's database", status(t, db), statuses(0)...)
 	var got []migrations.Info
-	if err := migrations.Up(db, record(&got)); err != nil {
+	if err := sqlitemigrations.Up(db, record(&got)); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
 	wantInfos(t, "Up reported", got, steps(0, last)...)
@@ -293,7 +301,7 @@ func TestAdoptDjangoTable(t *testing.T) {
 
 func TestToUnknownVersion(t *testing.T) {
 	db := openDB(t)
-	err := migrations.To(db, 7, nil)
+	err := sqlitemigrations.To(db, 7, nil)
 	if err == nil || !strings.Contains(err.Error(), "no migration has version 7") {
 		t.Errorf("To(7) = %v, want an error naming the version", err)
 	}
@@ -304,7 +312,7 @@ func TestToUnknownVersion(t *testing.T) {
 
 func TestDirty(t *testing.T) {
 	db := openDB(t)
-	if err := migrations.To(db, 1, nil); err != nil {
+	if err := sqlitemigrations.To(db, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	// What golang-migrate leaves when migration 1 fails: its transaction is
@@ -313,7 +321,7 @@ func TestDirty(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	err := migrations.Up(db, nil)
+	err := sqlitemigrations.Up(db, nil)
 	if !errors.Is(err, migrations.ErrDirty) {
 		t.Fatalf("Up on a dirty database = %v, want ErrDirty", err)
 	}
@@ -321,20 +329,23 @@ func TestDirty(t *testing.T) {
 	if !strings.Contains(err.Error(), fix) || !strings.Contains(err.Error(), "1_create_django_session") {
 		t.Errorf("error %q does not name the migration and the fix %q", err, fix)
 	}
-	if err := migrations.To(db, 0, nil); !errors.Is(err, migrations.ErrDirty) {
+	if err := sqlitemigrations.To(db, 0, nil); !errors.Is(err, migrations.ErrDirty) {
 		t.Errorf("To(0) on a dirty database = %v, want ErrDirty", err)
 	}
-	got, err := migrations.Status(db)
+	got, err := sqlitemigrations.Status(db)
 	if !errors.Is(err, migrations.ErrDirty) {
 		t.Errorf("Status on a dirty database: error %v, want ErrDirty", err)
 	}
 	wantInfos(t, "Status on a dirty database", got, statuses(0)...)
+	if _, err := sqlitemigrations.Migrations().Pending(t.Context(), db); !errors.Is(err, migrations.ErrDirty) {
+		t.Errorf("Pending on a dirty database: %v, want ErrDirty", err)
+	}
 
 	// The fix the error gives works.
 	if _, err := db.SQL().Exec(fix); err != nil {
 		t.Fatal(err)
 	}
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatalf("Up after the fix: %v", err)
 	}
 	checkSchema(t, db)
@@ -342,13 +353,13 @@ func TestDirty(t *testing.T) {
 
 func TestNewerDatabase(t *testing.T) {
 	db := openDB(t)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.SQL().Exec(`UPDATE ` + migrations.VersionTable + ` SET version = 99`); err != nil {
 		t.Fatal(err)
 	}
-	err := migrations.Up(db, nil)
+	err := sqlitemigrations.Up(db, nil)
 	if err == nil || !strings.Contains(err.Error(), "version 99") {
 		t.Errorf("Up on a newer database = %v, want an error naming version 99", err)
 	}
@@ -405,7 +416,7 @@ func TestCoexistsWithApplicationMigrations(t *testing.T) {
 				migrateApp(t, path)
 			}
 			var got []migrations.Info
-			if err := migrations.Up(db, record(&got)); err != nil {
+			if err := sqlitemigrations.Up(db, record(&got)); err != nil {
 				t.Fatalf("Up: %v", err)
 			}
 			wantInfos(t, "Up reported", got, steps(0, last)...)
@@ -439,7 +450,7 @@ func TestAdoptsTheVersionOfEarlierReleases(t *testing.T) {
 	}
 	wantInfos(t, "Status", status(t, db), statuses(1)...)
 	var got []migrations.Info
-	if err := migrations.Up(db, record(&got)); err != nil {
+	if err := sqlitemigrations.Up(db, record(&got)); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
 	wantInfos(t, "Up reported", got, steps(1, last)...)

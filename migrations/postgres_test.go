@@ -3,8 +3,8 @@ package migrations_test
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
+	"path"
 	"reflect"
 	"strings"
 	"sync"
@@ -14,8 +14,11 @@ import (
 	"gorm.io/gorm/schema"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/postgres"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/migrations"
+	pgmigrations "github.com/djangosessions/gosessions/migrations/postgres"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -40,7 +43,7 @@ func openPostgresURL(t *testing.T, url string) *database.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := database.Open(t.Context(), u)
+	db, err := postgres.Open(t.Context(), u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +168,7 @@ func TestPostgresUpDownUp(t *testing.T) {
 
 	wantInfos(t, "Status of a new database", status(t, db), statuses(0)...)
 	var got []migrations.Info
-	if err := migrations.Up(db, record(&got)); err != nil {
+	if err := pgmigrations.Up(db, record(&got)); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
 	wantInfos(t, "Up reported", got, steps(0, last)...)
@@ -173,12 +176,12 @@ func TestPostgresUpDownUp(t *testing.T) {
 	checkPostgresSchema(t, db, django)
 
 	got = nil
-	if err := migrations.Up(db, record(&got)); err != nil {
+	if err := pgmigrations.Up(db, record(&got)); err != nil {
 		t.Fatalf("second Up: %v", err)
 	}
 	wantInfos(t, "second Up reported", got)
 
-	if err := migrations.To(db, 0, record(&got)); err != nil {
+	if err := pgmigrations.To(db, 0, record(&got)); err != nil {
 		t.Fatalf("To(0): %v", err)
 	}
 	wantInfos(t, "To(0) reported", got, steps(last, 0)...)
@@ -192,13 +195,13 @@ func TestPostgresUpDownUp(t *testing.T) {
 	}
 
 	got = nil
-	if err := migrations.To(db, 1, record(&got)); err != nil {
+	if err := pgmigrations.To(db, 1, record(&got)); err != nil {
 		t.Fatalf("To(1): %v", err)
 	}
 	wantInfos(t, "To(1) reported", got, applied(first, true))
 	checkPostgresSchema(t, db, django)
 
-	if err := migrations.To(db, 7, nil); err == nil || !strings.Contains(err.Error(), "no migration has version 7") {
+	if err := pgmigrations.To(db, 7, nil); err == nil || !strings.Contains(err.Error(), "no migration has version 7") {
 		t.Errorf("To(7) = %v", err)
 	}
 
@@ -239,7 +242,7 @@ func TestPostgresAdoptDjangoTable(t *testing.T) {
 
 	wantInfos(t, "Status of Django's database", status(t, db), statuses(0)...)
 	var got []migrations.Info
-	if err := migrations.Up(db, record(&got)); err != nil {
+	if err := pgmigrations.Up(db, record(&got)); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
 	wantInfos(t, "Up reported", got, steps(0, last)...)
@@ -258,12 +261,12 @@ func TestPostgresAdoptDjangoTable(t *testing.T) {
 
 func TestPostgresDirty(t *testing.T) {
 	db := openPostgres(t)
-	if err := migrations.To(db, 1, nil); err != nil {
+	if err := pgmigrations.To(db, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	exec(t, db, `DROP TABLE django_session`, `UPDATE `+migrations.VersionTable+` SET version = 1, dirty = true`)
 
-	err := migrations.Up(db, nil)
+	err := pgmigrations.Up(db, nil)
 	if !errors.Is(err, migrations.ErrDirty) {
 		t.Fatalf("Up on a dirty database = %v, want ErrDirty", err)
 	}
@@ -271,11 +274,15 @@ func TestPostgresDirty(t *testing.T) {
 	if !strings.Contains(err.Error(), fix) {
 		t.Errorf("error %q does not give the fix %q", err, fix)
 	}
-	if _, err := migrations.Status(db); !errors.Is(err, migrations.ErrDirty) {
+	if _, err := pgmigrations.Status(db); !errors.Is(err, migrations.ErrDirty) {
 		t.Errorf("Status on a dirty database: %v, want ErrDirty", err)
 	}
+	// No one holds the migration lock: dirty, not a migration in flight.
+	if _, err := pgmigrations.Migrations().Pending(t.Context(), db); !errors.Is(err, migrations.ErrDirty) {
+		t.Errorf("Pending on a dirty database: %v, want ErrDirty", err)
+	}
 	exec(t, db, fix)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := pgmigrations.Up(db, nil); err != nil {
 		t.Fatalf("Up after the fix: %v", err)
 	}
 	if !postgresTableExists(t, db) {
@@ -290,7 +297,7 @@ func TestPostgresFailedMigrationRollsBack(t *testing.T) {
 	// A table of that name without the columns the index needs: the
 	// CREATE TABLE IF NOT EXISTS keeps it, and the first CREATE INDEX fails.
 	exec(t, db, `CREATE TABLE django_session (session_key varchar(40) PRIMARY KEY)`)
-	err := migrations.Up(db, nil)
+	err := pgmigrations.Up(db, nil)
 	if err == nil || !strings.Contains(err.Error(), "expire_date") {
 		t.Fatalf("Up = %v, want the failure naming the column", err)
 	}
@@ -298,7 +305,7 @@ func TestPostgresFailedMigrationRollsBack(t *testing.T) {
 	if err := db.SQL().QueryRow(`SELECT count(*) FROM pg_indexes WHERE indexname = 'django_session_session_key_c0390e0f_like'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d like indexes after the failed migration (%v): not rolled back", n, err)
 	}
-	if _, err := migrations.Status(db); !errors.Is(err, migrations.ErrDirty) {
+	if _, err := pgmigrations.Status(db); !errors.Is(err, migrations.ErrDirty) {
 		t.Errorf("Status after a failed migration: %v, want ErrDirty", err)
 	}
 }
@@ -316,13 +323,13 @@ func TestPostgresConcurrentUp(t *testing.T) {
 				errs[i] = err
 				return
 			}
-			db, err := database.Open(t.Context(), u)
+			db, err := postgres.Open(t.Context(), u)
 			if err != nil {
 				errs[i] = err
 				return
 			}
 			defer db.Close()
-			errs[i] = migrations.Up(db, nil)
+			errs[i] = pgmigrations.Up(db, nil)
 		})
 	}
 	wg.Wait()
@@ -335,23 +342,52 @@ func TestPostgresConcurrentUp(t *testing.T) {
 }
 
 // TestEnginesHaveTheSameMigrations: every SQLite migration has its
-// PostgreSQL twin, same version and name, and the other way round.
+// PostgreSQL twin, same version and name, and the other way round, among
+// the files each engine's package embeds.
 func TestEnginesHaveTheSameMigrations(t *testing.T) {
-	list := func(dir string) []string {
-		entries, err := os.ReadDir(dir)
+	list := func(e migrations.Engine) []string {
+		entries, err := fs.ReadDir(e.Files, ".")
 		if err != nil {
 			t.Fatal(err)
 		}
 		var names []string
 		for _, e := range entries {
-			if !e.IsDir() && filepath.Ext(e.Name()) == ".sql" {
+			if !e.IsDir() && path.Ext(e.Name()) == ".sql" {
 				names = append(names, e.Name())
 			}
 		}
 		return names
 	}
-	sqlite, postgres := list("."), list("postgres")
-	if len(sqlite) == 0 || !reflect.DeepEqual(sqlite, postgres) {
-		t.Errorf("SQLite migrations %q, PostgreSQL migrations %q: want the same files", sqlite, postgres)
+	lite, pg := list(sqlitemigrations.Migrations()), list(pgmigrations.Migrations())
+	if len(lite) == 0 || !reflect.DeepEqual(lite, pg) {
+		t.Errorf("SQLite migrations %q, PostgreSQL migrations %q: want the same files", lite, pg)
+	}
+}
+
+// Pending counts what Up would apply, from nothing to everything, and
+// opens no connection beyond the pool's.
+func TestPostgresPending(t *testing.T) {
+	db := openPostgres(t)
+	all, err := pgmigrations.Status(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []uint{0, 2, all[len(all)-1].Version} {
+		if err := pgmigrations.To(db, v, nil); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, m := range all {
+			if m.Version > v {
+				want++
+			}
+		}
+		if n, err := pgmigrations.Migrations().Pending(t.Context(), db); n != want || err != nil {
+			t.Errorf("Pending at version %d = %d, %v; want %d", v, n, err, want)
+		}
+	}
+	exec(t, db, `DROP TABLE `+migrations.VersionTable)
+	if n, err := pgmigrations.Migrations().Pending(t.Context(), db); n != len(all) || err != nil {
+		t.Errorf("Pending without the version table = %d, %v; want %d", n, err, len(all))
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/postgres"
 	"github.com/djangosessions/gosessions/internal/pgtest"
-	"github.com/djangosessions/gosessions/migrations"
+	pgmigrations "github.com/djangosessions/gosessions/migrations/postgres"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -15,12 +15,12 @@ import (
 // instant both ways, and Scan reads the column as pgx hands it back and
 // as PostgreSQL's text.
 func TestSessionOnPostgres(t *testing.T) {
-	ddb, err := database.OpenURL(t.Context(), pgtest.NewDatabase(t))
+	ddb, err := postgres.OpenURL(t.Context(), pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ddb.Close()
-	if err := migrations.Up(ddb, nil); err != nil {
+	if err := pgmigrations.Up(ddb, nil); err != nil {
 		t.Fatal(err)
 	}
 	db := ddb.Gorm

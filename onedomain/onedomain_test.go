@@ -17,9 +17,9 @@ func TestOneDomain(t *testing.T) {
 	domains := setupDomains(t)
 	for _, d := range domains {
 		if d.useSessions {
-			t.Run("sessions/django"+d.django.series, func(t *testing.T) { testSessionTokens(t, d) })
+			t.Run("sessions/django"+d.django.Series, func(t *testing.T) { testSessionTokens(t, d) })
 		} else {
-			t.Run("tokens/django"+d.django.series, func(t *testing.T) { testCookieTokens(t, d) })
+			t.Run("tokens/django"+d.django.Series, func(t *testing.T) { testCookieTokens(t, d) })
 		}
 	}
 	t.Run("browser", func(t *testing.T) { testBrowserWalks(t, domains) })
@@ -29,7 +29,7 @@ func TestOneDomain(t *testing.T) {
 // masked (64 characters), 4.1 and later the secret (32); the Go site
 // follows DJANGO_VERSION.
 func storedLen(d *domain) int {
-	if d.django.series == "3.2" {
+	if d.django.Series == "3.2" {
 		return csrf.TokenLength
 	}
 	return csrf.SecretLength
@@ -59,7 +59,7 @@ func testCookieTokens(t *testing.T, d *domain) {
 	want(t, "Django's login form", p, http.StatusOK, "django")
 	djangoToken, cookie := p.token(t), c.cookie("csrftoken")
 	if len(cookie) != storedLen(d) || csrf.CheckFormat(cookie) != "" || !csrf.Matches(djangoToken, csrf.SecretOf(cookie)) {
-		t.Fatalf("Django %s set csrftoken %q for form token %q", d.django.series, cookie, djangoToken)
+		t.Fatalf("Django %s set csrftoken %q for form token %q", d.django.Series, cookie, djangoToken)
 	}
 	secret := csrf.SecretOf(cookie)
 
@@ -104,7 +104,7 @@ func testCookieTokens(t *testing.T, d *domain) {
 	other := csrf.Mask(csrf.NewSecret())
 	want(t, "another visitor's token to Go", c.post("/session", url.Values{"key": {"k"}, "value": {"v"}}, other), http.StatusForbidden, "")
 	want(t, "another visitor's token to Django", c.post("/set", nil, other), http.StatusForbidden, "")
-	if d.django.series != "3.2" { // Django 3.2 has no Origin check
+	if d.django.Series != "3.2" { // Django 3.2 has no Origin check
 		want(t, "a foreign Origin to Django", c.post("/set", nil, goToken, "Origin", "http://evil.example"), http.StatusForbidden, "")
 	}
 	want(t, "a foreign Origin to Go", c.post("/session", url.Values{"key": {"k"}, "value": {"v"}}, goToken, "Origin", "http://evil.example"), http.StatusForbidden, "")

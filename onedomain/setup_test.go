@@ -13,10 +13,10 @@ import (
 
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/auth"
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/internal/djangotest"
 	"github.com/djangosessions/gosessions/internal/nginxtest"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 // The user every walk logs in as, created by the Go side (manage
@@ -31,7 +31,7 @@ const (
 // block, on one SQLite database and one SECRET_KEY: the setup the guide
 // describes, for one Django release.
 type domain struct {
-	django djangoRelease
+	django djangotest.Django
 	// useSessions: both sites keep the CSRF secret in the session
 	// (CSRF_USE_SESSIONS = True), not in the csrftoken cookie.
 	useSessions bool
@@ -45,7 +45,7 @@ type domain struct {
 }
 
 func (d *domain) String() string {
-	s := "Django " + d.django.series
+	s := d.django.String()
 	if d.useSessions {
 		s += ", CSRF_USE_SESSIONS"
 	}
@@ -65,6 +65,7 @@ func setupDomains(t *testing.T) []*domain {
 	var domains []*domain
 	var sites []nginxtest.Site
 	for _, rel := range djangoReleases(t) {
+		rel := rel
 		for _, useSessions := range []bool{false, true} {
 			d := &domain{django: rel, useSessions: useSessions, goLog: &djangotest.LockedBuffer{}}
 			dbPath := filepath.Join(t.TempDir(), "db.sqlite3")
@@ -73,7 +74,7 @@ func setupDomains(t *testing.T) []*domain {
 			if useSessions {
 				env = append(env, "DJANGO_CSRF_USE_SESSIONS=1")
 			}
-			p := djangotest.Reference(t, rel.options(djangotest.Options{SQLite: dbPath, Env: env}))
+			p := djangotest.Reference(t, djangotest.Options{Django: rel, SQLite: dbPath, Env: env})
 			d.djangoURL, d.djangoLog = p.Start(t)
 			n := len(sites)
 			d.site = n
@@ -108,19 +109,19 @@ func startGoSite(t *testing.T, d *domain, dbPath string) string {
 	t.Helper()
 	cfg := app.DefaultConfig()
 	cfg.SecretKey = djangotest.SecretKey
-	cfg.DjangoVersion = d.django.series
-	iterations, err := auth.PBKDF2Iterations(d.django.series)
+	cfg.DjangoVersion = d.django.Series
+	iterations, err := auth.PBKDF2Iterations(d.django.Series)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.PasswordIterations = iterations
 	cfg.CSRF.UseSessions = d.useSessions
-	db, err := database.OpenURL(t.Context(), dbPath)
+	db, err := sqlite.OpenURL(t.Context(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(d.goLog, &slog.HandlerOptions{Level: slog.LevelInfo}))

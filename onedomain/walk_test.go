@@ -128,7 +128,7 @@ func (b *tab) waitJS(path, site, expr, want string) {
 func testBrowserWalks(t *testing.T, domains []*domain) {
 	browser := newBrowser(t)
 	for _, d := range domains {
-		name := "django" + d.django.series
+		name := "django" + d.django.Series
 		if d.useSessions {
 			name += "/csrf_use_sessions"
 		}

@@ -14,6 +14,10 @@ import (
 // it never says which of the two was wrong.
 const loginError = "Please enter a correct username and password. Note that both fields may be case-sensitive."
 
+// retryAfterBusy is the Retry-After, in seconds, of a login refused
+// because the password checks are at their bound (auth.ErrBusy).
+const retryAfterBusy = "2"
+
 // accountsLoginForm shows Django's login form; ?next= is kept for after
 // the login.
 func (h *Handlers) accountsLoginForm(c echo.Context) error {
@@ -26,10 +30,18 @@ func (h *Handlers) accountsLoginForm(c echo.Context) error {
 // rotates the CSRF secret (csrf.Rotate, passed in: the CSRF middleware is
 // the site's). The browser goes to next when it is safe (same host), else
 // to the profile. Wrong credentials show the form again, status 200, and
-// store nothing.
+// store nothing. When the site is hashing as many passwords as it allows
+// at once, the answer is a 503 with Retry-After, for a known username and
+// an unknown one alike.
 func (h *Handlers) accountsLogin(c echo.Context) error {
 	username, next := c.FormValue("username"), c.FormValue(h.Auth.RedirectField())
 	user, err := h.Auth.Authenticate(c.Request().Context(), username, c.FormValue("password"))
+	if errors.Is(err, auth.ErrBusy) {
+		// As many passwords are being hashed as the site allows at once:
+		// nothing was checked, the visitor may simply try again.
+		c.Response().Header().Set("Retry-After", retryAfterBusy)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, msgBusy).SetInternal(err)
+	}
 	if err != nil && !errors.Is(err, auth.ErrUnsupportedHasher) && !errors.Is(err, auth.ErrMalformedHash) {
 		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
 	}

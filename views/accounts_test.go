@@ -9,6 +9,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/session"
+	whatwg "github.com/nlnwa/whatwg-url/url"
 )
 
 // addUser stores a user in the site's auth_user, as manage createuser does.
@@ -138,6 +139,96 @@ func TestAccountsLoginNext(t *testing.T) {
 		r := s.post("/accounts/login/", url.Values{"username": {"bob"}, "password": {"pw"}, "next": {next}})
 		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != want {
 			t.Errorf("next=%q: %d %q, want a redirect to %q", next, r.StatusCode, r.Header.Get("Location"), want)
+		}
+	}
+}
+
+// TestAccountsLoginNextAsBrowsersRead: after a login, the Location the
+// site sends, read as a browser reads it (the WHATWG URL parser, which
+// drops tabs and newlines anywhere, strips leading and trailing C0
+// controls and spaces, and reads backslashes as slashes in http and
+// https URLs) against the login page's URL, stays on the site.
+func TestAccountsLoginNextAsBrowsersRead(t *testing.T) {
+	s := newSite(t)
+	s.addUser("carol", "pw")
+	site, err := whatwg.Parse(s.srv.URL + "/accounts/login/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, next := range []string{
+		"/\t//evil.example/",
+		"/\n//evil.example/",
+		"/\r//evil.example/",
+		"\t//evil.example/",
+		"/\t/\\evil.example/",
+		"\\\t\\evil.example/",
+		"/\\\t/evil.example/",
+		"ht\ttps://evil.example/",
+		"https:\t//evil.example/",
+		"\x01//evil.example/",
+		" //evil.example/",
+		"/get\t",
+	} {
+		s.client.Jar = newClient(t).Jar // a new visitor
+		code, loc := s.rawPost("/accounts/login/", url.Values{"username": {"carol"}, "password": {"pw"}, "next": {next}})
+		if code != http.StatusFound {
+			t.Errorf("next=%q: %d, want 302", next, code)
+			continue
+		}
+		to, err := site.Parse(loc)
+		if err != nil {
+			continue // a browser goes nowhere
+		}
+		if to.Host() != site.Host() || to.Protocol() != site.Protocol() {
+			t.Errorf("next=%q: Location %q, which a browser follows to %s, off the site %s", next, loc, to.Href(false), site.Host())
+		}
+	}
+}
+
+// rawPost posts form with the client's cookies and CSRF token, as post
+// does, but returns the status and the Location header as they came over
+// the wire: Go's client refuses to follow (or even return) a Location
+// that a browser would follow.
+func (s *site) rawPost(path string, form url.Values) (int, string) {
+	s.t.Helper()
+	form.Set("csrfmiddlewaretoken", s.csrfToken())
+	req := s.request(http.MethodPost, path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range s.client.Jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	res, err := s.srv.Client().Transport.RoundTrip(req)
+	if err != nil {
+		s.t.Fatalf("POST %s: %v", path, err)
+	}
+	res.Body.Close()
+	return res.StatusCode, res.Header.Get("Location")
+}
+
+// TestAccountsLoginSecureIsTheSiteRule: whether the login request is
+// HTTPS (a next page on plain http is then refused) follows
+// SECURE_PROXY_SSL_HEADER alone, as the security headers do: a client's
+// X-Forwarded-Proto (here from the loopback address, which Echo's own rule
+// believes) means nothing to a site without the setting. The form comes
+// with the Referer a browser on https sends (the CSRF check of an HTTPS
+// request without an Origin wants it, as Django's).
+func TestAccountsLoginSecureIsTheSiteRule(t *testing.T) {
+	for _, proxy := range []bool{false, true} {
+		s := newSiteWith(t, siteOptions{proxySSL: proxy})
+		s.addUser("dave", "pw")
+		next := s.srv.URL + "/get" // http://127.0.0.1:port/get
+		r := s.post("/accounts/login/", url.Values{"username": {"dave"}, "password": {"pw"}, "next": {next}},
+			"X-Forwarded-Proto", "https", "Referer", "https://"+strings.TrimPrefix(s.srv.URL, "http://")+"/accounts/login/")
+		want := next // a plain-HTTP request may go on to a plain-HTTP page
+		if proxy {
+			want = "/accounts/profile/" // an HTTPS request never does
+		}
+		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != want {
+			t.Errorf("SECURE_PROXY_SSL_HEADER set: %v; X-Forwarded-Proto: https, next=%q: %d %q, want a redirect to %q",
+				proxy, next, r.StatusCode, r.Header.Get("Location"), want)
+		}
+		if hsts := r.Header.Get("Strict-Transport-Security"); hsts != "" {
+			t.Errorf("HSTS %q without SECURE_HSTS_SECONDS", hsts)
 		}
 	}
 }

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/pprof"
+	"runtime/pprof"
+	"strconv"
 	"time"
 
 	"github.com/djangosessions/gosessions/templates"
@@ -49,7 +50,38 @@ func (h *Handlers) RegisterBaseline(e *echo.Echo) error {
 	e.GET("/baseline/get", h.baselineGet)
 	e.GET("/baseline/visits", h.baselineVisits)
 	// make bench-profile records the site's CPU profile under load.
-	e.GET("/debug/pprof/profile", echo.WrapHandler(http.HandlerFunc(pprof.Profile)))
+	e.GET("/debug/pprof/profile", cpuProfile)
+	return nil
+}
+
+// cpuProfile records a CPU profile for ?seconds=N (default 30) and sends
+// it, as net/http/pprof's Profile does, but with runtime/pprof alone:
+// importing net/http/pprof would register its handlers on
+// http.DefaultServeMux for the whole program. One profile runs at a time;
+// another request meanwhile gets a 409.
+func cpuProfile(c echo.Context) error {
+	secs, err := strconv.Atoi(c.QueryParam("seconds"))
+	if err != nil || secs <= 0 {
+		secs = 30
+	}
+	d := time.Duration(secs) * time.Second
+	if srv, ok := c.Request().Context().Value(http.ServerContextKey).(*http.Server); ok && srv.WriteTimeout != 0 && d >= srv.WriteTimeout {
+		return echo.NewHTTPError(http.StatusBadRequest, "profile duration exceeds the server's write timeout")
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, echo.MIMEOctetStream)
+	w.Header().Set(echo.HeaderContentDisposition, `attachment; filename="profile"`)
+	if err := pprof.StartCPUProfile(w); err != nil {
+		// Nothing written yet: another profile is running.
+		w.Header().Del(echo.HeaderContentType)
+		w.Header().Del(echo.HeaderContentDisposition)
+		return echo.NewHTTPError(http.StatusConflict, "a CPU profile is already being recorded").SetInternal(err)
+	}
+	select {
+	case <-time.After(d):
+	case <-c.Request().Context().Done():
+	}
+	pprof.StopCPUProfile()
 	return nil
 }
 

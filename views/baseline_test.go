@@ -5,7 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"regexp"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,5 +119,43 @@ func TestBaselineRoutesOffByDefault(t *testing.T) {
 	}
 	if strings.Contains(s.get("/").body, "/baseline/") {
 		t.Errorf("the home page links a baseline route")
+	}
+}
+
+// TestCPUProfile: the bench site serves a CPU profile (gzipped, as go tool
+// pprof reads it) with runtime/pprof, and refuses a second one while one
+// is recorded instead of mixing them.
+func TestCPUProfile(t *testing.T) {
+	s := newBenchSite(t)
+	r := s.get("/debug/pprof/profile?seconds=1")
+	wantStatus(t, r, http.StatusOK)
+	if !strings.HasPrefix(r.body, "\x1f\x8b") || r.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Errorf("profile: %q, %d bytes starting %q; want a gzipped profile", r.Header.Get("Content-Type"), len(r.body), r.body[:min(len(r.body), 4)])
+	}
+
+	// The server is in this process: a profile started here is the one
+	// already running.
+	if err := pprof.StartCPUProfile(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	r = s.get("/debug/pprof/profile?seconds=1")
+	pprof.StopCPUProfile()
+	wantStatus(t, r, http.StatusConflict)
+}
+
+// TestSiteDoesNotImportNetHTTPPprof: net/http/pprof's init registers its
+// handlers on http.DefaultServeMux; the site serves its profile with
+// runtime/pprof and links no such package.
+func TestSiteDoesNotImportNetHTTPPprof(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/djangosessions/gosessions").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 50 || !slices.Contains(deps, "github.com/djangosessions/gosessions/views") {
+		t.Fatalf("go list -deps of the site: %d packages, without views?", len(deps))
+	}
+	if slices.Contains(deps, "net/http/pprof") {
+		t.Error("the site links net/http/pprof, which registers handlers on http.DefaultServeMux")
 	}
 }

@@ -17,6 +17,7 @@ import (
 const (
 	msgUnavailable = "The session store is unavailable right now, so this page cannot be shown. Please try again in a moment."
 	msgInternal    = "Something went wrong on our side. It has been logged; please try again."
+	msgBusy        = "Too many sign-ins are being checked right now. Please try again in a moment."
 )
 
 // saveError turns an error of Session.Save or a session load into an HTTP
@@ -107,6 +108,8 @@ func describe(err error, c echo.Context) (int, string) {
 		status = http.StatusInternalServerError
 	}
 	switch {
+	case status == http.StatusServiceUnavailable && he.Message == msgBusy:
+		return status, msgBusy
 	case status == http.StatusServiceUnavailable:
 		return status, msgUnavailable
 	case status >= 500:

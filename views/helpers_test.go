@@ -18,9 +18,10 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 )
@@ -102,6 +103,8 @@ func (s *site) assertNoInternals(t *testing.T, r *response) {
 type siteOptions struct {
 	saveEveryRequest bool
 	maxSize          int // SESSION_MAX_SIZE; 0: the default
+	// proxySSL sets SECURE_PROXY_SSL_HEADER to X-Forwarded-Proto,https.
+	proxySSL bool
 }
 
 func newSite(t *testing.T) *site {
@@ -122,6 +125,9 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	cfg.Session.SaveEveryRequest = opt.saveEveryRequest
 	if opt.maxSize > 0 {
 		cfg.Session.MaxSize = opt.maxSize
+	}
+	if opt.proxySSL {
+		cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"
 	}
 	db := migratedDB(t)
 	e := newApp(t, cfg, db, log)
@@ -150,12 +156,12 @@ func newApp(t *testing.T, cfg app.Config, db *database.DB, log *slog.Logger) *ec
 // closed when the test ends.
 func migratedDB(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db

@@ -20,7 +20,7 @@ func operateSection(metricsPath string) templates.LearnSection {
 			Go:   `manage sessions delete KEY-OR-PREFIX  // store.Delete(ctx, key, row.SessionData): every cache forgets it`,
 			Demo: "/flush"},
 		{Django: `for s in Session.objects.filter(expire_date__gt=now).iterator(): if s.get_decoded().get("username") == "ada": s.delete()`,
-			Go:   `manage sessions revoke --where username=ada  // FindInBatches(&rows, 1000, ...), then a conditional delete of each match`,
+			Go:   `manage sessions revoke --where username=ada  // db.Where(...).Rows(), a conditional delete of each match, again until none is left`,
 			Demo: "/login"},
 		{Django: `Session.objects.filter(expire_date__gt=now).count()`,
 			Go:   `manage sessions stats  // db.Model(&models.Session{}).Where("expire_date > ?", models.DateTime{Time: now}).Count(&n)`,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,8 +52,8 @@ type Config struct {
 	// later.
 	SecretKeyFallbacks []string
 	// Iterations is the PBKDF2 iteration count of new password hashes.
-	// Default: that of Django's newest release, PBKDF2Iterations(
-	// LatestDjangoVersion); use PBKDF2Iterations with the version of the
+	// Default: that of Django 5.2, the newest LTS, PBKDF2Iterations(
+	// DefaultDjangoVersion); use PBKDF2Iterations with the version of the
 	// Django site that shares the database.
 	Iterations int
 	// Backends are the values of _auth_user_backend accepted as logged in
@@ -75,6 +76,18 @@ type Config struct {
 	// plain http. Default: the connection is TLS (r.TLS != nil); a site
 	// behind a proxy passes its SECURE_PROXY_SSL_HEADER rule.
 	IsSecure func(*http.Request) bool
+	// MaxHashing bounds the password hashes computed at once by
+	// Authenticate (the check of a user's password, and the hash it runs
+	// in its place for an unknown user, alike), CreateUser and SetPassword.
+	// A PBKDF2 check with Django's count takes a core for half a second or
+	// more, an Argon2 check with Django's parameters 100 MiB of memory.
+	// Default GOMAXPROCS.
+	MaxHashing int
+	// HashingWait is how long a hash waits for a free slot before it gives
+	// up with ErrBusy (the site answers 503 and Retry-After). Default
+	// DefaultHashingWait; negative: as long as the context allows, for
+	// commands that have no one to answer quickly (manage).
+	HashingWait time.Duration
 	// Logger receives warnings: sessions naming a user that cannot be
 	// loaded, hashes of unsupported hashers. Default: discard.
 	Logger *slog.Logger
@@ -87,7 +100,8 @@ type Config struct {
 // is, login, logout, and the users themselves. It is safe for concurrent
 // use.
 type Auth struct {
-	cfg Config
+	cfg     Config
+	hashing *hashing
 }
 
 // New validates cfg, fills its defaults and returns an Auth.
@@ -96,7 +110,7 @@ func New(cfg Config) (*Auth, error) {
 		return nil, errors.New("auth: Config.DB is required")
 	}
 	if cfg.Iterations == 0 {
-		cfg.Iterations, _ = PBKDF2Iterations(LatestDjangoVersion)
+		cfg.Iterations, _ = PBKDF2Iterations(DefaultDjangoVersion)
 	}
 	if cfg.Iterations < 1 || cfg.Iterations > maxIterations {
 		return nil, fmt.Errorf("auth: Config.Iterations %d out of range (1 to %d)", cfg.Iterations, maxIterations)
@@ -116,14 +130,26 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.IsSecure == nil {
 		cfg.IsSecure = func(r *http.Request) bool { return r.TLS != nil }
 	}
+	if cfg.MaxHashing == 0 {
+		cfg.MaxHashing = runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxHashing < 0 {
+		return nil, fmt.Errorf("auth: Config.MaxHashing %d is negative", cfg.MaxHashing)
+	}
+	if cfg.HashingWait == 0 {
+		cfg.HashingWait = DefaultHashingWait
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Auth{cfg: cfg}, nil
+	return &Auth{cfg: cfg, hashing: newHashing(cfg.MaxHashing, cfg.HashingWait)}, nil
 }
+
+// HashingStats returns the counters of the password hashing.
+func (a *Auth) HashingStats() HashingStats { return a.hashing.stats() }
 
 // Config returns the configuration, defaults filled in.
 func (a *Auth) Config() Config { return a.cfg }
@@ -329,6 +355,11 @@ func (a *Auth) Logout(r *http.Request) {
 // an inactive user. The password hasher runs in every case, so that the
 // answer takes as long for an unknown user as for a wrong password.
 //
+// The hashing is bounded (Config.MaxHashing): past the bound, after
+// Config.HashingWait, the error is ErrBusy, for a known user and an
+// unknown one alike, so that the bound tells nothing about which
+// usernames exist.
+//
 // The username is normalized (NFKC) as Django's login form does. A hash
 // this package cannot check is not taken for a wrong password: the error
 // wraps ErrUnsupportedHasher or ErrMalformedHash, and is logged.
@@ -338,14 +369,20 @@ func (a *Auth) Authenticate(ctx context.Context, username, password string) (*mo
 		return nil, err
 	}
 	if u == nil || !IsPasswordUsable(u.Password) {
-		a.burn(password)
-		return nil, nil
+		return nil, a.hashing.do(ctx, func() { a.burn(password) })
 	}
-	ok, err := CheckPassword(password, u.Password)
-	if err != nil {
-		a.burn(password)
-		a.cfg.Logger.Warn("auth: cannot check the password of a user", "user_id", u.ID, "error", err)
-		return nil, fmt.Errorf("auth: check the password of user %d: %w", u.ID, err)
+	var ok bool
+	var checkErr error
+	if err := a.hashing.do(ctx, func() {
+		if ok, checkErr = CheckPassword(password, u.Password); checkErr != nil {
+			a.burn(password)
+		}
+	}); err != nil {
+		return nil, err // ErrBusy, or ctx ended while it waited
+	}
+	if checkErr != nil {
+		a.cfg.Logger.Warn("auth: cannot check the password of a user", "user_id", u.ID, "error", checkErr)
+		return nil, fmt.Errorf("auth: check the password of user %d: %w", u.ID, checkErr)
 	}
 	if !ok || !u.IsActive {
 		return nil, nil
@@ -354,7 +391,8 @@ func (a *Auth) Authenticate(ctx context.Context, username, password string) (*mo
 }
 
 // burn hashes password once with the default hasher and drops the result,
-// as Django does for a missing user or an unusable password (#20760).
+// as Django does for a missing user or an unusable password (#20760). It
+// runs within a slot of a.hashing, as the check it stands for would.
 func (a *Auth) burn(password string) {
 	_, _ = MakePassword(password, a.cfg.Iterations)
 }

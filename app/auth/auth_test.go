@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,10 +20,11 @@ import (
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/memstore"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -42,12 +45,12 @@ type site struct {
 
 func newSite(t *testing.T, mutate func(*auth.Config)) *site {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return newSiteOn(t, db, mutate)
@@ -623,8 +626,74 @@ func TestNewValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, _ := auth.PBKDF2Iterations(auth.LatestDjangoVersion); a.Config().Iterations != want {
+	if want, _ := auth.PBKDF2Iterations(auth.DefaultDjangoVersion); a.Config().Iterations != want || want != 1_000_000 {
 		t.Errorf("default Iterations = %d, want %d", a.Config().Iterations, want)
+	}
+	if got := a.Config(); got.MaxHashing != runtime.GOMAXPROCS(0) || got.HashingWait != auth.DefaultHashingWait {
+		t.Errorf("default MaxHashing %d, HashingWait %v; want GOMAXPROCS (%d) and %v", got.MaxHashing, got.HashingWait, runtime.GOMAXPROCS(0), auth.DefaultHashingWait)
+	}
+	if _, err := auth.New(auth.Config{DB: s.db.Gorm, MaxHashing: -1}); err == nil {
+		t.Error("negative MaxHashing: no error")
+	}
+}
+
+// TestHashingWait: new hashes (CreateUser, SetPassword) take a slot as
+// checks do. With a negative HashingWait (manage's commands) one waits
+// for the slot a login holds instead of failing, until its context ends;
+// with a short wait it gives up with ErrBusy and stores nothing.
+func TestHashingWait(t *testing.T) {
+	s := newSite(t, func(c *auth.Config) { c.MaxHashing, c.HashingWait = 1, -1 })
+	patient := s.auth
+	hasty, err := auth.New(auth.Config{DB: s.db.Gorm, Iterations: testIterations, MaxHashing: 1, HashingWait: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []*auth.Auth{patient, hasty} {
+		if _, err := a.CreateUser(t.Context(), "slow", "x"); err != nil && !errors.Is(err, auth.ErrUserExists) {
+			t.Fatal(err)
+		}
+	}
+	// Checking this hash holds the slot of its Auth for a while.
+	if err := s.db.Gorm.Exec(`UPDATE auth_user SET password = 'pbkdf2_sha256$1000000$salt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' WHERE username = 'slow'`).Error; err != nil {
+		t.Fatal(err)
+	}
+	hold := func(a *auth.Auth) chan struct{} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			a.Authenticate(context.Background(), "slow", "wrong")
+		}()
+		for a.HashingStats().InFlight == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		return done
+	}
+
+	done := hold(hasty)
+	if _, err := hasty.CreateUser(t.Context(), "hasty", "pw"); !errors.Is(err, auth.ErrBusy) {
+		t.Errorf("CreateUser with the slot held and a short wait: %v, want ErrBusy", err)
+	}
+	if err := hasty.SetPassword(t.Context(), "slow", "pw"); !errors.Is(err, auth.ErrBusy) {
+		t.Errorf("SetPassword with the slot held and a short wait: %v, want ErrBusy", err)
+	}
+	<-done
+	var n int64
+	if err := s.db.Gorm.Model(&models.User{}).Where("username = ?", "hasty").Count(&n).Error; err != nil || n != 0 {
+		t.Errorf("a refused CreateUser: %d users stored (%v), want none", n, err)
+	}
+
+	done = hold(patient)
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := patient.CreateUser(ended, "gone", "pw"); !errors.Is(err, context.Canceled) {
+		t.Errorf("CreateUser waiting with its context ended: %v, want context.Canceled", err)
+	}
+	if _, err := patient.CreateUser(t.Context(), "patient", "pw"); err != nil {
+		t.Errorf("CreateUser with the slot held and a wait as long as the context: %v, want it to wait and succeed", err)
+	}
+	<-done
+	if st := patient.HashingStats(); st.Peak != 1 || st.Refused != 0 {
+		t.Errorf("patient stats %+v, want 1 at most at once and none refused", st)
 	}
 }
 
@@ -663,11 +732,11 @@ func TestEchoAdapter(t *testing.T) {
 // login-required page is a 503 on both routers, never the page and never
 // a redirect to the login form.
 func TestLoginRequiredDatabaseFault(t *testing.T) {
-	db, err := database.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The sessions live in memory, so only the users' database fails.

@@ -55,4 +55,9 @@
 // others are reported (ErrUnsupportedHasher), never taken for a wrong
 // password. Unlike Django, a login on the Go site does not rehash a
 // password whose hasher or iteration count is not the preferred one.
+//
+// Password hashing is bounded (Config.MaxHashing, Config.HashingWait):
+// Django is bounded by its worker processes, while a Go server would run
+// any number of 100 MiB Argon2 checks at once. Past the bound the answer
+// is ErrBusy, for known and unknown usernames alike.
 package auth

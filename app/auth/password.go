@@ -61,6 +61,12 @@ const (
 // cannot make a login run for hours.
 const maxIterations = 100_000_000
 
+// maxBcryptCost bounds the cost read from a stored bcrypt hash, as
+// maxIterations bounds PBKDF2's count: each step doubles the work, and 18
+// is 64 times Django's default (12, about half a second on a core), while
+// bcrypt allows 31 (days).
+const maxBcryptCost = 18
+
 // PBKDF2Iterations returns the iteration count of Django's
 // PBKDF2PasswordHasher in the given Django release ("3.2", "5.2", ...):
 // new hashes should be made with the count of the Django that shares the
@@ -70,7 +76,8 @@ const maxIterations = 100_000_000
 // session hash is HMAC-SHA1, which this package does not write.
 func PBKDF2Iterations(djangoVersion string) (int, error) {
 	// PBKDF2PasswordHasher.iterations of each release, from its release
-	// notes (3.2's is also read from the installed Django by the tests).
+	// notes; the tests also read 3.2's, 4.2's and 5.2's from the real
+	// Django (internal/djangotest's matrix).
 	counts := map[string]int{
 		"3.1": 216_000,
 		"3.2": 260_000,
@@ -96,6 +103,13 @@ func PBKDF2Iterations(djangoVersion string) (int, error) {
 
 // LatestDjangoVersion is the newest Django release PBKDF2Iterations knows.
 const LatestDjangoVersion = "6.0"
+
+// DefaultDjangoVersion is the Django release assumed when none is named
+// (DJANGO_VERSION, Config.Iterations): 5.2, the newest LTS, which is what
+// most Django sites sharing a database run. A site on another release
+// names it: a hash made at a count its Django does not use is rehashed by
+// Django at the next login, which ends the user's other sessions.
+const DefaultDjangoVersion = "5.2"
 
 // IsPasswordUsable reports whether encoded can ever match a password
 // (is_password_usable): Django's set_unusable_password() stores "!" and
@@ -251,8 +265,15 @@ func checkArgon2(password, encoded string) (bool, error) {
 // (which keeps bcrypt from truncating long passwords).
 func checkBcryptSHA256(password, encoded string) (bool, error) {
 	_, data, _ := strings.Cut(encoded, "$")
+	cost, err := bcrypt.Cost([]byte(data))
+	if err != nil {
+		return false, fmt.Errorf("%w: bcrypt_sha256: %v", ErrMalformedHash, err)
+	}
+	if cost > maxBcryptCost {
+		return false, fmt.Errorf("%w: bcrypt_sha256 cost %d out of range (up to %d)", ErrMalformedHash, cost, maxBcryptCost)
+	}
 	sum := sha256.Sum256([]byte(password))
-	err := bcrypt.CompareHashAndPassword([]byte(data), []byte(hex.EncodeToString(sum[:])))
+	err = bcrypt.CompareHashAndPassword([]byte(data), []byte(hex.EncodeToString(sum[:])))
 	switch {
 	case err == nil:
 		return true, nil

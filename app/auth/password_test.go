@@ -1,10 +1,16 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Hashes made by Django 3.2 (manage.py shell on the djangosite project):
@@ -146,6 +152,9 @@ func TestPBKDF2Iterations(t *testing.T) {
 			t.Errorf("PBKDF2Iterations(%q): no error", version)
 		}
 	}
+	if _, err := PBKDF2Iterations(DefaultDjangoVersion); err != nil {
+		t.Errorf("DefaultDjangoVersion %q is not in the table: %v", DefaultDjangoVersion, err)
+	}
 	if _, err := PBKDF2Iterations(LatestDjangoVersion); err != nil {
 		t.Errorf("LatestDjangoVersion %q is not in the table: %v", LatestDjangoVersion, err)
 	}
@@ -173,5 +182,31 @@ func TestValidateUsername(t *testing.T) {
 	}
 	if got := NormalizeUsername("ｊｏｅ"); got != "joe" {
 		t.Errorf("NormalizeUsername(fullwidth joe) = %q, want joe (NFKC)", got)
+	}
+}
+
+// TestBcryptCostIsBounded: the cost of a bcrypt hash is read from the
+// stored value, and each step doubles the work (Django's default, 12,
+// takes about half a second): a hash with an absurd cost is refused as
+// malformed before it runs, as PBKDF2's iteration count and Argon2's
+// parameters are. Costs up to maxBcryptCost are checked.
+func TestBcryptCostIsBounded(t *testing.T) {
+	sum := sha256.Sum256([]byte("password"))
+	h, err := bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(sum[:])), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoded := "bcrypt_sha256$" + string(h)
+	if ok, err := CheckPassword("password", encoded); !ok || err != nil {
+		t.Fatalf("CheckPassword(cost %d) = %v, %v; want true", bcrypt.MinCost, ok, err)
+	}
+	for _, cost := range []int{maxBcryptCost + 1, bcrypt.MaxCost} {
+		absurd := strings.Replace(encoded, fmt.Sprintf("$%02d$", bcrypt.MinCost), fmt.Sprintf("$%02d$", cost), 1)
+		start := time.Now()
+		ok, err := CheckPassword("password", absurd)
+		t.Logf("cost %d: %v, %v in %v", cost, ok, err, time.Since(start))
+		if ok || !errors.Is(err, ErrMalformedHash) {
+			t.Errorf("CheckPassword(cost %d) = %v, %v; want false, ErrMalformedHash", cost, ok, err)
+		}
 	}
 }

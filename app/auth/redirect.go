@@ -79,9 +79,12 @@ func quote(s string) string {
 // this site (SafeRedirect, with the request's host as the only allowed
 // host and https required on a secure request, see Config.IsSecure), else
 // Config.LoginRedirectURL.
+//
+// The page returned is the one SafeRedirect checked: next without the
+// white space at its ends, and without control characters.
 func (a *Auth) RedirectAfterLogin(r *http.Request, next string) string {
-	if SafeRedirect(next, []string{r.Host}, a.cfg.IsSecure(r)) {
-		return strings.TrimSpace(next)
+	if to, ok := safeRedirectTarget(next, []string{r.Host}, a.cfg.IsSecure(r)); ok {
+		return to
 	}
 	return a.cfg.LoginRedirectURL
 }
@@ -100,12 +103,17 @@ const maxRedirectURL = 2048
 // only when requireHTTPS). It is Django's url_has_allowed_host_and_scheme,
 // rule for rule as in Django 5, on the URL parsing of Python's urlsplit:
 //
+//   - white space at both ends is ignored (Python's str.strip);
 //   - an empty URL, one over 2048 characters, one starting with "///" or
 //     with a control character is refused;
-//   - tabs and newlines are removed first, as browsers remove them, so
-//     that "/\t/evil.com" is seen as the "//evil.com" a browser follows;
-//   - backslashes are also read as slashes (Chrome does), and both
-//     readings must be safe;
+//   - a URL containing a tab, CR, LF or any other ASCII control character
+//     is refused. Browsers (the WHATWG URL standard) drop tabs and
+//     newlines anywhere in a URL, so "/\t//evil.com" is the "//evil.com"
+//     they follow; Django accepts it and is saved only because its
+//     response percent-encodes the tab. No page of a site needs a raw
+//     control character in its URL;
+//   - backslashes are also read as slashes (browsers do in http and https
+//     URLs), and both readings must be safe;
 //   - a scheme without a host ("http:///evil.com", "javascript:...") is
 //     refused; a host without a scheme ("//host/") counts as http;
 //   - a bracketed host must be an IPv6 address (or an IPvFuture literal).
@@ -113,13 +121,24 @@ const maxRedirectURL = 2048
 // Where Python would apply NFKC to a non-ASCII host before checking it,
 // the URL is refused instead: no allowed host is non-ASCII.
 func SafeRedirect(url string, allowedHosts []string, requireHTTPS bool) bool {
-	url = strings.TrimFunc(url, pythonSpace)
-	if url == "" {
-		return false
-	}
-	return safeRedirect(url, allowedHosts, requireHTTPS) &&
-		safeRedirect(strings.ReplaceAll(url, `\`, "/"), allowedHosts, requireHTTPS)
+	_, ok := safeRedirectTarget(url, allowedHosts, requireHTTPS)
+	return ok
 }
+
+// safeRedirectTarget returns url without the white space at its ends, and
+// whether it is safe (SafeRedirect).
+func safeRedirectTarget(url string, allowedHosts []string, requireHTTPS bool) (string, bool) {
+	url = strings.TrimFunc(url, pythonSpace)
+	if url == "" || strings.ContainsFunc(url, isASCIIControl) {
+		return "", false
+	}
+	ok := safeRedirect(url, allowedHosts, requireHTTPS) &&
+		safeRedirect(strings.ReplaceAll(url, `\`, "/"), allowedHosts, requireHTTPS)
+	return url, ok
+}
+
+// isASCIIControl reports whether r is a C0 control character or DEL.
+func isASCIIControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func safeRedirect(url string, allowedHosts []string, requireHTTPS bool) bool {
 	if strings.HasPrefix(url, "///") || utf8.RuneCountInString(url) > maxRedirectURL || !utf8.ValidString(url) {

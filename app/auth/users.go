@@ -56,7 +56,9 @@ func ValidateUsername(username string) error {
 
 // CreateUser stores a new active user, neither staff nor superuser, with
 // password hashed by MakePassword, as Django's User.objects.create_user
-// does (the username normalized first). It returns the stored user.
+// does (the username normalized first). It returns the stored user. The
+// hashing takes a slot of Config.MaxHashing (ErrBusy past
+// Config.HashingWait).
 func (a *Auth) CreateUser(ctx context.Context, username, password string) (*models.User, error) {
 	username = NormalizeUsername(username)
 	if err := ValidateUsername(username); err != nil {
@@ -65,7 +67,7 @@ func (a *Auth) CreateUser(ctx context.Context, username, password string) (*mode
 	if password == "" {
 		return nil, ErrEmptyPassword
 	}
-	encoded, err := MakePassword(password, a.cfg.Iterations)
+	encoded, err := a.makePassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}
@@ -95,12 +97,14 @@ func (a *Auth) CreateUser(ctx context.Context, username, password string) (*mode
 // SetPassword gives the user named username a new password (Django's
 // set_password() and save()). The password hash changes, so the session
 // auth hash of every session of that user changes too: each is logged out
-// at its next request, on the Go site and on the Django site alike.
+// at its next request, on the Go site and on the Django site alike. The
+// hashing takes a slot of Config.MaxHashing (ErrBusy past
+// Config.HashingWait).
 func (a *Auth) SetPassword(ctx context.Context, username, password string) error {
 	if password == "" {
 		return ErrEmptyPassword
 	}
-	encoded, err := MakePassword(password, a.cfg.Iterations)
+	encoded, err := a.makePassword(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -113,4 +117,15 @@ func (a *Auth) SetPassword(ctx context.Context, username, password string) error
 		return fmt.Errorf("%w: %q", ErrNoUser, username)
 	}
 	return nil
+}
+
+// makePassword is MakePassword with Config.Iterations, within the bound
+// of the password hashing (Config.MaxHashing).
+func (a *Auth) makePassword(ctx context.Context, password string) (string, error) {
+	var encoded string
+	var err error
+	if herr := a.hashing.do(ctx, func() { encoded, err = MakePassword(password, a.cfg.Iterations) }); herr != nil {
+		return "", herr
+	}
+	return encoded, err
 }

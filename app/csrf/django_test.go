@@ -15,6 +15,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/memstore"
+	"github.com/djangosessions/gosessions/internal/djangotest"
 )
 
 // A request both Django's CsrfViewMiddleware (testdata/django/vectors.py
@@ -162,15 +163,14 @@ func djangoCases() []djangoCase {
 	return cases
 }
 
-// runDjango answers cases with the Django whose PYTHONPATH is pythonPath
-// ("" for the system's).
-func runDjango(t *testing.T, d djangoRelease, cases []djangoCase) map[string]djangoAnswer {
+// runDjango answers cases with the Django release d.
+func runDjango(t *testing.T, d djangotest.Django, cases []djangoCase) map[string]djangoAnswer {
 	t.Helper()
 	in, err := json.Marshal(cases)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := d.command("testdata/django/vectors.py", "check")
+	cmd := d.Command("testdata/django/vectors.py", "check")
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -308,15 +308,15 @@ func runGo(t *testing.T, c djangoCase, series string) djangoAnswer {
 // and that the tokens of the page are valid for it.
 func TestAgainstDjango(t *testing.T) {
 	cases := djangoCases()
-	eachDjango(t, func(t *testing.T, d djangoRelease) {
+	djangotest.Each(t, func(t *testing.T, d djangotest.Django) {
 		answers := runDjango(t, d, cases)
 		for _, c := range cases {
 			dj, ok := answers[c.Name]
 			if !ok {
 				t.Fatalf("Django gave no answer to %q", c.Name)
 			}
-			goAns := runGo(t, c, d.series)
-			t.Run(c.Name, func(t *testing.T) { compareAnswers(t, d.series, c, dj, goAns) })
+			goAns := runGo(t, c, d.Series)
+			t.Run(c.Name, func(t *testing.T) { compareAnswers(t, d.Series, c, dj, goAns) })
 		}
 	})
 }

@@ -1,19 +1,21 @@
-// Package database opens the SQL database that sessions (and the rest of
-// an application's models) live in, configured for a web server, on SQLite
-// or PostgreSQL. It is the one place that knows the SQL drivers: callers
-// get a [DB] that says which engine it is, and the packages below
+// Package database is the SQL database that sessions (and the rest of an
+// application's models) live in, configured for a web server, on SQLite or
+// PostgreSQL: a [DB] says which engine it is, and the packages below
 // (dbstore, migrations) are handed that instead of guessing from a driver
-// or dialect.
+// or dialect. [ParseURL] reads a DATABASE_URL for either engine.
 //
-// An application that already uses GORM imports it alone, without the
-// demo site:
+// The drivers live in one package each, so that a program links only the
+// one it uses (a PostgreSQL-only program builds without cgo):
+// package database/sqlite opens SQLite (mattn/go-sqlite3, cgo) and
+// package database/postgres opens PostgreSQL (pgx). An application that
+// already uses GORM imports one of them, without the demo site:
 //
-//	db, err := database.OpenURL(ctx, "sqlite:app.db") // or postgres://user:pw@host/db
+//	db, err := postgres.OpenURL(ctx, "postgres://user:pw@host/db") // or sqlite.OpenURL(ctx, "sqlite:app.db")
 //	...
 //	defer db.Close()
 //	db.Gorm.Find(&orders) // the application's own models, same connections
 //
-// What Open sets up, and why:
+// What they set up, and why:
 //
 //   - SQLite: WAL (readers never block the writer), synchronous=NORMAL
 //     (a crash of the process loses nothing; ?synchronous=full survives a
@@ -37,6 +39,7 @@ package database
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,8 +47,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"database/sql"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -57,8 +58,8 @@ import (
 // process to open the file that is there now.
 var ErrFileLost = errors.New("database: the database file was deleted or replaced while open; writes are refused (restart to open the current file)")
 
-// DB is an open database: GORM on the connections Open configured, and
-// what the packages that use it need to know.
+// DB is an open database: GORM on the connections an engine package
+// configured, and what the packages that use it need to know.
 type DB struct {
 	// Gorm is the GORM handle, for models. Its DB() is the *sql.DB that
 	// writes (on SQLite the one writer connection; see [DB.SQL]).
@@ -84,36 +85,69 @@ type DB struct {
 	watching sync.WaitGroup
 }
 
-// Option configures Open.
+// Option configures a DB as it is opened.
 type Option func(*DB)
 
-// WithLogger sets where Open's database reports problems it finds later,
+// WithLogger sets where the database reports problems it finds later,
 // such as a lost database file. Default slog.Default().
 func WithLogger(log *slog.Logger) Option {
 	return func(db *DB) { db.log = log }
 }
 
-// Open opens the database u names and checks that it can be used. An empty
-// or out-of-date database opens fine: apply the migrations (package
-// migrations) before use. Errors never show a password. Close the DB when
-// done.
-func Open(ctx context.Context, u URL, opts ...Option) (*DB, error) {
-	var (
-		db  *DB
-		err error
-	)
-	switch u.Engine {
-	case SQLite:
-		db, err = openSQLite(ctx, u)
-	case PostgreSQL:
-		db, err = openPostgres(ctx, u)
-	default:
-		return nil, errors.New("database: Open needs a URL from ParseURL")
+// Conns are the connections an engine package (database/sqlite,
+// database/postgres) opened for a URL; New makes a DB of them. An
+// application opens its database with one of those packages, never with
+// New directly.
+type Conns struct {
+	// Dialector returns GORM's dialect on the connections. It is given the
+	// DB being made, for a connection pool that asks db.Writable before
+	// each write.
+	Dialector func(db *DB) gorm.Dialector
+	// Writer is the *sql.DB that writes: SQLite's one writer connection,
+	// PostgreSQL's pool. It is pinged first.
+	Writer *sql.DB
+	// Reader is SQLite's pool of reader connections, which also
+	// checkpoints the log in the background; nil on PostgreSQL.
+	Reader *sql.DB
+	// Path is the absolute path of the SQLite file, which the DB watches;
+	// "" for PostgreSQL and in-memory databases.
+	Path string
+	// WAL reports a SQLite file in write-ahead-log mode.
+	WAL bool
+}
+
+// New checks that c's connections answer, opens GORM on them and returns
+// the DB, for the engine packages. Errors never show a password; on an
+// error c's connections are closed.
+func New(ctx context.Context, u URL, c Conns, opts ...Option) (*DB, error) {
+	db := &DB{Engine: u.Engine, Timeout: u.Timeout, url: u, sql: c.Writer, reader: c.Reader, path: c.Path, wal: c.WAL, log: slog.Default()}
+	fail := func(err error) (*DB, error) {
+		c.Writer.Close()
+		if c.Reader != nil {
+			c.Reader.Close()
+		}
+		return nil, fmt.Errorf("database %s: %w", u.shown, redact(err, u.secrets))
 	}
+	// The writer connects first: on SQLite it creates the file and
+	// switches it to WAL before any reader looks at it.
+	if err := c.Writer.PingContext(ctx); err != nil {
+		return fail(err)
+	}
+	if c.Reader != nil {
+		if err := c.Reader.PingContext(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	g, err := gorm.Open(c.Dialector(db), gormConfig())
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	db.log = slog.Default()
+	db.Gorm = g
+	if db.path != "" {
+		if db.file, err = os.Stat(db.path); err != nil {
+			return fail(err)
+		}
+	}
 	for _, o := range opts {
 		o(db)
 	}
@@ -129,26 +163,17 @@ func Open(ctx context.Context, u URL, opts ...Option) (*DB, error) {
 	return db, nil
 }
 
-// OpenURL parses raw with [ParseURL] and opens it with [Open].
-func OpenURL(ctx context.Context, raw string, opts ...Option) (*DB, error) {
-	u, err := ParseURL(raw)
-	if err != nil {
-		return nil, err
-	}
-	return Open(ctx, u, opts...)
-}
-
 // FromGORM wraps a GORM handle that the application opened itself, on the
 // given engine, so that dbstore and migrations can use it. It reads the
-// busy timeout and journal mode from a SQLite connection; prefer [Open],
-// which also sets them right (a SQLite database not in WAL mode cannot
+// busy timeout and journal mode from a SQLite connection; prefer the
+// engine packages' Open, which also sets them right (a SQLite database not in WAL mode cannot
 // have dbstore's cache, and dbstore says so).
 func FromGORM(ctx context.Context, g *gorm.DB, engine Engine) (*DB, error) {
 	sqlDB, err := g.DB()
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	db := &DB{Gorm: g, Engine: engine, Timeout: DefaultTimeout, sql: sqlDB, log: slog.Default()}
+	db := &DB{Gorm: g, Engine: engine, Timeout: defaultTimeout, sql: sqlDB, log: slog.Default()}
 	switch engine {
 	case SQLite:
 		var ms int64
@@ -262,6 +287,36 @@ func (db *DB) watch() {
 		case <-t.C:
 			if db.checkFile() != nil {
 				return
+			}
+		}
+	}
+}
+
+// checkpointInterval is how often a SQLite file's write-ahead log is
+// checkpointed in the background (see checkpoint).
+const checkpointInterval = 200 * time.Millisecond
+
+// checkpoint copies the write-ahead log into the database file every
+// checkpointInterval until Close, on a reader connection. SQLite's
+// automatic checkpoint (every 1,000 pages of log) runs inside the commit
+// that crosses the threshold, two fsyncs included: with group commit,
+// inside the response of every request of that group, which is what
+// made the slowest writes slow. A passive checkpoint takes no write lock,
+// so the writer goes on meanwhile; with nothing to copy it costs a read
+// of the log's index.
+func (db *DB) checkpoint() {
+	defer db.watching.Done()
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	ctx := context.Background()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			var busy, log, done int
+			if err := db.reader.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done); err != nil {
+				db.log.Debug("database: background checkpoint failed", "error", err)
 			}
 		}
 	}

@@ -18,14 +18,15 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/internal/pgtest"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 // open opens url and closes it when the test ends.
 func open(t testing.TB, url string) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(context.Background(), url)
+	db, err := either.OpenURL(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
@@ -61,7 +62,7 @@ func TestOpenDBErrors(t *testing.T) {
 		{"", "empty"},
 	}
 	for _, tt := range tests {
-		db, err := database.OpenURL(t.Context(), tt.url)
+		db, err := either.OpenURL(t.Context(), tt.url)
 		if err == nil {
 			db.Close()
 			t.Errorf("OpenURL(%q) succeeded, want an error", tt.url)
@@ -93,7 +94,7 @@ func TestOpenDBURLForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		db := open(t, tt.url)
-		if err := migrations.Up(db, nil); err != nil {
+		if err := sqlitemigrations.Up(db, nil); err != nil {
 			t.Errorf("migrate %s: %v", tt.url, err)
 		}
 		if _, err := os.Stat(filepath.Join(dir, tt.file)); err != nil {
@@ -106,7 +107,7 @@ func TestOpenDBURLForms(t *testing.T) {
 // the writer (what db.DB() returns) and on the readers (plain SELECTs).
 func TestOpenDBSettings(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "db.sqlite3"))
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	sqlDB := db.SQL()
@@ -163,7 +164,7 @@ func TestOpenDBSynchronous(t *testing.T) {
 			t.Errorf("%s: synchronous = %q, %v; want %q", url, got, err, want)
 		}
 	}
-	if _, err := database.OpenURL(t.Context(), filepath.Join(dir, "d.db")+"?synchronous=sometimes"); err == nil || !strings.Contains(err.Error(), "synchronous") {
+	if _, err := either.OpenURL(t.Context(), filepath.Join(dir, "d.db")+"?synchronous=sometimes"); err == nil || !strings.Contains(err.Error(), "synchronous") {
 		t.Errorf("bad synchronous: %v", err)
 	}
 }
@@ -171,7 +172,7 @@ func TestOpenDBSynchronous(t *testing.T) {
 // TestCloseClosesReaders: Close closes every
 // connection, readers included.
 func TestCloseClosesReaders(t *testing.T) {
-	db, err := database.OpenURL(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := either.OpenURL(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func TestOpenDBPostgresErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		start := time.Now()
-		db, err := database.OpenURL(t.Context(), tt.url)
+		db, err := either.OpenURL(t.Context(), tt.url)
 		if err == nil {
 			db.Close()
 			t.Errorf("OpenURL(%q) succeeded, want an error", tt.url)
@@ -264,7 +265,7 @@ func TestOpenDBPostgresErrors(t *testing.T) {
 	}
 	u.User = neturl.UserPassword(u.User.Username(), "hunter2")
 	u.Path = "/no_such_database"
-	_, err = database.OpenURL(t.Context(), u.String())
+	_, err = either.OpenURL(t.Context(), u.String())
 	if err == nil || !strings.Contains(err.Error(), `database "no_such_database" does not exist`) || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("OpenDB of a missing database = %v, want an error naming it, without the password", err)
 	}
@@ -382,12 +383,12 @@ func TestFileLost(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "db.sqlite3")
 			var logs syncBuffer
-			db, err := database.OpenURL(t.Context(), path, database.WithLogger(slogTo(&logs)))
+			db, err := either.OpenURL(t.Context(), path, database.WithLogger(slogTo(&logs)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			if err := migrations.Up(db, nil); err != nil {
+			if err := sqlitemigrations.Up(db, nil); err != nil {
 				t.Fatal(err)
 			}
 			if err := db.Check(t.Context()); err != nil {
@@ -480,7 +481,7 @@ func (s *syncBuffer) String() string {
 // commit writes here.
 func TestBackgroundCheckpoint(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ckpt.sqlite3")
-	db, err := database.OpenURL(t.Context(), "sqlite:"+path)
+	db, err := either.OpenURL(t.Context(), "sqlite:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}

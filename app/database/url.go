@@ -32,10 +32,10 @@ func (e Engine) String() string {
 	return "unknown"
 }
 
-// DefaultTimeout is how long a statement waits for a lock (SQLite's busy
+// defaultTimeout is how long a statement waits for a lock (SQLite's busy
 // timeout, PostgreSQL's lock_timeout) unless the URL says otherwise with
 // ?timeout=SECONDS: Django's SQLite default.
-const DefaultTimeout = 5 * time.Second
+const defaultTimeout = 5 * time.Second
 
 // maxTimeout bounds ?timeout: a request should never wait longer than
 // this for a lock.
@@ -57,7 +57,7 @@ type URL struct {
 	// FULL (?synchronous=full).
 	Synchronous string
 	// Timeout is how long a statement waits for another connection's
-	// lock before it fails (?timeout=SECONDS, default [DefaultTimeout]):
+	// lock before it fails (?timeout=SECONDS, default 5 s):
 	// SQLite's busy timeout, PostgreSQL's lock_timeout. The session store
 	// bounds each request's wait for the database by it.
 	Timeout time.Duration
@@ -73,6 +73,16 @@ type URL struct {
 // String returns the URL for messages and logs: the engine and the
 // location, never a password.
 func (u URL) String() string { return u.shown }
+
+// PgxConfig returns a copy of a PostgreSQL URL's connection settings, as
+// package database/postgres connects with them (TimeZone UTC,
+// lock_timeout, connect_timeout); nil for SQLite.
+func (u URL) PgxConfig() *pgx.ConnConfig {
+	if u.pg == nil {
+		return nil
+	}
+	return u.pg.Copy()
+}
 
 // ParseURL reads a database URL:
 //
@@ -124,7 +134,7 @@ func parseSQLite(raw string) (URL, error) {
 		rest = rest[2:]
 	}
 	path, query, _ := strings.Cut(rest, "?")
-	u := URL{Engine: SQLite, Path: path, Synchronous: "NORMAL", Timeout: DefaultTimeout}
+	u := URL{Engine: SQLite, Path: path, Synchronous: "NORMAL", Timeout: defaultTimeout}
 	values, err := url.ParseQuery(query)
 	if err != nil {
 		return URL{}, fmt.Errorf("database: bad query string in the database URL %q: %v", raw, err)
@@ -200,7 +210,7 @@ func parsePostgres(raw string) (URL, error) {
 		}
 		return URL{}, fmt.Errorf("database: bad PostgreSQL URL: %v", err)
 	}
-	u := URL{Engine: PostgreSQL, Timeout: DefaultTimeout, MaxConns: max(10, 4*runtime.GOMAXPROCS(0))}
+	u := URL{Engine: PostgreSQL, Timeout: defaultTimeout, MaxConns: max(10, 4*runtime.GOMAXPROCS(0))}
 	q := pu.Query()
 	if pw, ok := pu.User.Password(); ok && pw != "" {
 		u.secrets = append(u.secrets, pw)

@@ -14,10 +14,11 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/internal/redistest"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
@@ -119,12 +120,12 @@ func TestNeeds(t *testing.T) {
 // own.
 func migratedDB(t *testing.T) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
+	db, err := sqlite.OpenURL(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	return db

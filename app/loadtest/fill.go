@@ -10,9 +10,10 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/signing"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -52,7 +53,7 @@ func fillDB(ctx context.Context, dbPath string, spec fillSpec) ([]string, error)
 		return nil, err
 	}
 	defer ddb.Close()
-	if err := migrations.Up(ddb, nil); err != nil {
+	if err := sqlitemigrations.Up(ddb, nil); err != nil {
 		return nil, fmt.Errorf("fill: %w", err)
 	}
 	db := ddb.SQL()
@@ -254,9 +255,5 @@ func countSessions(ctx context.Context, dbPath string) (int64, error) {
 
 // openSQLite opens the SQLite file at path as the site does.
 func openSQLite(ctx context.Context, path string) (*database.DB, error) {
-	u, err := database.ParseURL("sqlite:" + path)
-	if err != nil {
-		return nil, err
-	}
-	return database.Open(ctx, u)
+	return sqlite.OpenURL(ctx, "sqlite:"+path)
 }

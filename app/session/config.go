@@ -11,8 +11,11 @@ import (
 )
 
 // Config holds the settings of a session [Manager]. Its fields mirror
-// Django's SESSION_* settings; start from [DefaultConfig] and change what
-// you need, since some defaults (HttpOnly, SameSite=Lax) are not zero values.
+// Django's SESSION_* settings, and a field left at its zero value means
+// Django's default: a Config literal with only Store and SecretKey sends
+// the cookie Django sends (sessionid, two weeks, Path=/, HttpOnly,
+// SameSite=Lax). Turning HttpOnly or SameSite off is an explicit choice
+// (DisableCookieHTTPOnly, http.SameSiteDefaultMode).
 type Config struct {
 	// Store keeps the session records. Required, unless SignedCookies is
 	// set.
@@ -53,11 +56,14 @@ type Config struct {
 	CookiePath string
 	// CookieSecure adds Secure (SESSION_COOKIE_SECURE). Default false.
 	CookieSecure bool
-	// CookieHTTPOnly adds HttpOnly (SESSION_COOKIE_HTTPONLY). Default true.
-	CookieHTTPOnly bool
+	// DisableCookieHTTPOnly leaves HttpOnly off the cookie, so that page
+	// scripts can read it: Django's SESSION_COOKIE_HTTPONLY = False. By
+	// default the cookie is HttpOnly.
+	DisableCookieHTTPOnly bool
 	// CookieSameSite is the SameSite attribute (SESSION_COOKIE_SAMESITE).
-	// Default http.SameSiteLaxMode; http.SameSiteDefaultMode (or 0) leaves
-	// the attribute out, like Django's False.
+	// Default (0) http.SameSiteLaxMode; http.SameSiteDefaultMode leaves the
+	// attribute out, like Django's False; http.SameSiteNoneMode needs
+	// CookieSecure.
 	CookieSameSite http.SameSite
 
 	// ExpireAtBrowserClose makes sessions without an explicit expiry use
@@ -88,7 +94,7 @@ type Config struct {
 	// compression: a save above it fails with [ErrTooLarge] and writes
 	// nothing, so the stored session (every other key in it) stays as it
 	// was, instead of being written and then refused when read. Reading
-	// accepts up to max(MaxSize, 8 MiB). Default [DefaultMaxSize].
+	// accepts up to max(MaxSize, 8 MiB). Default 1 MiB.
 	MaxSize int
 
 	// Skipper, when it returns true, bypasses the Echo middleware for a
@@ -119,14 +125,14 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultMaxSize is MaxSize's default: 1 MiB of JSON, far above what a
+// defaultMaxSize is MaxSize's default: 1 MiB of JSON, far above what a
 // session should hold (a session is not a file store) and well within what
 // Django and the database read back.
-const DefaultMaxSize = 1 << 20
+const defaultMaxSize = 1 << 20
 
-// DefaultStoreTimeout is StoreTimeout's default: SQLite's 5 s busy
+// defaultStoreTimeout is StoreTimeout's default: SQLite's 5 s busy
 // timeout, plus a margin to answer.
-const DefaultStoreTimeout = 6 * time.Second
+const defaultStoreTimeout = 6 * time.Second
 
 // maxReadSize is the least a load accepts, whatever MaxSize: what earlier
 // releases, which had no MaxSize, could read.
@@ -135,17 +141,16 @@ const maxReadSize = 8 << 20
 // readLimit is the largest decoded payload a load accepts.
 func (cfg Config) readLimit() int { return max(cfg.MaxSize, maxReadSize) }
 
-// DefaultConfig returns Django's defaults. Store and SecretKey must still be
-// set.
+// DefaultConfig returns Django's defaults, spelled out (a zero Config
+// means the same). Store and SecretKey must still be set.
 func DefaultConfig() Config {
 	return Config{
 		CookieName:     "sessionid",
 		CookieAge:      1209600 * time.Second,
 		CookiePath:     "/",
-		CookieHTTPOnly: true,
 		CookieSameSite: http.SameSiteLaxMode,
-		StoreTimeout:   DefaultStoreTimeout,
-		MaxSize:        DefaultMaxSize,
+		StoreTimeout:   defaultStoreTimeout,
+		MaxSize:        defaultMaxSize,
 	}
 }
 
@@ -193,8 +198,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.CookiePath == "" {
 		cfg.CookiePath = "/"
 	}
+	if cfg.CookieSameSite == 0 {
+		cfg.CookieSameSite = http.SameSiteLaxMode
+	}
 	switch cfg.CookieSameSite {
-	case 0, http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	case http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
 	default:
 		return cfg, fmt.Errorf("session: invalid CookieSameSite %d", cfg.CookieSameSite)
 	}
@@ -203,13 +211,13 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, errors.New("session: CookieSameSite None needs CookieSecure: browsers refuse a SameSite=None cookie without Secure")
 	}
 	if cfg.StoreTimeout == 0 {
-		cfg.StoreTimeout = DefaultStoreTimeout
+		cfg.StoreTimeout = defaultStoreTimeout
 	}
 	if cfg.StoreTimeout < 0 {
 		return cfg, fmt.Errorf("session: negative StoreTimeout %v", cfg.StoreTimeout)
 	}
 	if cfg.MaxSize == 0 {
-		cfg.MaxSize = DefaultMaxSize
+		cfg.MaxSize = defaultMaxSize
 	}
 	if cfg.MaxSize < 0 {
 		return cfg, fmt.Errorf("session: negative MaxSize %d", cfg.MaxSize)

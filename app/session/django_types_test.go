@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -42,15 +41,19 @@ type djangoCheckCase struct {
 	ExpectedJSON string `json:"expected_json"`
 }
 
-// runDjangoCheck has Django decode each case and reports the failures.
+// runDjangoCheck has each Django of the matrix (djangotest) decode each
+// case, in a subtest per release, and reports the failures.
 func runDjangoCheck(t *testing.T, cases []djangoCheckCase) {
 	t.Helper()
-	t.Logf("Django %s", djangotest.Require(t))
 	in, err := json.Marshal(cases)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(djangotest.Python, vectorsScript, "check")
+	djangotest.Each(t, func(t *testing.T, d djangotest.Django) { djangoCheck(t, d, in, cases) })
+}
+
+func djangoCheck(t *testing.T, d djangotest.Django, in []byte, cases []djangoCheckCase) {
+	cmd := d.Command(vectorsScript, "check")
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -59,10 +59,28 @@
 // store, it holds for any number of processes sharing one database.
 //
 // Creating and updating are separate store operations. A request whose
-// session was deleted meanwhile (a logout in another tab) gets
-// [ErrInterrupted] (400) rather than bringing the session back; Flush and
-// CycleKey are carried out when the response starts, so a request that
-// fails with a 5xx changes nothing at all.
+// session was deleted meanwhile (a logout in another tab, an operator's
+// revoke) gets [ErrInterrupted] (400) rather than bringing the session
+// back, whether it updates the session or moves it to a new key: CycleKey
+// creates the new record and then deletes the old one with a
+// compare-and-delete, and when that finds the old record gone it removes
+// the new one and fails the same way. Flush and CycleKey are carried out
+// when the response starts, so a request that fails with a 5xx changes
+// nothing at all.
+//
+// # Writing a Store
+//
+// The [Store] interface is small, and its contract is what the guarantees
+// above rest on: Create never overwrites a live record, Update is a
+// compare-and-swap on the data, and a conditional Delete (old not empty)
+// is a compare-and-delete that returns [ErrNotFound] when the record is
+// gone and [ErrConflict] when its data changed, while the unconditional
+// Delete (old empty) of a missing record succeeds. A store that reported
+// success for a conditional delete of a missing record would let a key
+// cycle resurrect a session that was logged out. Package sessiontest
+// checks every clause (sessiontest.Run) and, with a linearizability
+// checker, the whole save algorithm over random concurrent requests on
+// the store (sessiontest.ModelCheck).
 //
 // # Values
 //

@@ -10,17 +10,17 @@ import (
 // case-insensitive file systems and cache backends.
 const keyAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-// KeyLength is the length of generated session keys, as in Django
+// keyLength is the length of generated session keys, as in Django
 // (log2(36^32) ≈ 165 bits of entropy).
-const KeyLength = 32
+const keyLength = 32
 
 // NewKey returns a fresh session key: 32 characters from [a-z0-9], drawn
 // from crypto/rand without modulo bias.
 func NewKey() string {
-	var out [KeyLength]byte
+	var out [keyLength]byte
 	var buf [64]byte
 	n := 0
-	for n < KeyLength {
+	for n < keyLength {
 		if _, err := rand.Read(buf[:]); err != nil {
 			// crypto/rand.Read never returns an error on supported platforms
 			// (Go 1.24+ crashes the program instead), so this is unreachable.
@@ -33,7 +33,7 @@ func NewKey() string {
 			}
 			out[n] = keyAlphabet[b%36]
 			n++
-			if n == KeyLength {
+			if n == keyLength {
 				break
 			}
 		}

@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
-
-	"github.com/labstack/echo/v4"
 )
 
 // Manager ties a [Config] to the sessions it serves: it builds the
@@ -49,15 +47,6 @@ func New(cfg Config) (*Manager, error) {
 		m.store = countingStore{Store: cfg.Store, c: &m.counters}
 	}
 	return m, nil
-}
-
-// ToMiddleware validates cfg and returns the session middleware.
-func (cfg Config) ToMiddleware() (echo.MiddlewareFunc, error) {
-	m, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return m.Middleware(), nil
 }
 
 // Config returns the manager's configuration, defaults filled in.
@@ -190,7 +179,8 @@ const maxAttempts = 1000
 // one is updated by compare-and-swap against the data it was loaded with;
 // when another request saved first, the session reloads the record,
 // replays this request's operations on it and tries again. A deleted
-// record is never brought back: that is ErrInterrupted.
+// record is never brought back, by an update or by a key cycle: that is
+// ErrInterrupted.
 func (s *Session) persist(force bool) error {
 	if s.err != nil {
 		return s.err
@@ -243,6 +233,10 @@ func (s *Session) persist(force bool) error {
 				return err
 			}
 		case s.cycle:
+			// The new record first, then the old one goes, by a
+			// compare-and-delete: a session is never without a record
+			// while it moves, and the move counts only if the old record
+			// is still the version this request read.
 			err := s.create(rec)
 			if err != nil {
 				return err
@@ -259,6 +253,15 @@ func (s *Session) persist(force bool) error {
 				}
 				continue
 			}
+			if isNotFound(err) {
+				// The old record was deleted meanwhile (a logout, a
+				// revoke): the new one would bring the session back.
+				// Take it back and fail as an update would.
+				if err := s.storeDelete(s.key, ""); err != nil {
+					return fmt.Errorf("session: cycle key: remove %s after %s was deleted: %w", KeyHash(s.key), KeyHash(s.rowKey), err)
+				}
+				return s.interrupted(s.rowKey)
+			}
 			if err != nil {
 				return fmt.Errorf("session: cycle key: delete %s: %w", KeyHash(s.rowKey), err)
 			}
@@ -274,9 +277,7 @@ func (s *Session) persist(force bool) error {
 				continue
 			}
 			if isNotFound(err) {
-				m.counters.interrupted.Add(1)
-				m.cfg.Logger.Warn("session deleted during request", "key_hash", KeyHash(s.rowKey))
-				return ErrInterrupted
+				return s.interrupted(s.rowKey)
 			}
 			if err != nil {
 				return fmt.Errorf("session: update %s: %w", KeyHash(s.rowKey), err)
@@ -287,6 +288,14 @@ func (s *Session) persist(force bool) error {
 		s.cycle, s.ops, s.dirty = false, s.ops[:0], false
 		return nil
 	}
+}
+
+// interrupted counts and logs a save that found the record it was based
+// on (key) deleted by another request, and returns ErrInterrupted.
+func (s *Session) interrupted(key string) error {
+	s.m.counters.interrupted.Add(1)
+	s.m.cfg.Logger.Warn("session deleted during request", "key_hash", KeyHash(key))
+	return ErrInterrupted
 }
 
 // storeDelete deletes a record within the session's store budget.
@@ -323,9 +332,7 @@ func (s *Session) create(rec Record) error {
 func (s *Session) reload() error {
 	rec, err := s.fetch(s.rowKey)
 	if isNotFound(err) {
-		s.m.counters.interrupted.Add(1)
-		s.m.cfg.Logger.Warn("session deleted during request", "key_hash", KeyHash(s.rowKey))
-		return ErrInterrupted
+		return s.interrupted(s.rowKey)
 	}
 	if err != nil {
 		return err

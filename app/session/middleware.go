@@ -218,7 +218,7 @@ func (s *Session) cookie() (*http.Cookie, error) {
 		Path:     cfg.CookiePath,
 		Domain:   cfg.CookieDomain,
 		Secure:   cfg.CookieSecure,
-		HttpOnly: cfg.CookieHTTPOnly,
+		HttpOnly: !cfg.DisableCookieHTTPOnly,
 		SameSite: cfg.CookieSameSite,
 	}
 	if !s.m.expireAtBrowserClose(s.data) {

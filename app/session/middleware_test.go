@@ -183,7 +183,7 @@ func TestMiddlewareCookieSettings(t *testing.T) { bothAdapters(t, testMiddleware
 func testMiddlewareCookieSettings(t *testing.T, a adapter) {
 	v := newEnvFor(t, a, func(c *session.Config) {
 		c.CookieSecure = true
-		c.CookieHTTPOnly = false
+		c.DisableCookieHTTPOnly = true
 		c.CookieSameSite = http.SameSiteStrictMode
 		c.CookieName = "sid"
 		c.CookieAge = time.Hour
@@ -496,5 +496,52 @@ func testMiddlewareConcurrentRequests(t *testing.T, a adapter) {
 	got := v.stored(key)
 	if got["visits"] != json.Number(fmt.Sprint(n)) || len(got) != n+1 {
 		t.Fatalf("after %d concurrent requests: visits=%v, %d keys (want %d)", n, got["visits"], len(got), n+1)
+	}
+}
+
+// TestZeroConfigSendsDjangosCookie: a Config literal that names only its
+// store and key sends the cookie Django sends by default (HttpOnly,
+// SameSite=Lax, two weeks, Path=/), and each attribute goes only by an
+// explicit choice, as with Django's SESSION_COOKIE_HTTPONLY = False and
+// SESSION_COOKIE_SAMESITE = False.
+func TestZeroConfigSendsDjangosCookie(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		mutate        func(*session.Config)
+		want, notWant []string
+	}{
+		{"zero", func(*session.Config) {}, []string{"HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=1209600"}, []string{"Secure"}},
+		{"HttpOnly disabled", func(c *session.Config) { c.DisableCookieHTTPOnly = true }, []string{"SameSite=Lax"}, []string{"HttpOnly"}},
+		{"SameSite left out", func(c *session.Config) { c.CookieSameSite = http.SameSiteDefaultMode }, []string{"HttpOnly"}, []string{"SameSite"}},
+		{"SameSite Strict", func(c *session.Config) { c.CookieSameSite = http.SameSiteStrictMode }, []string{"HttpOnly", "SameSite=Strict"}, nil},
+		{"SameSite None", func(c *session.Config) { c.CookieSameSite, c.CookieSecure = http.SameSiteNoneMode, true }, []string{"HttpOnly", "SameSite=None", "Secure"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := session.Config{Store: &captureStore{recs: map[string]session.Record{}}, SecretKey: "k"}
+			tc.mutate(&cfg)
+			m, err := session.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				session.FromContext(r.Context()).Set("a", 1)
+			}))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			got := rec.Header().Get("Set-Cookie")
+			if !strings.HasPrefix(got, "sessionid=") {
+				t.Fatalf("Set-Cookie = %q, want the session cookie", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Set-Cookie %q lacks %s", got, w)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("Set-Cookie %q has %s", got, w)
+				}
+			}
+		})
 	}
 }

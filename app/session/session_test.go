@@ -327,7 +327,7 @@ func TestInvalidKeyNeverAdopted(t *testing.T) {
 		if err := s.Save(); err != nil {
 			t.Fatalf("Save for key %q: %v", key, err)
 		}
-		if s.Key() == key || !session.ValidKey(s.Key()) || len(s.Key()) != session.KeyLength {
+		if s.Key() == key || !session.ValidKey(s.Key()) || len(s.Key()) != 32 {
 			t.Fatalf("key %q: saved under %q", key, s.Key())
 		}
 	}
@@ -547,11 +547,11 @@ func TestConfigValidation(t *testing.T) {
 	} {
 		c := cfg
 		f(&c)
-		if _, err := c.ToMiddleware(); err == nil {
+		if _, err := session.New(c); err == nil {
 			t.Errorf("%s: invalid config accepted", name)
 		}
 	}
-	if _, err := cfg.ToMiddleware(); err != nil {
+	if _, err := session.New(cfg); err != nil {
 		t.Fatal(err)
 	}
 }

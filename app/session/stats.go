@@ -135,6 +135,7 @@ func (s countingStore) Delete(ctx context.Context, key, old string) error {
 	case err == nil:
 	case errors.Is(err, ErrConflict): // CycleKey found the old record changed
 		s.c.conflicts.Add(1)
+	case errors.Is(err, ErrNotFound): // a conditional delete found it gone: counted as interrupted by the caller
 	default:
 		s.c.failed(statDelete, err)
 	}

@@ -23,12 +23,12 @@ type Record struct {
 // callers test them with errors.Is.
 var (
 	// ErrNotFound: no live record has that key (never stored, deleted, or
-	// expired).
+	// expired); for Update and a conditional Delete, no record at all.
 	ErrNotFound = errors.New("session: record not found")
 	// ErrExists: Create found the key taken.
 	ErrExists = errors.New("session: key already exists")
-	// ErrConflict: Update or Delete found the record's data changed since it
-	// was read (another request or process wrote it).
+	// ErrConflict: Update or a conditional Delete found the record's data
+	// changed since it was read (another request or process wrote it).
 	ErrConflict = errors.New("session: record changed concurrently")
 )
 
@@ -71,8 +71,19 @@ type Store interface {
 	// (then ErrNotFound, as for a deleted record).
 	Update(ctx context.Context, rec Record, old string) error
 
-	// Delete removes the record with key. When old is not empty it removes
-	// it only if the stored data still equals old, and reports ErrConflict
-	// otherwise. A missing record is not an error.
+	// Delete removes the record with key.
+	//
+	// With old empty the delete is unconditional and idempotent: a missing
+	// record is not an error (a logout of a session that is already gone
+	// succeeds).
+	//
+	// With old not empty it is a compare-and-delete, atomically: it
+	// removes the record only if the stored data still equals old, and
+	// like Update returns ErrNotFound when no record has that key and
+	// ErrConflict when the data differs. Telling the two apart is what
+	// lets a key cycle (create the new record, then delete the old one)
+	// notice that the old record was deleted meanwhile, by a logout or a
+	// revoke, and undo itself instead of bringing the session back under
+	// its new key. Like Update it does not check expiry.
 	Delete(ctx context.Context, key string, old string) error
 }

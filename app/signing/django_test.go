@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"reflect"
 	"slices"
 	"strings"
@@ -261,15 +260,19 @@ type djangoCheckCase struct {
 	ExpectedJSON string `json:"expected_json"`
 }
 
-// runDjangoCheck has Django decode each case and reports the failures.
+// runDjangoCheck has each Django of the matrix (djangotest) decode each
+// case, in a subtest per release, and reports the failures.
 func runDjangoCheck(t *testing.T, cases []djangoCheckCase) {
 	t.Helper()
-	t.Logf("Django %s", djangotest.Require(t))
 	in, err := json.Marshal(cases)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(djangotest.Python, "testdata/django/vectors.py", "check")
+	djangotest.Each(t, func(t *testing.T, d djangotest.Django) { djangoCheck(t, d, in, cases) })
+}
+
+func djangoCheck(t *testing.T, d djangotest.Django, in []byte, cases []djangoCheckCase) {
+	cmd := d.Command("testdata/django/vectors.py", "check")
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -293,6 +296,39 @@ func runDjangoCheck(t *testing.T, cases []djangoCheckCase) {
 			t.Errorf("%s: Django decoded %s, want the Python value of %s (from %q)", r.Name, r.Got, cases[i].ExpectedJSON, cases[i].Encoded)
 		}
 	}
+}
+
+// TestDjangoVectorsOnEveryRelease: each Django of the matrix encodes the
+// golden values to exactly the committed vectors (made by Django 3.2), so
+// the vectors the Go tests decode are those of 4.2 and 5.2 as well.
+func TestDjangoVectorsOnEveryRelease(t *testing.T) {
+	want := loadDjangoVectors(t)
+	want.DjangoVersion = ""
+	djangotest.Each(t, func(t *testing.T, d djangotest.Django) {
+		var stderr bytes.Buffer
+		cmd := d.Command("testdata/django/vectors.py", "generate")
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("vectors.py generate: %v\n%s", err, stderr.String())
+		}
+		var got djangoVectors
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("vectors.py generate: %v", err)
+		}
+		if got.DjangoVersion != d.Version {
+			t.Errorf("vectors made by Django %s, want %s", got.DjangoVersion, d.Version)
+		}
+		got.DjangoVersion = ""
+		if !reflect.DeepEqual(got, want) {
+			for i := range min(len(got.Vectors), len(want.Vectors)) {
+				if !reflect.DeepEqual(got.Vectors[i], want.Vectors[i]) {
+					t.Errorf("vector %s: Django %s made %+v, committed %+v", want.Vectors[i].Name, d.Version, got.Vectors[i], want.Vectors[i])
+				}
+			}
+			t.Errorf("Django %s's vectors differ from %s (%d vectors, committed %d)", d.Version, vectorsFile, len(got.Vectors), len(want.Vectors))
+		}
+	})
 }
 
 // TestDjangoAcceptsGoEncoding has Django's SessionStore.decode read Go's

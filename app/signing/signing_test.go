@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,10 +14,12 @@ import (
 )
 
 // TestSignerAgainstDjango has Django's own Signer, TimestampSigner, dumps
-// and sign_object run beside Go's: what is not compressed must be the
-// same string byte for byte, and each side must read the other's.
-func TestSignerAgainstDjango(t *testing.T) {
-	djangotest.Require(t)
+// and sign_object run beside Go's, on each Django of the matrix: what is
+// not compressed must be the same string byte for byte, and each side
+// must read the other's.
+func TestSignerAgainstDjango(t *testing.T) { djangotest.Each(t, testSignerAgainstDjango) }
+
+func testSignerAgainstDjango(t *testing.T, d djangotest.Django) {
 	const key, salt = "signing-test-key", "django.contrib.messages"
 	now := time.Unix(1700000000, 0)
 	messages := []any{[]any{"__json_message", 0, 20, "Saved."}, []any{"__json_message", 0, 40, "café failed"}}
@@ -36,7 +37,7 @@ func TestSignerAgainstDjango(t *testing.T) {
 		"dumps_long":             must(ts.Dumps(long, now)),
 	}
 	in, _ := json.Marshal(map[string]any{"key": key, "salt": salt, "now": now.Unix(), "go": goValues})
-	cmd := exec.Command(djangotest.Python, "testdata/django/signer.py")
+	cmd := d.Command("testdata/django/signer.py")
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

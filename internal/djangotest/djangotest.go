@@ -1,11 +1,24 @@
-// Package djangotest runs the real Django (Debian's python3-django) for
-// the interoperability tests: a tiny Django project, djangosite, embedded
-// here and written to a temporary directory, served on a free loopback
-// port or driven with manage.py, on the test's SQLite file or PostgreSQL
-// database and with the test's SECRET_KEY.
+// Package djangotest runs the real Django for the interoperability tests:
+// a tiny Django project, djangosite, embedded here and written to a
+// temporary directory, served on a free loopback port or driven with
+// manage.py, on the test's SQLite file or PostgreSQL database and with the
+// test's SECRET_KEY.
 //
-// Without Django the tests are skipped, or fail when the environment
-// variable CI is set, so that a CI run can never pass without them.
+// # The Django matrix
+//
+// Each test runs against one release of the matrix ([Versions]): Django
+// 3.2 (Debian bookworm's python3-django, in the system's Python), 4.2 and
+// 5.2 (Debian trixie's and sid's packages, which make django unpacks into
+// the repository's .cache/django without touching the system's Python).
+// A [Django] names one: its Series ("5.2"), exact Version ("5.2.18"), and
+// the PYTHONPATH that makes it importable by [Python]; [Options].Django
+// chooses the release of a [Project] (default: [Newest], 5.2), and
+// [Django.Command] runs `python3 -c ...` with it for tests that need no
+// project.
+//
+// A missing release skips its test, or fails it when the environment
+// variable CI is set, so that a CI run can never pass without the whole
+// matrix. The exact version is logged (t.Log) by every test that uses it.
 package djangotest
 
 import (
@@ -24,7 +37,9 @@ import (
 	"time"
 )
 
-// Python is the interpreter Debian's python3-django is installed for.
+// Python is the interpreter of every release of the matrix: Debian's
+// system Python 3.11, for which python3-django (3.2) is installed and on
+// which the pure-Python packages of 4.2 and 5.2 run.
 const Python = "/usr/bin/python3"
 
 // SecretKey is the SECRET_KEY both sites of a test share unless the test
@@ -34,34 +49,24 @@ const SecretKey = "django-insecure-interop-test-key-!@#$%^&*(-_=+)"
 //go:embed djangosite
 var site embed.FS
 
-// Require returns Django's version. Without Django the test fails under
-// CI (which installs python3-django) and is skipped elsewhere.
-func Require(t testing.TB) string {
-	t.Helper()
-	out, err := exec.Command(Python, "-c", "import django; print(django.get_version())").CombinedOutput()
-	if err != nil {
-		msg := "Django is not installed (apt-get install python3-django): " + strings.TrimSpace(string(out))
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // Project is the Django project of one test, on one database.
 type Project struct {
-	dir string   // the project, written out
-	env []string // the environment of every Django process
+	django Django   // the release it runs
+	dir    string   // the project, written out
+	env    []string // the environment of every Django process
 }
 
-// Options says which database and keys Django uses.
+// Options says which Django release, database and keys a project uses.
 type Options struct {
+	// Django is the release (from Versions); default Newest (whose
+	// version New then logs). A missing release skips the test (fails it
+	// under CI).
+	Django Django
 	// SQLite is the path of the SQLite file; or
 	SQLite string
 	// Postgres is the URL of a PostgreSQL database
-	// (postgres://user[:password]@host:port/name); python3-psycopg2 must
-	// be installed.
+	// (postgres://user[:password]@host:port/name); see
+	// Django.RequirePostgres for the driver each release needs.
 	Postgres string
 	// SecretKey is Django's SECRET_KEY; default SecretKey.
 	SecretKey string
@@ -73,10 +78,16 @@ type Options struct {
 	Env []string
 }
 
-// New writes the project to a temporary directory, for Django on the
-// database of opts.
+// New writes the project to a temporary directory, for the release and
+// the database of opts.
 func New(t testing.TB, opts Options) *Project {
 	t.Helper()
+	d := opts.Django
+	if d.Series == "" {
+		d = Newest(t)
+	} else {
+		d.need(t)
+	}
 	dir := t.TempDir()
 	err := fs.WalkDir(site, "djangosite", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -99,10 +110,9 @@ func New(t testing.TB, opts Options) *Project {
 	if key == "" {
 		key = SecretKey
 	}
-	env := append(os.Environ(),
+	env := append(d.Env(),
 		"DJANGO_SECRET_KEY="+key,
 		"DJANGO_SECRET_KEY_FALLBACKS="+strings.Join(opts.SecretKeyFallbacks, ","),
-		"PYTHONDONTWRITEBYTECODE=1",
 	)
 	switch {
 	case opts.Postgres != "":
@@ -113,8 +123,11 @@ func New(t testing.TB, opts Options) *Project {
 		t.Fatal("djangotest: Options needs SQLite or Postgres")
 	}
 	env = append(env, opts.Env...)
-	return &Project{dir: filepath.Join(dir, "djangosite"), env: env}
+	return &Project{django: d, dir: filepath.Join(dir, "djangosite"), env: env}
 }
+
+// Django returns the release the project runs.
+func (p *Project) Django() Django { return p.django }
 
 // Manage runs manage.py with args and returns its output; it fails the
 // test when the command fails, unless wantErr (and when it succeeds if

@@ -2,7 +2,6 @@ package djangotest
 
 import (
 	"path/filepath"
-	"runtime"
 	"testing"
 )
 
@@ -21,16 +20,12 @@ func Reference(t testing.TB, opts Options) *Project {
 	return p
 }
 
-// referenceDir is views/django in the source tree of this module.
+// referenceDir is views/django in this module.
 func referenceDir(t testing.TB) string {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Fatal("djangotest: cannot find the source tree of views/django")
-	}
-	dir, err := filepath.Abs(filepath.Join(filepath.Dir(file), "..", "..", "views", "django"))
+	root, err := moduleRoot()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("djangotest: the reference site: %v", err)
 	}
-	return dir
+	return filepath.Join(root, "views", "django")
 }

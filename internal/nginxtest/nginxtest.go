@@ -87,8 +87,23 @@ type Request struct {
 }
 
 // Requests returns the requests the i-th site has answered so far, in
-// order.
+// order. nginx logs a request once its response is sent, so the last
+// lines may come a moment after the client read the response: Requests
+// waits until the log has stopped growing for 50 ms (2 s at most).
 func (s *Server) Requests(i int) []Request {
+	prev := s.requests(i)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		cur := s.requests(i)
+		if len(cur) == len(prev) {
+			return cur
+		}
+		prev = cur
+	}
+	return prev
+}
+
+func (s *Server) requests(i int) []Request {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.urls[i], "http://"))
 	b, _ := os.ReadFile(filepath.Join(s.dir, "access.log"))
 	var out []Request

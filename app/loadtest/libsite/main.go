@@ -33,10 +33,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 func main() {
@@ -58,12 +58,12 @@ func run(ctx context.Context, getenv func(string) string) error {
 		}
 		cacheSize = n
 	}
-	db, err := database.OpenURL(ctx, getenv("DATABASE_URL"))
+	db, err := sqlite.OpenURL(ctx, getenv("DATABASE_URL"))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		return err
 	}
 	var opts []dbstore.Option
@@ -81,11 +81,11 @@ func run(ctx context.Context, getenv func(string) string) error {
 	cfg.SecretKey = getenv("SECRET_KEY")
 	cfg.DecodedCacheSize = cacheSize
 	cfg.StoreTimeout = db.Timeout + time.Second
-	mw, err := cfg.ToMiddleware()
+	sessions, err := session.New(cfg)
 	if err != nil {
 		return err
 	}
-	e := newApp(mw)
+	e := newApp(sessions.Middleware())
 
 	ln, err := net.Listen("tcp", getenv("ADDR"))
 	if err != nil {

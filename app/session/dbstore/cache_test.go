@@ -297,3 +297,30 @@ func TestChildProcess(t *testing.T) {
 	m := manager(t, s)
 	sessiontest.IncrementAsChild(t, m, os.Getenv("DBSTORE_CHILD_KEY"), n)
 }
+
+// TestCacheSeesExpiryChange: on SQLite too, an expire_date moved into the
+// past behind the site's back (the sqlite3 shell, Django) ends the
+// session at the next load from a store that had it cached: any commit
+// by another connection empties the cache (the WAL index changed).
+func TestCacheSeesExpiryChange(t *testing.T) {
+	path, db := migrated(t)
+	s := newStore(t, db, dbstore.WithCache(100))
+	m := manager(t, s)
+	raw := open(t, path)
+	key := sessiontest.NewSession(t, m, map[string]any{"username": "harun_dev"})
+	for range 3 {
+		if got := m.Open(t.Context(), key).GetString("username", "Guest"); got != "harun_dev" {
+			t.Fatalf("before: username = %q", got)
+		}
+	}
+	if s.Stats().CacheHits == 0 {
+		t.Fatalf("the session was never answered from the cache: %+v", s.Stats())
+	}
+	past := time.Now().Add(-24 * time.Hour).UTC().Format("2006-01-02 15:04:05.000000")
+	if err := raw.Gorm.Exec(`UPDATE django_session SET expire_date = ? WHERE session_key = ?`, past, key).Error; err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Open(t.Context(), key).GetString("username", "Guest"); got != "Guest" {
+		t.Errorf("after expire_date moved into the past: the next load greets %q, want Guest", got)
+	}
+}

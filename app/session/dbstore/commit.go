@@ -461,8 +461,7 @@ func (c *committer) apply(ctx context.Context, tx *sql.Tx, op *writeOp) error {
 }
 
 // missed is the result of op, an update or a conditional delete, that
-// changed nothing: ErrNotFound, ErrConflict, or nil for a delete of a
-// missing record.
+// changed nothing: ErrNotFound or ErrConflict.
 func (c *committer) missed(ctx context.Context, tx *sql.Tx, op *writeOp) error {
 	// Nothing changed: a missing record, or one whose data moved on. On
 	// SQLite the transaction holds the write lock, so the answer is exact;
@@ -473,9 +472,6 @@ func (c *committer) missed(ctx context.Context, tx *sql.Tx, op *writeOp) error {
 	err := tx.StmtContext(ctx, c.stmts.exists).QueryRowContext(ctx, op.rec.Key).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		if op.kind == opDelete {
-			return nil
-		}
 		return session.ErrNotFound
 	case err != nil:
 		return err

@@ -14,8 +14,9 @@
 // session data, which is what lets session.Manager merge concurrent
 // requests of one session without losing an update, across any number of
 // processes sharing the database. When they change no row, a second
-// SELECT in the same transaction tells a missing record (ErrNotFound, or
-// nothing for Delete) from a changed one (ErrConflict).
+// SELECT in the same transaction tells a missing record (ErrNotFound) from
+// a changed one (ErrConflict). The unconditional Delete of a missing
+// record succeeds.
 //
 // # Speed
 //
@@ -67,12 +68,6 @@ import (
 	"github.com/djangosessions/gosessions/models"
 )
 
-// DefaultBatchSize was the fixed batch size of DeleteExpired.
-//
-// Deprecated: batches are sized by time when no size is given (see
-// ClearExpired).
-const DefaultBatchSize = 1000
-
 // Store is a session.Store on a GORM database. It is safe for concurrent
 // use; call Close when done with it.
 //
@@ -101,7 +96,7 @@ type Store struct {
 type Option func(*Store)
 
 // WithClock sets the clock that decides which records have expired (Load
-// and DeleteExpired). The default is time.Now; tests inject a fixed clock
+// and ClearExpired). The default is time.Now; tests inject a fixed clock
 // instead of sleeping.
 func WithClock(now func() time.Time) Option {
 	return func(s *Store) {
@@ -115,7 +110,7 @@ func WithClock(now func() time.Time) Option {
 // session this process has just seen loads without a query. Entries are
 // dropped when any other process commits to the database, so the cache
 // never serves stale data. It needs a SQLite file in WAL mode (what
-// database.Open opens); New fails with an error saying so on any other
+// package database/sqlite opens); New fails with an error saying so on any other
 // database.
 func WithCache(size int) Option {
 	return func(s *Store) { s.cacheSize = size }
@@ -131,7 +126,7 @@ func WithBatchObserver(observe func(size int)) Option {
 }
 
 // ErrNotMigrated reports a database without the django_session table.
-var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or migrations.Up)")
+var ErrNotMigrated = errors.New("dbstore: the django_session table does not exist: apply the migrations first (go run ./manage migrate, or Up of package migrations/sqlite or migrations/postgres)")
 
 // New returns a store on db, which must hold a migrated django_session
 // table: New checks it, and fails with [ErrNotMigrated] when it is missing,
@@ -185,7 +180,7 @@ func (s *Store) newCache(ctx context.Context) (recordCache, error) {
 	switch db.Engine {
 	case database.SQLite:
 		if !db.WAL() {
-			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (database.Open opens one so); %s is not", db.URL())
+			return nil, fmt.Errorf("dbstore: WithCache needs a SQLite file in WAL mode, so that it can see every other process's writes (package database/sqlite opens one so); %s is not", db.URL())
 		}
 		w, err := openWALWatch(db.Path())
 		if err != nil {
@@ -429,10 +424,12 @@ func (s *Store) Update(ctx context.Context, rec session.Record, old string) erro
 }
 
 // Delete implements session.Store. With old empty it deletes
-// unconditionally; otherwise only while the data still equals old.
+// unconditionally (a missing record is not an error); otherwise only
+// while the data still equals old: ErrConflict when it differs,
+// ErrNotFound when the record is gone.
 func (s *Store) Delete(ctx context.Context, key, old string) error {
 	err := s.write(ctx, &writeOp{kind: opDelete, rec: session.Record{Key: key}, old: old})
-	if err != nil && !errors.Is(err, session.ErrConflict) {
+	if err != nil && !errors.Is(err, session.ErrConflict) && !errors.Is(err, session.ErrNotFound) {
 		return fmt.Errorf("dbstore: delete session %s: %w", session.KeyHash(key), err)
 	}
 	return err
@@ -465,22 +462,6 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// DeleteExpired deletes the records that expired before now (by the
-// store's clock), like Django's clearsessions, and returns how many.
-//
-// It deletes batchSize rows at a time, each batch a statement and a
-// transaction of its own, so that on a table of millions the site's own
-// writes get their turn between batches instead of waiting for one long
-// DELETE; with batchSize 0 or less each batch is sized by time instead
-// (see ClearExpired). progress, when not nil, receives the running total
-// after each batch that deleted rows. Cancelling ctx stops it between
-// batches (or interrupts the current one); the count of rows deleted so
-// far is returned with the error.
-func (s *Store) DeleteExpired(ctx context.Context, batchSize int, progress func(deleted int64)) (int64, error) {
-	r, err := s.ClearExpired(ctx, ClearOptions{BatchSize: batchSize, Progress: progress})
-	return r.Deleted, err
 }
 
 // DefaultHoldTarget is how long a batch of ClearExpired aims to hold the

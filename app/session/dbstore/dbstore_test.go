@@ -12,19 +12,20 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 const secret = "dbstore test secret key"
 
-// open opens the SQLite database at path as the site does and closes it
+// open opens the database at path (a SQLite file or a PostgreSQL URL) as the site does and closes it
 // when the test ends.
 func open(t testing.TB, path string) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(context.Background(), path)
+	db, err := either.OpenURL(context.Background(), path)
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
@@ -52,7 +53,7 @@ func migrated(t testing.TB) (string, *database.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "db.sqlite3")
 	db := open(t, path)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatalf("migrate %s: %v", path, err)
 	}
 	return path, db
@@ -83,7 +84,7 @@ func TestConformance(t *testing.T) {
 func TestConformanceInMemory(t *testing.T) {
 	sessiontest.Run(t, func(t *testing.T) session.Store {
 		db := open(t, "sqlite::memory:")
-		if err := migrations.Up(db, nil); err != nil {
+		if err := sqlitemigrations.Up(db, nil); err != nil {
 			t.Fatal(err)
 		}
 		return newStore(t, db)
@@ -225,7 +226,14 @@ func count(t *testing.T, db *database.DB) int64 {
 	return n
 }
 
-func TestDeleteExpired(t *testing.T) {
+// clearExpired is ClearExpired with a batch size (0: sized by time) and a
+// progress function, returning the count.
+func clearExpired(ctx context.Context, s *dbstore.Store, batchSize int, progress func(deleted int64)) (int64, error) {
+	r, err := s.ClearExpired(ctx, dbstore.ClearOptions{BatchSize: batchSize, Progress: progress})
+	return r.Deleted, err
+}
+
+func TestClearExpiredCountsAndProgress(t *testing.T) {
 	_, db := migrated(t)
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	s := newStore(t, db, dbstore.WithClock(func() time.Time { return now }))
@@ -246,7 +254,7 @@ func TestDeleteExpired(t *testing.T) {
 		live = append(live, rec.Key)
 	}
 	// Expiring right now: dead for Load, but Django's clearsessions keeps
-	// it until it is strictly in the past, and so does DeleteExpired.
+	// it until it is strictly in the past, and so does ClearExpired.
 	edge := session.Record{Key: session.NewKey(), Data: "edge", Expires: now}
 	if err := s.Create(ctx, edge); err != nil {
 		t.Fatal(err)
@@ -255,17 +263,17 @@ func TestDeleteExpired(t *testing.T) {
 	// A cancelled run deletes nothing and says why.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if n, err := s.DeleteExpired(cancelled, 10, nil); n != 0 || !errors.Is(err, context.Canceled) {
-		t.Errorf("DeleteExpired(cancelled) = %d, %v; want 0, context.Canceled", n, err)
+	if n, err := clearExpired(cancelled, s, 10, nil); n != 0 || !errors.Is(err, context.Canceled) {
+		t.Errorf("ClearExpired(cancelled) = %d, %v; want 0, context.Canceled", n, err)
 	}
 	if got := count(t, db); got != 31 {
-		t.Fatalf("%d rows after a cancelled DeleteExpired, want 31", got)
+		t.Fatalf("%d rows after a cancelled ClearExpired, want 31", got)
 	}
 
 	var progress []int64
-	n, err := s.DeleteExpired(ctx, 10, func(deleted int64) { progress = append(progress, deleted) })
+	n, err := clearExpired(ctx, s, 10, func(deleted int64) { progress = append(progress, deleted) })
 	if err != nil || n != 25 {
-		t.Fatalf("DeleteExpired = %d, %v; want 25, nil", n, err)
+		t.Fatalf("ClearExpired = %d, %v; want 25, nil", n, err)
 	}
 	if want := []int64{10, 20, 25}; !reflect.DeepEqual(progress, want) {
 		t.Errorf("progress = %v, want %v (one call per batch of 10, running total)", progress, want)
@@ -275,24 +283,24 @@ func TestDeleteExpired(t *testing.T) {
 	}
 	for _, key := range live {
 		if _, err := s.Load(ctx, key); err != nil {
-			t.Errorf("live session %s after DeleteExpired: %v", key, err)
+			t.Errorf("live session %s after ClearExpired: %v", key, err)
 		}
 	}
 
 	// Nothing left to delete: 0, no progress; a batch size of 0 is the
 	// default.
 	progress = nil
-	n, err = s.DeleteExpired(ctx, 0, func(deleted int64) { progress = append(progress, deleted) })
+	n, err = clearExpired(ctx, s, 0, func(deleted int64) { progress = append(progress, deleted) })
 	if err != nil || n != 0 || progress != nil {
-		t.Errorf("second DeleteExpired = %d, %v, progress %v; want 0, nil, none", n, err, progress)
+		t.Errorf("second ClearExpired = %d, %v, progress %v; want 0, nil, none", n, err, progress)
 	}
 
 	// Exactly one full batch: the run stops after the empty batch.
 	now = now.Add(time.Hour)
 	progress = nil
-	n, err = s.DeleteExpired(ctx, 3, func(deleted int64) { progress = append(progress, deleted) })
+	n, err = clearExpired(ctx, s, 3, func(deleted int64) { progress = append(progress, deleted) })
 	if err != nil || n != 6 || !reflect.DeepEqual(progress, []int64{3, 6}) {
-		t.Errorf("DeleteExpired an hour later = %d, %v, progress %v; want 6, nil, [3 6]", n, err, progress)
+		t.Errorf("ClearExpired an hour later = %d, %v, progress %v; want 6, nil, [3 6]", n, err, progress)
 	}
 }
 
@@ -325,7 +333,7 @@ func TestTamperedDataLoadsEmpty(t *testing.T) {
 // migrations it works.
 func TestUnmigratedDatabase(t *testing.T) {
 	db := open(t, filepath.Join(t.TempDir(), "db.sqlite3"))
-	status, err := migrations.Status(db)
+	status, err := sqlitemigrations.Status(db)
 	if err != nil || len(status) == 0 || status[0].Applied {
 		t.Errorf("Status of a new database = %+v, %v; want migrations not applied", status, err)
 	}
@@ -334,7 +342,7 @@ func TestUnmigratedDatabase(t *testing.T) {
 		t.Errorf("New on an unmigrated database = %v, want one line wrapping ErrNotMigrated that says to migrate", err)
 	}
 
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := newStore(t, db)
@@ -350,7 +358,7 @@ func TestUnmigratedDatabase(t *testing.T) {
 	}
 
 	// The table dropped under a running store: Check says so.
-	if err := migrations.To(db, 0, nil); err != nil {
+	if err := sqlitemigrations.To(db, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Check(t.Context()); !errors.Is(err, dbstore.ErrNotMigrated) {

@@ -9,17 +9,20 @@ import (
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/signing"
+	"github.com/djangosessions/gosessions/internal/djangotest"
 )
 
 // TestDjangoSignedCookiesInterop runs Django's signed_cookies engine and
-// the session package's SignedCookies against each other, one browser
+// the session package's SignedCookies against each other, on each Django
+// of the matrix, one browser
 // holding the one cookie for both sites (cookies ignore the port): the
 // data lives in the cookie, in Django's format, so what one site writes
 // the other reads, compressed or not; a flush on one logs the browser out
 // of both; a tampered cookie reads as empty on both.
-func TestDjangoSignedCookiesInterop(t *testing.T) {
-	requireDjango(t)
-	django, _ := startDjango(t, filepath.Join(t.TempDir(), "db.sqlite3"),
+func TestDjangoSignedCookiesInterop(t *testing.T) { djangotest.Each(t, testDjangoSignedCookies) }
+
+func testDjangoSignedCookies(t *testing.T, dj djangotest.Django) {
+	django, _ := startDjango(t, dj, filepath.Join(t.TempDir(), "db.sqlite3"),
 		"DJANGO_SESSION_ENGINE=django.contrib.sessions.backends.signed_cookies")
 	cfg := session.DefaultConfig()
 	cfg.SignedCookies = true

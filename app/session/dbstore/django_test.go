@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/labstack/echo/v4"
 
 	"github.com/djangosessions/gosessions/app/session"
@@ -32,36 +34,30 @@ import (
 	"github.com/djangosessions/gosessions/migrations"
 )
 
-// The interoperability test runs the real Django (Debian's python3-django)
-// and a Go site on one SQLite file with one SECRET_KEY, and drives both
-// with one cookie jar, as one browser would visit two sites on one host.
+// The interoperability test runs the real Django (each release of the
+// djangotest matrix) and a Go site on one SQLite file with one SECRET_KEY,
+// and drives both with one cookie jar, as one browser would visit two
+// sites on one host.
 
 // sharedSecret is the SECRET_KEY of both sites.
 const sharedSecret = djangotest.SecretKey
-
-// requireDjango returns Django's version, or skips the test without it
-// (fails it under CI).
-func requireDjango(t *testing.T) string {
-	t.Helper()
-	return djangotest.Require(t)
-}
 
 // lockedBuffer collects a subprocess's or a logger's output safely.
 type lockedBuffer = djangotest.LockedBuffer
 
 // manage runs manage.py with args on dbPath and returns its output; it
 // fails the test when the command fails, unless wantErr.
-func manage(t *testing.T, dbPath string, wantErr bool, args ...string) string {
+func manage(t *testing.T, d djangotest.Django, dbPath string, wantErr bool, args ...string) string {
 	t.Helper()
-	return djangotest.New(t, djangotest.Options{SQLite: dbPath}).Manage(t, wantErr, args...)
+	return djangotest.New(t, djangotest.Options{Django: d, SQLite: dbPath}).Manage(t, wantErr, args...)
 }
 
 // startDjango serves the Django site on a free loopback port until the
 // test ends and returns its base URL and its stderr (Django's log). env
 // adds to its environment (DJANGO_SESSION_ENGINE, say).
-func startDjango(t *testing.T, dbPath string, env ...string) (string, *lockedBuffer) {
+func startDjango(t *testing.T, d djangotest.Django, dbPath string, env ...string) (string, *lockedBuffer) {
 	t.Helper()
-	return djangotest.New(t, djangotest.Options{SQLite: dbPath, Env: env}).Start(t)
+	return djangotest.New(t, djangotest.Options{Django: d, SQLite: dbPath, Env: env}).Start(t)
 }
 
 // offsetClock is real time moved by a settable offset: Django's clock
@@ -74,11 +70,11 @@ func (c *offsetClock) Now() time.Time { return time.Now().Add(time.Duration(c.of
 func (c *offsetClock) Set(d time.Duration) { c.offset.Store(int64(d)) }
 
 // openDB opens the shared SQLite file for the Go side, in WAL mode as the
-// Go site runs it (database.Open): the mode is kept in the file, so Django
+// Go site runs it (package database/sqlite): the mode is kept in the file, so Django
 // runs on a WAL database too.
 func openDB(t *testing.T, dbPath string) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(t.Context(), "sqlite:"+dbPath)
+	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,6 +299,22 @@ func fetch(t *testing.T, client *http.Client, u, key string) siteState {
 	return st
 }
 
+// statusOf requests u with the session cookie key and returns the status.
+func statusOf(t *testing.T, u, key string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.AddCookie(&http.Cookie{Name: "sessionid", Value: key})
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // rawRow is a django_session row as stored.
 type rawRow struct {
 	data, expire string
@@ -360,17 +372,17 @@ func sameData(t *testing.T, what string, got, want siteState) {
 	}
 }
 
-func TestDjangoInterop(t *testing.T) {
-	version := requireDjango(t)
-	t.Logf("Django %s", version)
-	djangoMajor, _ := strconv.Atoi(strings.SplitN(version, ".", 2)[0])
+// TestDjangoInterop runs on each Django of the matrix.
+func TestDjangoInterop(t *testing.T) { djangotest.Each(t, testDjangoInterop) }
+
+func testDjangoInterop(t *testing.T, d djangotest.Django) {
 	start := time.Now()
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "db.sqlite3")
 
 	// Django migrates first (sessions, auth, contenttypes); Go's migrate
 	// then adopts the django_session table Django made.
-	manage(t, dbPath, false, "migrate", "-v", "0")
+	manage(t, d, dbPath, false, "migrate", "-v", "0")
 	db := openDB(t, dbPath)
 	schema := func() string {
 		var sqls []string
@@ -388,7 +400,7 @@ func TestDjangoInterop(t *testing.T) {
 		t.Fatalf("Go's migrate changed Django's table:\n%s\nbecame\n%s", before, after)
 	}
 
-	dj, djLog := startDjango(t, dbPath)
+	dj, djLog := startDjango(t, d, dbPath)
 	g := startGo(t, db)
 	t.Logf("Django at %s, Go at %s, ready after %v", dj, g.base, time.Since(start).Round(time.Millisecond))
 
@@ -601,9 +613,10 @@ func TestDjangoInterop(t *testing.T) {
 
 	t.Run("DatetimeExpirySetInGoHonouredByDjango", func(t *testing.T) {
 		// set_expiry(datetime) as Django >= 4.1 stores it: an ISO string.
-		// Django 3.2 reads such a session and honours the row's
-		// expire_date, but cannot save it again (its JSON expiry had to be
-		// an int), so the test does not make Django write it.
+		// Every Django reads such a session and honours the row's
+		// expire_date; 4.2 and 5.2 also save it again with the same
+		// expiry, while 3.2 cannot (its expiry had to be an int: the
+		// save answers 500, as the README says).
 		b := newBrowser(t)
 		at := time.Now().Add(time.Hour).Truncate(time.Second)
 		b.get(g.base, "/set"+query("x", "1", "expiry_at", at.Format(time.RFC3339)))
@@ -611,6 +624,20 @@ func TestDjangoInterop(t *testing.T) {
 		checkExpireDate(t, db, key, time.Hour)
 		if got := probe(t, dj, key); got.Data["_session_expiry"] != at.UTC().Format("2006-01-02T15:04:05+00:00") {
 			t.Errorf("Django reads _session_expiry %v", got.Data["_session_expiry"])
+		}
+		status := statusOf(t, dj+"/set?y=2", key)
+		if d.Series == djangotest.Series32 {
+			if status != http.StatusInternalServerError {
+				t.Errorf("Django 3.2 saving Go's SetExpiryAt session: %d, want its 500 (README)", status)
+			}
+		} else {
+			if status != http.StatusOK {
+				t.Fatalf("Django %s saving Go's SetExpiryAt session: %d", d.Version, status)
+			}
+			checkExpireDate(t, db, key, time.Hour)
+			if got := probe(t, g.base, key); got.Data["y"] != json.Number("2") || got.Data["_session_expiry"] != at.UTC().Format("2006-01-02T15:04:05+00:00") {
+				t.Errorf("Go after Django %s saved the session: %v", d.Version, got.Data)
+			}
 		}
 		setDjangoClock(t, dj, 3601)
 		if got := probe(t, dj, key); len(got.Data) != 0 {
@@ -721,7 +748,7 @@ func TestDjangoInterop(t *testing.T) {
 			// on the warning is certain. Django's stderr reaches the
 			// buffer through a pipe, possibly after its response: wait
 			// for it a little.
-			if djangoMajor >= 4 && !eventually(func() bool { return strings.Count(djLog.String(), "Session data corrupted") > djBefore }) {
+			if d.Series != djangotest.Series32 && !eventually(func() bool { return strings.Count(djLog.String(), "Session data corrupted") > djBefore }) {
 				t.Errorf("Django logged no \"Session data corrupted\"; stderr:\n%s", djLog)
 			}
 			if strings.Count(g.log.String(), "session data corrupted") == goBefore {
@@ -757,18 +784,18 @@ func TestDjangoInterop(t *testing.T) {
 			}
 		}
 		makeSessions()
-		manage(t, dbPath, false, "clearsessions")
+		manage(t, d, dbPath, false, "clearsessions")
 		check("Django's clearsessions")
 
 		makeSessions()
-		n, err := g.store.DeleteExpired(context.Background(), 0, nil)
+		n, err := clearExpired(context.Background(), g.store, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n < 2 {
-			t.Errorf("DeleteExpired removed %d rows, want at least 2", n)
+			t.Errorf("ClearExpired removed %d rows, want at least 2", n)
 		}
-		check("Go's DeleteExpired")
+		check("Go's ClearExpired")
 	})
 
 	t.Run("GoReadsWithRotatedKey", func(t *testing.T) {
@@ -789,9 +816,9 @@ func TestDjangoInterop(t *testing.T) {
 		}
 	})
 
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("the interoperability test took %v, over its 30 s budget", d)
-	}
+	// Logged, not asserted: the machine's load decides it (make test's
+	// time is the budget, not one test's).
+	t.Logf("Django %s: the interoperability test took %v", d.Version, time.Since(start).Round(time.Millisecond))
 }
 
 // eventually reports whether cond becomes true within 5 s.
@@ -839,7 +866,7 @@ func migrate(t *testing.T, dbPath string) {
 	t.Helper()
 	db := openDB(t, dbPath)
 	var applied []migrations.Info
-	if err := migrations.Up(db, func(i migrations.Info) { applied = append(applied, i) }); err != nil {
+	if err := sqlitemigrations.Up(db, func(i migrations.Info) { applied = append(applied, i) }); err != nil {
 		t.Fatalf("Go's migrate on %s: %v", dbPath, err)
 	}
 	if len(applied) == 0 {
@@ -851,16 +878,17 @@ func migrate(t *testing.T, dbPath string) {
 // creates django_session (and Django's auth tables) first; Django's plain
 // migrate then fails on the existing tables, and the README's two
 // commands adopt them (app/auth's live tests check the schema and users).
-func TestDjangoFakeInitialAdoptsGoTable(t *testing.T) {
-	requireDjango(t)
+func TestDjangoFakeInitialAdoptsGoTable(t *testing.T) { djangotest.Each(t, testDjangoFakeInitial) }
+
+func testDjangoFakeInitial(t *testing.T, d djangotest.Django) {
 	dbPath := filepath.Join(t.TempDir(), "db.sqlite3")
 	migrate(t, dbPath)
-	out := manage(t, dbPath, true, "migrate")
+	out := manage(t, d, dbPath, true, "migrate")
 	if !strings.Contains(out, "already exists") {
 		t.Errorf("plain migrate on Go's table: want \"already exists\", got\n%s", out)
 	}
-	manage(t, dbPath, false, "migrate", "auth", "0012", "--fake")
-	out = manage(t, dbPath, false, "migrate", "--fake-initial")
+	manage(t, d, dbPath, false, "migrate", "auth", "0012", "--fake")
+	out = manage(t, d, dbPath, false, "migrate", "--fake-initial")
 	if !strings.Contains(out, "sessions.0001_initial... FAKED") {
 		t.Errorf("migrate --fake-initial did not fake sessions.0001_initial:\n%s", out)
 	}

@@ -12,10 +12,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	"github.com/djangosessions/gosessions/migrations"
+	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 // The whole path for an application of its own: open the database with
@@ -32,12 +32,12 @@ func Example() {
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
 
-	db, err := database.OpenURL(ctx, "sqlite:"+filepath.Join(dir, "app.db")) // or postgres://...
+	db, err := sqlite.OpenURL(ctx, "sqlite:"+filepath.Join(dir, "app.db")) // or postgres.OpenURL(ctx, "postgres://...")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	if err := migrations.Up(db, nil); err != nil {
+	if err := sqlitemigrations.Up(db, nil); err != nil { // or package migrations/postgres
 		log.Fatal(err)
 	}
 	store, err := dbstore.New(db, dbstore.WithCache(10000)) // fails at once if not migrated

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,9 +15,10 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 )
 
-// notifyChannel is the channel migration 3's trigger notifies on every
-// change of django_session: "KEY MD5-OF-DATA", "KEY -" for a delete, "*"
-// for a TRUNCATE.
+// notifyChannel is the channel the trigger of migrations 3 and 4
+// notifies on every change of django_session: "KEY MD5-OF-DATA EXPIRY"
+// (the expiry in microseconds since the Unix epoch; migration 3 alone
+// sent no expiry), "KEY -" for a delete, "*" for a TRUNCATE.
 const notifyChannel = "gosessions_django_session"
 
 // notifySlots is the number of slots that remember the last notification
@@ -62,7 +64,7 @@ type notifyCache struct {
 	seq   atomic.Uint64 // notifications received
 	slots [notifySlots]atomic.Uint64
 	// last is the last notification of each slot, under mu: its number
-	// (equal to the slot's once recorded), key and data's md5.
+	// (equal to the slot's once recorded), key, data's md5 and expiry.
 	last [notifySlots]notice
 
 	ready     chan struct{} // closed when first listening
@@ -79,7 +81,9 @@ type notifyCache struct {
 
 // newNotifyCache starts listening on db and returns the cache once the
 // listener is in place. It fails when migration 3 (the trigger) is not
-// applied.
+// applied. (Without migration 4 the notifications carry no expiry: the
+// cache is still right, since such a notification never matches a cached
+// entry, but keeps fewer of its own writes.)
 func newNotifyCache(ctx context.Context, max int, db *database.DB) (*notifyCache, error) {
 	var one int
 	err := db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM pg_trigger WHERE tgname = 'gosessions_django_session_changed' AND tgrelid = 'django_session'::regclass`).Scan(&one)
@@ -136,24 +140,38 @@ func (c *notifyCache) notified(payload string) {
 		c.reset(c.on.Load())
 		return
 	}
-	key, sum, _ := strings.Cut(payload, " ")
+	key, rest, _ := strings.Cut(payload, " ")
+	sum, exp, _ := strings.Cut(rest, " ")
 	// The slot first: a fill that read the database before this change
 	// committed finds it and gives up.
 	slot, seq := slotOf(key), c.seq.Add(1)
 	c.slots[slot].Store(seq)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.last[slot] = notice{seq: seq, key: key, sum: sum}
-	if e, ok := c.entries[key]; ok && (sum == "-" || md5hex(e.Data) != sum) {
+	n := notice{seq: seq, key: key, sum: sum, exp: exp}
+	c.last[slot] = n
+	if e, ok := c.entries[key]; ok && !n.is(e) {
 		delete(c.entries, key)
 	}
 }
 
 // notice is one notification: a change of key whose data has md5 sum
-// ("-" for a deletion), the seq-th received.
+// ("-" for a deletion) and whose expiry is exp (microseconds since the
+// Unix epoch; "" from migration 3's trigger, which did not send it), the
+// seq-th received.
 type notice struct {
-	seq      uint64
-	key, sum string
+	seq           uint64
+	key, sum, exp string
+}
+
+// is reports whether the notification says that key now holds exactly
+// rec: the same data and the same expiry. Every column that decides what
+// a load returns is compared, so that a change of expire_date alone (an
+// operator ending a session) drops a cached entry like a change of data.
+// A notification without an expiry never matches.
+func (n notice) is(rec session.Record) bool {
+	return n.key == rec.Key && n.sum != "-" && n.exp != "" &&
+		n.sum == md5hex(rec.Data) && n.exp == strconv.FormatInt(rec.Expires.UnixMicro(), 10)
 }
 
 func md5hex(s string) string {
@@ -236,8 +254,9 @@ func (c *notifyCache) endCommit(t cacheToken, committed, _ bool, batch []*writeO
 }
 
 // lastIsOwn reports whether the last notification of rec's slot is the
-// one of this process's own write of rec, just committed: its own
-// notification often arrives before the commit's answer. Any later
+// one of this process's own write of rec (its data and expiry), just
+// committed: its own notification often arrives before the commit's
+// answer. Any later
 // change of the key (another process's) would be notified after it and be
 // the last; an earlier one, between the read and this write, would have
 // failed the write (compare-and-swap, create if absent). The caller
@@ -245,8 +264,7 @@ func (c *notifyCache) endCommit(t cacheToken, committed, _ bool, batch []*writeO
 func (c *notifyCache) lastIsOwn(rec session.Record, t cacheToken) bool {
 	slot := slotOf(rec.Key)
 	n := c.last[slot]
-	return c.on.Load() && c.gen.Load() == t.gen && n.seq == c.slots[slot].Load() &&
-		n.key == rec.Key && n.sum == md5hex(rec.Data)
+	return c.on.Load() && c.gen.Load() == t.gen && n.seq == c.slots[slot].Load() && n.is(rec)
 }
 
 func (c *notifyCache) stats() (hits, misses int64, size int, on bool) {

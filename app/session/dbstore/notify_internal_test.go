@@ -2,6 +2,7 @@ package dbstore
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 func TestNotifyCacheOwnWrites(t *testing.T) {
 	hour := time.Now().Add(time.Hour)
 	rec := session.Record{Key: "ownwrite", Data: "new", Expires: hour}
-	own := rec.Key + " " + md5hex(rec.Data)
+	micros := func(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+	own := rec.Key + " " + md5hex(rec.Data) + " " + micros(rec.Expires)
 	// other is a key of the same slot as rec's.
 	other := ""
 	for i := 0; other == ""; i++ {
@@ -44,6 +46,11 @@ func TestNotifyCacheOwnWrites(t *testing.T) {
 			c.notified(other + " " + md5hex("x"))
 		}, false},
 		{"another write of the key only", func(c *notifyCache) { c.notified(rec.Key + " " + md5hex("theirs")) }, false},
+		{"its own, then the same data with another expiry", func(c *notifyCache) {
+			c.notified(own)
+			c.notified(rec.Key + " " + md5hex(rec.Data) + " " + micros(rec.Expires.Add(-48*time.Hour)))
+		}, false},
+		{"migration 3's payload, without the expiry", func(c *notifyCache) { c.notified(rec.Key + " " + md5hex(rec.Data)) }, false},
 		{"its own, then one counted but not yet recorded", func(c *notifyCache) {
 			c.notified(own)
 			c.slots[slotOf(rec.Key)].Store(c.seq.Add(1))
@@ -63,5 +70,30 @@ func TestNotifyCacheOwnWrites(t *testing.T) {
 				t.Errorf("cached after the commit = %v, want %v", ok, c.cached)
 			}
 		})
+	}
+}
+
+// TestNotifyCacheDropsOnExpiryChange: a notification of the cached data
+// with another expiry (an operator moved expire_date) drops the entry;
+// one of the same data and expiry (a write that changed nothing) keeps it.
+func TestNotifyCacheDropsOnExpiryChange(t *testing.T) {
+	rec := session.Record{Key: "expirychange", Data: "data", Expires: time.Now().Add(time.Hour).Truncate(time.Microsecond)}
+	micros := func(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+	for _, c := range []struct {
+		payload string
+		cached  bool
+	}{
+		{rec.Key + " " + md5hex(rec.Data) + " " + micros(rec.Expires), true},
+		{rec.Key + " " + md5hex(rec.Data) + " " + micros(rec.Expires.Add(-25*time.Hour)), false},
+		{rec.Key + " " + md5hex(rec.Data) + " " + micros(rec.Expires.Add(time.Microsecond)), false},
+		{rec.Key + " " + md5hex(rec.Data), false},
+		{rec.Key + " -", false},
+	} {
+		nc := &notifyCache{max: 10, entries: map[string]session.Record{rec.Key: rec}}
+		nc.on.Store(true)
+		nc.notified(c.payload)
+		if _, ok := nc.entries[rec.Key]; ok != c.cached {
+			t.Errorf("after %q: cached = %v, want %v", c.payload, ok, c.cached)
+		}
 	}
 }

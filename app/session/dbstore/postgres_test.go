@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
+	pgmigrations "github.com/djangosessions/gosessions/migrations/postgres"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
@@ -18,7 +19,6 @@ import (
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
 	"github.com/djangosessions/gosessions/internal/pgtest"
-	"github.com/djangosessions/gosessions/migrations"
 )
 
 // migratedPostgres returns the URL of a new migrated PostgreSQL database
@@ -27,7 +27,7 @@ func migratedPostgres(t testing.TB) (string, *database.DB) {
 	t.Helper()
 	url := pgtest.NewDatabase(t)
 	db := open(t, url)
-	if err := migrations.Up(db, nil); err != nil {
+	if err := pgmigrations.Up(db, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	return url, db
@@ -406,7 +406,7 @@ func TestPostgresRefusesDjangoUnreadableTimes(t *testing.T) {
 	}
 }
 
-func TestPostgresDeleteExpired(t *testing.T) {
+func TestPostgresClearExpired(t *testing.T) {
 	_, db := migratedPostgres(t)
 	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 	s := newStore(t, db, dbstore.WithClock(func() time.Time { return now }))
@@ -436,9 +436,9 @@ func TestPostgresDeleteExpired(t *testing.T) {
 	}
 
 	var progress []int64
-	n, err := s.DeleteExpired(ctx, 10, func(deleted int64) { progress = append(progress, deleted) })
+	n, err := clearExpired(ctx, s, 10, func(deleted int64) { progress = append(progress, deleted) })
 	if err != nil || n != 26 {
-		t.Fatalf("DeleteExpired = %d, %v; want 26, nil", n, err)
+		t.Fatalf("ClearExpired = %d, %v; want 26, nil", n, err)
 	}
 	if want := []int64{10, 20, 26}; !reflect.DeepEqual(progress, want) {
 		t.Errorf("progress = %v, want %v", progress, want)
@@ -448,11 +448,11 @@ func TestPostgresDeleteExpired(t *testing.T) {
 	}
 	for _, key := range live {
 		if _, err := s.Load(ctx, key); err != nil {
-			t.Errorf("live session %s after DeleteExpired: %v", key, err)
+			t.Errorf("live session %s after ClearExpired: %v", key, err)
 		}
 	}
-	if n, err := s.DeleteExpired(ctx, 0, nil); n != 0 || err != nil {
-		t.Errorf("second DeleteExpired = %d, %v; want 0, nil", n, err)
+	if n, err := clearExpired(ctx, s, 0, nil); n != 0 || err != nil {
+		t.Errorf("second ClearExpired = %d, %v; want 0, nil", n, err)
 	}
 }
 
@@ -642,7 +642,7 @@ func TestPostgresCacheOffWithoutListener(t *testing.T) {
 // notifications, so WithCache is refused instead of serving stale data.
 func TestPostgresCacheNeedsTheTrigger(t *testing.T) {
 	_, db := migratedPostgres(t)
-	if err := migrations.To(db, 1, nil); err != nil {
+	if err := pgmigrations.To(db, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := dbstore.New(db, dbstore.WithCache(100)); !errors.Is(err, dbstore.ErrNotMigrated) {
@@ -660,7 +660,7 @@ func TestPostgresUnmigrated(t *testing.T) {
 	if _, err := dbstore.New(db); !errors.Is(err, dbstore.ErrNotMigrated) {
 		t.Errorf("New on an unmigrated database = %v, want ErrNotMigrated", err)
 	}
-	if err := migrations.Up(db, nil); err != nil {
+	if err := pgmigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := newStore(t, db)
@@ -678,7 +678,7 @@ func TestPostgresUnmigrated(t *testing.T) {
 
 // TestPostgresAnyTimeZone: the store writes and compares instants, so it
 // is right on a connection whose TimeZone is not UTC (one not opened by
-// database.Open), where Django's text form would be read as local time.
+// package database/postgres), where Django's text form would be read as local time.
 func TestPostgresAnyTimeZone(t *testing.T) {
 	url, _ := migratedPostgres(t)
 	g, err := gorm.Open(postgres.Open(url+"&timezone=Asia/Tokyo"), &gorm.Config{})
@@ -721,7 +721,59 @@ func TestPostgresAnyTimeZone(t *testing.T) {
 	if _, err := s.Load(t.Context(), rec.Key); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("Load after expiry = %v, want ErrNotFound", err)
 	}
-	if n, err := s.DeleteExpired(t.Context(), 0, nil); n != 1 || err != nil {
-		t.Errorf("DeleteExpired after expiry = %d, %v; want 1", n, err)
+	if n, err := clearExpired(t.Context(), s, 0, nil); n != 1 || err != nil {
+		t.Errorf("ClearExpired after expiry = %d, %v; want 1", n, err)
+	}
+}
+
+// TestPostgresCacheSeesExpiryChange: an operator ends a session by
+// moving its expire_date into the past behind the site's back (psql, as
+// Django's admin would); the very next load, from a store that had it
+// cached, finds nothing. Every column that decides what a load returns
+// (session_data and expire_date) invalidates the cache, and the cache of
+// a process that wrote the row itself too.
+func TestPostgresCacheSeesExpiryChange(t *testing.T) {
+	url, db := migratedPostgres(t)
+	s := newStore(t, db, dbstore.WithCache(100))
+	m := manager(t, s)
+	raw := open(t, url)
+	for _, stmt := range []string{
+		`UPDATE django_session SET expire_date = now() - interval '1 day' WHERE session_key = ?`,
+		// The data written again unchanged with the expiry: the data's
+		// hash alone would match the cached entry.
+		`UPDATE django_session SET session_data = session_data, expire_date = now() - interval '1 second' WHERE session_key = ?`,
+	} {
+		key := sessiontest.NewSession(t, m, map[string]any{"username": "harun_dev"})
+		for range 3 { // cached, then answered from the cache
+			if got := m.Open(t.Context(), key).GetString("username", "Guest"); got != "harun_dev" {
+				t.Fatalf("before: username = %q", got)
+			}
+		}
+		hits := s.Stats().CacheHits
+		if hits == 0 {
+			t.Fatalf("the session was never answered from the cache: %+v", s.Stats())
+		}
+		if err := raw.Gorm.Exec(stmt, key).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Open(t.Context(), key).GetString("username", "Guest"); got != "Guest" {
+			t.Errorf("after %q: the next load greets %q, want Guest (a cached entry outlived its expiry's change)", stmt, got)
+		}
+		if _, err := s.Load(t.Context(), key); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("after %q: store Load = %v, want ErrNotFound", stmt, err)
+		}
+	}
+
+	// A later expiry, extended behind the site's back, is served as
+	// extended (the entry is dropped and read again), not as the old one.
+	key := sessiontest.NewSession(t, m, map[string]any{"username": "harun_dev"})
+	m.Open(t.Context(), key).Len()
+	m.Open(t.Context(), key).Len()
+	later := time.Now().Add(48 * time.Hour).Truncate(time.Second)
+	if err := raw.Gorm.Exec(`UPDATE django_session SET expire_date = ? WHERE session_key = ?`, later, key).Error; err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := s.Load(t.Context(), key); err != nil || !rec.Expires.Equal(later) {
+		t.Errorf("after the expiry was extended: Load = %v, %v; want expiry %v", rec.Expires, err, later)
 	}
 }

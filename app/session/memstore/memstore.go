@@ -158,10 +158,12 @@ func (s *Store) Delete(ctx context.Context, key, old string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur, ok := s.recs[key]
-	if !ok {
+	switch {
+	case !ok && old == "":
 		return nil
-	}
-	if old != "" && cur.Data != old {
+	case !ok:
+		return session.ErrNotFound
+	case old != "" && cur.Data != old:
 		return session.ErrConflict
 	}
 	s.remove(cur)

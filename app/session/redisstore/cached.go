@@ -417,8 +417,9 @@ func (c *CachedStore) Delete(ctx context.Context, key, old string) error {
 		c.tombstone(ctx, key)
 		return err
 	}
-	// Deleted, or a conflict (the caller's data was stale: maybe read
-	// from an entry that a write behind the cache's back made stale).
+	// Deleted, a conflict (the caller's data was stale: maybe read from
+	// an entry that a write behind the cache's back made stale), or a
+	// conditional delete that found the record gone (ErrNotFound).
 	c.tombstone(ctx, key)
 	return err
 }

@@ -14,20 +14,20 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/redisstore"
 	"github.com/djangosessions/gosessions/app/session/sessiontest"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/internal/redistest"
-	"github.com/djangosessions/gosessions/migrations"
 )
 
 // openDB opens the database at url as the site does, closed when the
 // test ends.
 func openDB(t testing.TB, url string) *database.DB {
 	t.Helper()
-	db, err := database.OpenURL(context.Background(), url)
+	db, err := either.OpenURL(context.Background(), url)
 	if err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
@@ -45,7 +45,11 @@ func migratedSQLite(t testing.TB) string {
 
 func migrate(t testing.TB, db *database.DB) {
 	t.Helper()
-	if err := migrations.Up(db, nil); err != nil {
+	e, err := either.Migrations(db)
+	if err == nil {
+		err = e.Up(db, nil)
+	}
+	if err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 }

@@ -25,20 +25,20 @@
 //	Load    HMGET; the expiry is checked against the store's clock
 //	Create  script: refuse if a live record has the key (ErrExists), else HSET + PEXPIRE
 //	Update  script: ErrNotFound if no record, ErrConflict if data != old, else HSET + PEXPIRE
-//	Delete  DEL, or a script that deletes only while data == old (ErrConflict)
+//	Delete  DEL, or a script that deletes only while data == old (ErrConflict;
+//	        ErrNotFound if no record)
 //
 // Scripts run by EVALSHA, and by EVAL when Redis does not know them yet.
 // A record whose expiry is not after the store's clock ([WithClock], the
 // session manager's clock; never Redis's TIME) does not load, like the
 // database's expire_date > now. The key's TTL is the expiry plus a grace
-// period ([WithGrace], [DefaultGrace] 1 h) so that Redis frees the memory
+// period ([WithGrace], 1 h by default) so that Redis frees the memory
 // by itself, while a host whose clock lags still finds what it considers
-// live; there is nothing for clearsessions to do ([Store.DeleteExpired]
-// returns 0). Create over an expired record replaces it, and Update of a
+// live; there is nothing for clearsessions to do. Create over an expired record replaces it, and Update of a
 // record past its grace finds nothing: the two latitudes the Store
 // contract gives stores that reclaim expired records.
 //
-// Create and Update run at most once: go-redis resends a command after a
+// Create, Update and the conditional Delete run at most once: go-redis resends a command after a
 // read timeout, and a compare-and-swap run twice would report its own
 // write as a conflict, making the manager apply the request's changes
 // twice. A reply that never comes is a fault (the middleware answers
@@ -65,9 +65,9 @@
 //	              tombstone; if the database refused the write: delete T
 //	Delete        the database delete, then a tombstone
 //
-// Tombstones live [WithTombstoneTTL] ([DefaultTombstoneTTL] 30 s); an
-// entry lives min(the record's expiry, [WithMaxAge] ([DefaultMaxAge] 5
-// min)), and at least the tombstone TTL when a write made it.
+// Tombstones live [WithTombstoneTTL] (30 s by default); an
+// entry lives min(the record's expiry, [WithMaxAge] (5 min by
+// default)), and at least the tombstone TTL when a write made it.
 //
 // Why it holds: a reader that read the database before a write can only
 // fill while its key is empty, but the write's tombstone T is there from

@@ -10,21 +10,25 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Defaults of the options.
+// The key prefixes used when no [WithPrefix] is given.
 const (
 	// DefaultPrefix namespaces the keys of a [Store].
 	DefaultPrefix = "gosessions:session:"
 	// DefaultCachePrefix namespaces the keys of a [CachedStore].
 	DefaultCachePrefix = "gosessions:cached_db:"
-	// DefaultGrace is how long a [Store] keeps a record past its expiry:
+)
+
+// Defaults of the other options.
+const (
+	// defaultGrace is how long a [Store] keeps a record past its expiry:
 	// longer than any clock skew between the hosts that share the store.
-	DefaultGrace = time.Hour
-	// DefaultMaxAge caps how long a [CachedStore] entry lives, and so how
+	defaultGrace = time.Hour
+	// defaultMaxAge caps how long a [CachedStore] entry lives, and so how
 	// long a write that bypassed the cache can be served stale.
-	DefaultMaxAge = 5 * time.Minute
-	// DefaultTombstoneTTL is how long a [CachedStore] keeps the marks that
+	defaultMaxAge = 5 * time.Minute
+	// defaultTombstoneTTL is how long a [CachedStore] keeps the marks that
 	// stop a slow reader from caching what it read before a write.
-	DefaultTombstoneTTL = 30 * time.Second
+	defaultTombstoneTTL = 30 * time.Second
 )
 
 // options are the settings of both stores; each store reads the ones it
@@ -39,7 +43,7 @@ type options struct {
 }
 
 func newOptions(prefix string, opts []Option) options {
-	o := options{prefix: prefix, now: time.Now, grace: DefaultGrace, maxAge: DefaultMaxAge, tombstone: DefaultTombstoneTTL}
+	o := options{prefix: prefix, now: time.Now, grace: defaultGrace, maxAge: defaultMaxAge, tombstone: defaultTombstoneTTL}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -69,7 +73,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithGrace sets how long a [Store] keeps a record in Redis after it
-// expired ([DefaultGrace]). An expired record never loads whatever the
+// expired (default 1 h). An expired record never loads whatever the
 // grace; the grace only delays the moment Redis frees its memory, so
 // that a host whose clock lags still finds the records it considers live.
 func WithGrace(d time.Duration) Option {
@@ -80,7 +84,7 @@ func WithGrace(d time.Duration) Option {
 	}
 }
 
-// WithMaxAge caps the life of a [CachedStore] entry ([DefaultMaxAge]):
+// WithMaxAge caps the life of a [CachedStore] entry (default 5 min):
 // a write to the database that bypassed the cache (Django on the same
 // database, raw SQL) is served stale for at most this long.
 func WithMaxAge(d time.Duration) Option {
@@ -92,7 +96,7 @@ func WithMaxAge(d time.Duration) Option {
 }
 
 // WithTombstoneTTL sets how long a [CachedStore] keeps a tombstone
-// ([DefaultTombstoneTTL]). It must exceed the time a database write takes
+// (default 30 s). It must exceed the time a database write takes
 // and the time a cache miss may take to fill (a third of it, enforced)
 // plus Redis's latency: see the package doc.
 func WithTombstoneTTL(d time.Duration) Option {

@@ -66,12 +66,11 @@ end
 return 1
 `)
 
-// deleteScript: KEYS[1] the record; ARGV old. 1 deleted or missing, 0
-// the data differs from old. Running it twice gives the same result, so
-// it may be retried.
+// deleteScript: KEYS[1] the record; ARGV old. 1 deleted, 0 the data
+// differs from old, -1 no record.
 var deleteScript = newScript(`
 local cur = redis.call('HGET', KEYS[1], 'data')
-if not cur then return 1 end
+if not cur then return -1 end
 if cur ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
@@ -188,7 +187,11 @@ func (s *Store) Update(ctx context.Context, rec session.Record, old string) erro
 }
 
 // Delete implements session.Store: DEL, or with old a script that
-// deletes only while the data equals old.
+// deletes only while the data equals old (ErrConflict otherwise,
+// ErrNotFound when there is no record). The script runs at most once,
+// like Update's: run again after a lost reply, a delete that succeeded
+// would report its own deletion as ErrNotFound, and a key cycle would
+// take that for a logout.
 func (s *Store) Delete(ctx context.Context, key, old string) error {
 	if err := ctx.Err(); err != nil {
 		return fault(ctx, "delete", key, err)
@@ -199,12 +202,15 @@ func (s *Store) Delete(ctx context.Context, key, old string) error {
 		}
 		return nil
 	}
-	res, err := deleteScript.run(ctx, s.client, []string{s.o.prefix + key}, old)
+	res, err := deleteScript.runOnce(ctx, s.client, []string{s.o.prefix + key}, old)
 	if err != nil {
 		return fault(ctx, "delete", key, err)
 	}
-	if res == int64(0) {
+	switch res {
+	case int64(0):
 		return session.ErrConflict
+	case int64(-1):
+		return session.ErrNotFound
 	}
 	return nil
 }
@@ -220,21 +226,13 @@ func (s *Store) Check(ctx context.Context) error {
 	return nil
 }
 
-// DeleteExpired is Django's clearsessions for this store: it does nothing
-// and returns 0. Expired records never load, and Redis deletes each one
-// by itself when its grace period ends (the key's TTL). It has dbstore's
-// signature so that one command can serve both.
-func (s *Store) DeleteExpired(ctx context.Context, batchSize int, progress func(deleted int64)) (int64, error) {
-	return 0, ctx.Err()
-}
-
-// EachBatch is how many keys Each asks SCAN for at a time.
-const EachBatch = 500
+// eachBatch is how many keys Each asks SCAN for at a time.
+const eachBatch = 500
 
 // Each calls fn with every record the store holds, expired ones still in
 // their grace period included (check rec.Expires), in no particular order,
 // until fn returns an error, which Each returns. It walks the keys with
-// SCAN (never KEYS, which blocks Redis), EachBatch keys at a time, and
+// SCAN (never KEYS, which blocks Redis), eachBatch keys at a time, and
 // holds one batch in memory. Like SCAN, it sees every record that exists
 // for the whole walk, maybe twice, and may or may not see records written
 // meanwhile. On Redis Cluster it walks every primary, one at a time.
@@ -257,7 +255,7 @@ func (s *Store) each(ctx context.Context, c redis.Cmdable, fn func(rec session.R
 	match := globEscape(s.o.prefix) + "*"
 	var cursor uint64
 	for {
-		keys, next, err := c.Scan(ctx, cursor, match, EachBatch).Result()
+		keys, next, err := c.Scan(ctx, cursor, match, eachBatch).Result()
 		if err != nil {
 			if cerr := ctxErr(ctx); cerr != nil && !errors.Is(err, cerr) {
 				return fmt.Errorf("redisstore: scan sessions: %w (%w)", err, cerr)

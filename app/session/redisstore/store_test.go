@@ -307,13 +307,10 @@ func TestEach(t *testing.T) {
 	}
 }
 
-func TestCheckAndDeleteExpired(t *testing.T) {
+func TestCheck(t *testing.T) {
 	s := redisstore.New(redistest.Client(t), redisstore.WithPrefix(redistest.Prefix(t)))
 	if err := s.Check(t.Context()); err != nil {
 		t.Errorf("Check = %v", err)
-	}
-	if n, err := s.DeleteExpired(t.Context(), 0, nil); n != 0 || err != nil {
-		t.Errorf("DeleteExpired = %d, %v; want 0, nil (Redis expires keys itself)", n, err)
 	}
 	dead := redisstore.New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1}))
 	if err := dead.Check(t.Context()); err == nil {

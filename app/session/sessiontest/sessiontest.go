@@ -1,6 +1,9 @@
 // Package sessiontest is the conformance suite of session.Store: every
 // store runs the same cases, one per clause of the Store contract, from its
-// own tests (the pattern of golang-migrate's database/testing):
+// own tests (the pattern of golang-migrate's database/testing), and the
+// model check ([ModelCheck]), which runs random concurrent requests
+// through several managers (and processes) and checks the history with a
+// linearizability checker:
 //
 //	func TestConformance(t *testing.T) {
 //		sessiontest.Run(t, func(t *testing.T) session.Store {
@@ -19,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,12 +65,16 @@ var cases = []struct {
 	{"DeleteConditional", testDeleteConditional},
 	{"DeleteConflict", testDeleteConflict},
 	{"DeleteMissing", testDeleteMissing},
+	{"DeleteConditionalMissing", testDeleteConditionalMissing},
+	{"DeleteConditionalTwice", testDeleteConditionalTwice},
 	{"ExpiredNeverLoads", testExpiredNeverLoads},
 	{"RoundTrip", testRoundTrip},
 	{"CancelledContext", testCancelledContext},
 	{"ConcurrentCreate", testConcurrentCreate},
 	{"ConcurrentUpdateOneWins", testConcurrentUpdateOneWins},
 	{"ConcurrentIncrements", testConcurrentIncrements},
+	{"CycleAfterLogoutInterrupted", testCycleAfterLogoutInterrupted},
+	{"CycleAfterRevokeInterrupted", testCycleAfterRevokeInterrupted},
 }
 
 // record returns a live record with a fresh key, expiring in an hour, at a
@@ -257,8 +265,34 @@ func testDeleteConflict(t *testing.T, s session.Store) {
 func testDeleteMissing(t *testing.T, s session.Store) {
 	key := session.NewKey()
 	wantErr(t, "Delete of a missing record", s.Delete(t.Context(), key, ""), nil)
-	wantErr(t, "conditional Delete of a missing record", s.Delete(t.Context(), key, "v1"), nil)
+	wantErr(t, "Delete of a missing record, again", s.Delete(t.Context(), key, ""), nil)
 	wantNotFound(t, s, key)
+}
+
+// testDeleteConditionalMissing: a conditional Delete is a compare-and-
+// delete, and like Update it tells a missing record (ErrNotFound) from a
+// changed one (ErrConflict): a key cycle and a revoke need to know that
+// the record they read is gone.
+func testDeleteConditionalMissing(t *testing.T, s session.Store) {
+	key := session.NewKey()
+	wantErr(t, "conditional Delete of a never stored record", s.Delete(t.Context(), key, "v1"), session.ErrNotFound)
+	wantNotFound(t, s, key)
+
+	rec := record("v1")
+	create(t, s, rec)
+	wantErr(t, "Delete", s.Delete(t.Context(), rec.Key, ""), nil)
+	wantErr(t, "conditional Delete of a deleted record", s.Delete(t.Context(), rec.Key, "v1"), session.ErrNotFound)
+	wantNotFound(t, s, rec.Key) // and never created
+}
+
+// testDeleteConditionalTwice: the second of two conditional deletes of
+// one record finds it gone.
+func testDeleteConditionalTwice(t *testing.T, s session.Store) {
+	rec := record("v1")
+	create(t, s, rec)
+	wantErr(t, "first conditional Delete", s.Delete(t.Context(), rec.Key, "v1"), nil)
+	wantErr(t, "second conditional Delete", s.Delete(t.Context(), rec.Key, "v1"), session.ErrNotFound)
+	wantNotFound(t, s, rec.Key)
 }
 
 func testExpiredNeverLoads(t *testing.T, s session.Store) {
@@ -366,10 +400,7 @@ func testConcurrentUpdateOneWins(t *testing.T, s session.Store) {
 // Concurrency requests increment one counter through session.Manager, and
 // none of the increments is lost.
 func testConcurrentIncrements(t *testing.T, s session.Store) {
-	m, err := session.New(session.Config{Store: s, SecretKey: "sessiontest secret key"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := suiteManager(t, s)
 	key := NewSession(t, m, map[string]any{"seed": true})
 	Increment(t, []*session.Manager{m}, key, Concurrency)
 }
@@ -415,4 +446,70 @@ func NewSession(t testing.TB, m *session.Manager, data map[string]any) string {
 		t.Fatal("a saved session has no key")
 	}
 	return sess.Key()
+}
+
+// testCycleAfterLogoutInterrupted: request B reads a logged-in session,
+// request A logs it out (Flush), then B cycles its key (a login, a
+// privilege change) and saves. B's save must fail with ErrInterrupted, as
+// an update would, and leave nothing behind: neither key may hold the
+// logged-out user, or the logout is undone.
+func testCycleAfterLogoutInterrupted(t *testing.T, s session.Store) {
+	m := suiteManager(t, s)
+	key := NewSession(t, m, map[string]any{"_auth_user_id": "1"})
+	b := m.Open(t.Context(), key)
+	b.Len() // B reads the session
+	a := m.Open(t.Context(), key)
+	a.Flush()
+	if err := a.Save(); err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+	b.CycleKey()
+	err := b.Save()
+	if !errors.Is(err, session.ErrInterrupted) {
+		t.Errorf("CycleKey and Save after a logout = %v, want ErrInterrupted", err)
+	}
+	wantNoSession(t, m, key, "the logged-out key")
+	wantNoSession(t, m, b.Key(), "the cycled key")
+}
+
+// testCycleAfterRevokeInterrupted is the same race with the operator's
+// conditional delete (manage sessions revoke) in place of the logout.
+func testCycleAfterRevokeInterrupted(t *testing.T, s session.Store) {
+	m := suiteManager(t, s)
+	key := NewSession(t, m, map[string]any{"_auth_user_id": "1"})
+	b := m.Open(t.Context(), key)
+	b.Len()
+	rec, err := s.Load(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "revoke's conditional Delete", s.Delete(t.Context(), key, rec.Data), nil)
+	b.CycleKey()
+	b.Set("_auth_user_id", "2")
+	if err := b.Save(); !errors.Is(err, session.ErrInterrupted) {
+		t.Errorf("CycleKey and Save after a revoke = %v, want ErrInterrupted", err)
+	}
+	wantNoSession(t, m, key, "the revoked key")
+	wantNoSession(t, m, b.Key(), "the cycled key")
+}
+
+// suiteManager is a session manager on s for the suite's cases.
+func suiteManager(t *testing.T, s session.Store) *session.Manager {
+	t.Helper()
+	m, err := session.New(session.Config{Store: s, SecretKey: "sessiontest secret key", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// wantNoSession checks that key opens an empty session.
+func wantNoSession(t *testing.T, m *session.Manager, key, what string) {
+	t.Helper()
+	if key == "" {
+		return
+	}
+	if data := m.Open(t.Context(), key).Items(); len(data) != 0 {
+		t.Errorf("%s (%s) still holds %v", what, session.KeyHash(key), data)
+	}
 }

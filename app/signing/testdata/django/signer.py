@@ -7,7 +7,8 @@ reads {"key", "salt", "now", "go": {name: value signed by Go}} and prints
 {"django": {name: value}, "go": {name: what Django read from Go's value}}:
 the same operations done by Django (time frozen at "now"), and Django's
 reading of each of Go's values ("BadSignature" when it refuses one).
-Only Debian's python3-django is needed.
+Only Django is needed (any release of the test matrix: the signers take
+their key by keyword, as Django 5.1 and later require).
 """
 import json
 import sys
@@ -30,22 +31,22 @@ def main():
     key, salt, now = req["key"], req["salt"], req["now"]
     with mock.patch("time.time", return_value=now):
         ours = {
-            "sign": signing.Signer(key, salt=salt).sign("hello"),
-            "sign_default_salt": signing.Signer(key).sign("hello"),
-            "timestamp_sign": signing.TimestampSigner(key, salt=salt).sign("hello"),
-            "timestamp_default_salt": signing.TimestampSigner(key).sign("hello"),
-            "sign_object": signing.Signer(key, salt=salt).sign_object(MESSAGES, compress=True),
-            "sign_object_long": signing.Signer(key, salt=salt).sign_object(LONG, compress=True),
+            "sign": signing.Signer(key=key, salt=salt).sign("hello"),
+            "sign_default_salt": signing.Signer(key=key).sign("hello"),
+            "timestamp_sign": signing.TimestampSigner(key=key, salt=salt).sign("hello"),
+            "timestamp_default_salt": signing.TimestampSigner(key=key).sign("hello"),
+            "sign_object": signing.Signer(key=key, salt=salt).sign_object(MESSAGES, compress=True),
+            "sign_object_long": signing.Signer(key=key, salt=salt).sign_object(LONG, compress=True),
             "dumps": signing.dumps({"a": 1}, key=key),
             "dumps_long": signing.dumps(LONG, key=key, salt=salt, compress=True),
         }
     readers = {
-        "sign": lambda v: signing.Signer(key, salt=salt).unsign(v),
-        "sign_default_salt": lambda v: signing.Signer(key).unsign(v),
-        "timestamp_sign": lambda v: signing.TimestampSigner(key, salt=salt).unsign(v),
-        "timestamp_default_salt": lambda v: signing.TimestampSigner(key).unsign(v),
-        "sign_object": lambda v: signing.Signer(key, salt=salt).unsign_object(v),
-        "sign_object_long": lambda v: signing.Signer(key, salt=salt).unsign_object(v),
+        "sign": lambda v: signing.Signer(key=key, salt=salt).unsign(v),
+        "sign_default_salt": lambda v: signing.Signer(key=key).unsign(v),
+        "timestamp_sign": lambda v: signing.TimestampSigner(key=key, salt=salt).unsign(v),
+        "timestamp_default_salt": lambda v: signing.TimestampSigner(key=key).unsign(v),
+        "sign_object": lambda v: signing.Signer(key=key, salt=salt).unsign_object(v),
+        "sign_object_long": lambda v: signing.Signer(key=key, salt=salt).unsign_object(v),
         "dumps": lambda v: signing.loads(v, key=key),
         "dumps_long": lambda v: signing.loads(v, key=key, salt=salt),
     }

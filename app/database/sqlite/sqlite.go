@@ -1,4 +1,11 @@
-package database
+// Package sqlite opens a SQLite database as a [database.DB], configured
+// for a web server (see package database), with mattn/go-sqlite3, which
+// needs cgo.
+//
+//	db, err := sqlite.OpenURL(ctx, "sqlite:db.sqlite3")
+//
+// The URL's forms and options are database.ParseURL's.
+package sqlite
 
 import (
 	"context"
@@ -13,15 +20,16 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mattn/go-sqlite3"
 	gormsqlite "gorm.io/driver/sqlite"
 	"gorm.io/gorm"
+
+	"github.com/djangosessions/gosessions/app/database"
 )
 
-// openSQLite opens the SQLite database of u: two connection pools share
-// the file, behind the one *gorm.DB:
+// Open opens the SQLite database of u and checks that it can be used:
+// two connection pools share the file, behind the one *gorm.DB:
 //
 //   - one writer connection, on which every write and every transaction
 //     runs, one at a time. SQLite allows a single writer per database; a
@@ -41,44 +49,54 @@ import (
 //
 // A missing file in an existing directory is created empty, as SQLite
 // does; a missing directory or a file that is not a database is an error.
-func openSQLite(ctx context.Context, u URL) (*DB, error) {
+// An empty or out-of-date database opens fine: apply the migrations
+// (package migrations/sqlite) before use. Close the DB when done.
+func Open(ctx context.Context, u database.URL, opts ...database.Option) (*database.DB, error) {
+	if u.Engine != database.SQLite {
+		return nil, fmt.Errorf("sqlite: %s is not a SQLite URL", u)
+	}
 	drv := &sqlite3.SQLiteDriver{}
-	db := &DB{Engine: SQLite, Timeout: u.Timeout, url: u}
-	var pool *sqlitePool
-	name := ":memory:"
+	pool := &pool{}
+	conns := database.Conns{
+		Dialector: func(db *database.DB) gorm.Dialector {
+			pool.db = db
+			return &gormsqlite.Dialector{Conn: pool}
+		},
+	}
 	if u.Memory {
 		// Every connection to ":memory:" is a database of its own: one
 		// connection, kept forever, serves reads and writes.
-		one := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN("file::memory:", true, u)})
+		one := sql.OpenDB(&connector{drv: drv, dsn: dsn("file::memory:", true, u)})
 		one.SetMaxOpenConns(1)
 		one.SetMaxIdleConns(1)
-		pool = &sqlitePool{writer: one, reader: one, db: db}
+		pool.writer, pool.reader = one, one
+		conns.Writer = one
 	} else {
 		abs, err := filepath.Abs(u.Path)
 		if err != nil {
 			return nil, fmt.Errorf("database %s: %w", u.Path, err)
 		}
-		name = abs
 		dir := filepath.Dir(abs)
 		switch fi, err := os.Stat(dir); {
 		case errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("database %s: directory %s does not exist", name, dir)
+			return nil, fmt.Errorf("database %s: directory %s does not exist", abs, dir)
 		case err != nil:
-			return nil, fmt.Errorf("database %s: %w", name, err)
+			return nil, fmt.Errorf("database %s: %w", abs, err)
 		case !fi.IsDir():
-			return nil, fmt.Errorf("database %s: %s is not a directory", name, dir)
+			return nil, fmt.Errorf("database %s: %s is not a directory", abs, dir)
 		}
 		// A file: URI with the path escaped, so that '?', '#' and '%' in
 		// a file name are not read as URI syntax.
 		uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
-		reader := sql.OpenDB(&sqliteConnector{drv: drv, dsn: sqliteDSN(uri, false, u)})
+		reader := sql.OpenDB(&connector{drv: drv, dsn: dsn(uri, false, u)})
 		// Closing the writer closes the readers. The writer checkpoints
-		// the log itself only as a backstop (see checkpoint).
+		// the log itself only as a backstop (the DB checkpoints it in the
+		// background).
 		writerDrv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 			_, err := c.Exec("PRAGMA wal_autocheckpoint = "+strconv.Itoa(writerAutoCheckpoint), nil)
 			return err
 		}}
-		writer := sql.OpenDB(&sqliteConnector{drv: writerDrv, dsn: sqliteDSN(uri, true, u), onClose: reader.Close})
+		writer := sql.OpenDB(&connector{drv: writerDrv, dsn: dsn(uri, true, u), onClose: reader.Close})
 		writer.SetMaxOpenConns(1)
 		writer.SetMaxIdleConns(1)
 		// Reads are CPU-bound and each connection keeps its own page
@@ -87,75 +105,30 @@ func openSQLite(ctx context.Context, u URL) (*DB, error) {
 		n := max(4, 2*runtime.GOMAXPROCS(0))
 		reader.SetMaxOpenConns(n)
 		reader.SetMaxIdleConns(n)
-		pool = &sqlitePool{writer: writer, reader: reader, db: db}
-		db.path = abs
-		db.reader = reader
+		pool.writer, pool.reader = writer, reader
+		conns.Writer, conns.Reader, conns.Path, conns.WAL = writer, reader, abs, true
 	}
-	// The writer connects first: it creates the file and switches it to
-	// WAL before any reader looks at it.
-	if err := pool.writer.PingContext(ctx); err != nil {
-		pool.close()
-		return nil, fmt.Errorf("database %s: %w", name, err)
-	}
-	if err := pool.reader.PingContext(ctx); err != nil {
-		pool.close()
-		return nil, fmt.Errorf("database %s: %w", name, err)
-	}
-	g, err := gorm.Open(&gormsqlite.Dialector{Conn: pool}, gormConfig())
-	if err != nil {
-		pool.close()
-		return nil, fmt.Errorf("database %s: %w", name, err)
-	}
-	db.Gorm, db.sql = g, pool.writer
-	db.wal = !u.Memory
-	if db.path != "" {
-		if db.file, err = os.Stat(db.path); err != nil {
-			pool.close()
-			return nil, fmt.Errorf("database %s: %w", name, err)
-		}
-	}
-	return db, nil
+	return database.New(ctx, u, conns, opts...)
 }
 
-// checkpointInterval is how often a SQLite file's write-ahead log is
-// checkpointed in the background (see checkpoint).
-const checkpointInterval = 200 * time.Millisecond
+// OpenURL parses raw with database.ParseURL and opens it with Open.
+func OpenURL(ctx context.Context, raw string, opts ...database.Option) (*database.DB, error) {
+	u, err := database.ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	return Open(ctx, u, opts...)
+}
 
 // writerAutoCheckpoint is the writer connection's own automatic
 // checkpoint, in pages of log: a backstop far above what the background
 // checkpoint leaves, for when it cannot keep up.
 const writerAutoCheckpoint = 10000
 
-// checkpoint copies the write-ahead log into the database file every
-// checkpointInterval until Close, on a reader connection. SQLite's
-// automatic checkpoint (every 1,000 pages of log) runs inside the commit
-// that crosses the threshold, two fsyncs included: with group commit,
-// inside the response of every request of that group, which is what
-// made the slowest writes slow. A passive checkpoint takes no write lock,
-// so the writer goes on meanwhile; with nothing to copy it costs a read
-// of the log's index.
-func (db *DB) checkpoint() {
-	defer db.watching.Done()
-	t := time.NewTicker(checkpointInterval)
-	defer t.Stop()
-	ctx := context.Background()
-	for {
-		select {
-		case <-db.stop:
-			return
-		case <-t.C:
-			var busy, log, done int
-			if err := db.reader.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &log, &done); err != nil {
-				db.log.Debug("database: background checkpoint failed", "error", err)
-			}
-		}
-	}
-}
-
-// sqliteDSN returns the DSN of a connection to the SQLite URI uri: the
+// dsn returns the DSN of a connection to the SQLite URI uri: the
 // connection settings are mattn/go-sqlite3 parameters, each run as a
 // PRAGMA on every new connection.
-func sqliteDSN(uri string, writer bool, u URL) string {
+func dsn(uri string, writer bool, u database.URL) string {
 	v := url.Values{}
 	// Wait up to Timeout for another process's write lock (another server
 	// process, manage clearsessions, Django) instead of failing at once
@@ -191,37 +164,37 @@ func sqliteDSN(uri string, writer bool, u URL) string {
 	return uri + "?" + v.Encode()
 }
 
-// sqliteConnector opens connections to one DSN. It exists for its Close:
+// connector opens connections to one DSN. It exists for its Close:
 // database/sql calls it when the *sql.DB is closed.
-type sqliteConnector struct {
+type connector struct {
 	drv     *sqlite3.SQLiteDriver
 	dsn     string
 	onClose func() error
 }
 
-func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c *connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
 
-func (c *sqliteConnector) Driver() driver.Driver { return c.drv }
+func (c *connector) Driver() driver.Driver { return c.drv }
 
-func (c *sqliteConnector) Close() error {
+func (c *connector) Close() error {
 	if c.onClose == nil {
 		return nil
 	}
 	return c.onClose()
 }
 
-// sqlitePool is the gorm.ConnPool that sends each statement to the writer
-// or to the readers (see openSQLite). Writes fail once the database file
-// was lost (see DB.Writable).
-type sqlitePool struct {
+// pool is the gorm.ConnPool that sends each statement to the writer or to
+// the readers (see Open). Writes fail once the database file was lost
+// (see database.DB.Writable).
+type pool struct {
 	writer, reader *sql.DB
-	db             *DB
+	db             *database.DB // set before GORM runs a statement
 }
 
 // pick returns the pool for query: the readers for a SELECT, the writer
 // for anything else (a WITH may end in a DELETE; INSERT ... RETURNING
 // arrives through QueryContext).
-func (p *sqlitePool) pick(query string) *sql.DB {
+func (p *pool) pick(query string) *sql.DB {
 	q := strings.TrimLeft(query, " \t\r\n(")
 	if len(q) > len("select") && strings.EqualFold(q[:len("select")], "select") {
 		switch q[len("select")] {
@@ -232,18 +205,18 @@ func (p *sqlitePool) pick(query string) *sql.DB {
 	return p.writer
 }
 
-func (p *sqlitePool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+func (p *pool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
 	return p.pick(query).PrepareContext(ctx, query)
 }
 
-func (p *sqlitePool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if err := p.db.Writable(); err != nil {
 		return nil, err
 	}
 	return p.writer.ExecContext(ctx, query, args...)
 }
 
-func (p *sqlitePool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	db := p.pick(query)
 	if db == p.writer {
 		if err := p.db.Writable(); err != nil {
@@ -253,14 +226,14 @@ func (p *sqlitePool) QueryContext(ctx context.Context, query string, args ...any
 	return db.QueryContext(ctx, query, args...)
 }
 
-func (p *sqlitePool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	return p.pick(query).QueryRowContext(ctx, query, args...)
 }
 
 // BeginTx starts a transaction on the writer (BEGIN IMMEDIATE), or on a
 // reader for a read-only one, which then reads one consistent snapshot
 // without holding up writes.
-func (p *sqlitePool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
 	if opts != nil && opts.ReadOnly {
 		return p.reader.BeginTx(ctx, opts)
 	}
@@ -271,15 +244,47 @@ func (p *sqlitePool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx,
 }
 
 // GetDBConn is what gorm.DB.DB returns: the writer.
-func (p *sqlitePool) GetDBConn() (*sql.DB, error) { return p.writer, nil }
+func (p *pool) GetDBConn() (*sql.DB, error) { return p.writer, nil }
 
 // Ping checks both pools; GORM calls it when opening.
-func (p *sqlitePool) Ping() error {
+func (p *pool) Ping() error {
 	return errors.Join(p.writer.Ping(), p.reader.Ping())
 }
 
-// close closes both pools (the writer closes the readers).
-func (p *sqlitePool) close() {
-	p.writer.Close()
-	p.reader.Close()
+// WriteLocked reports whether a connection holds the write lock of db's
+// SQLite file now: another process's transaction (a migration running,
+// manage clearsessions), or this process's writer in a commit. It tries
+// to take the lock without waiting, on a connection of its own that it
+// closes at once, and releases it at once. It is for rare questions (is
+// a version marked dirty a migration in flight?), not for every request.
+// A database that is not a SQLite file is never write-locked.
+func WriteLocked(ctx context.Context, db *database.DB) (bool, error) {
+	path := db.Path()
+	if db.Engine != database.SQLite || path == "" {
+		return false, nil
+	}
+	// Neither busy timeout nor query_only, unlike the pool's connections:
+	// the lock is tried once.
+	uri := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_busy_timeout=0"
+	c, err := (&sqlite3.SQLiteDriver{}).Open(uri)
+	if err != nil {
+		return false, fmt.Errorf("database %s: %w", path, err)
+	}
+	defer c.Close()
+	conn := c.(*sqlite3.SQLiteConn)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	_, err = conn.Exec("BEGIN IMMEDIATE", nil)
+	var serr sqlite3.Error
+	if errors.As(err, &serr) && (serr.Code == sqlite3.ErrBusy || serr.Code == sqlite3.ErrLocked) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("database %s: try the write lock: %w", path, err)
+	}
+	if _, err := conn.Exec("ROLLBACK", nil); err != nil {
+		return false, fmt.Errorf("database %s: release the write lock: %w", path, err)
+	}
+	return false, nil
 }

@@ -1,0 +1,5 @@
+-- On PostgreSQL this migration adds the expiry to the notification of a
+-- changed session, so that a change of expire_date alone empties every
+-- process's cache of that session. SQLite needs nothing: the cache there
+-- forgets everything on any other connection's commit, whichever columns
+-- it changed (it watches the WAL index of the file).
