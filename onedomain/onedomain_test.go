@@ -9,12 +9,15 @@ import (
 )
 
 // TestOneDomain starts, for each Django release of the matrix, the Go
-// site and the Django reference site behind one nginx (nginx.conf), once
-// with the CSRF secret in the cookie and once with CSRF_USE_SESSIONS on
-// both sides, then checks that tokens cross between the sites both ways
-// (a plain client) and walks through both in Chromium.
+// site and the Django reference site behind one nginx (nginx.conf) on one
+// SQLite file, once with the CSRF secret in the cookie and once with
+// CSRF_USE_SESSIONS on both sides, then checks that tokens cross between
+// the sites both ways (a plain client) and walks through both in
+// Chromium, one browser for all. The same on PostgreSQL, with the newest
+// Django.
 func TestOneDomain(t *testing.T) {
 	domains := setupDomains(t)
+	browser := newBrowser(t)
 	for _, d := range domains {
 		if d.useSessions {
 			t.Run("sessions/django"+d.django.Series, func(t *testing.T) { testSessionTokens(t, d) })
@@ -22,7 +25,17 @@ func TestOneDomain(t *testing.T) {
 			t.Run("tokens/django"+d.django.Series, func(t *testing.T) { testCookieTokens(t, d) })
 		}
 	}
-	t.Run("browser", func(t *testing.T) { testBrowserWalks(t, domains) })
+	t.Run("browser", func(t *testing.T) { testBrowserWalks(t, browser, domains) })
+	t.Run("postgres", func(t *testing.T) {
+		d := setupPostgresDomain(t)
+		t.Run("tokens/django"+d.django.Series, func(t *testing.T) { testCookieTokens(t, d) })
+		t.Run("browser/django"+d.django.Series, func(t *testing.T) {
+			if browser == nil {
+				t.Skip("no chromium")
+			}
+			walk(t, browser, d)
+		})
+	})
 }
 
 // storedLen is how long a release writes the secret: Django 3.2 keeps it
