@@ -1,6 +1,11 @@
 """The Django views this site mirrors (the reference implementation of the
 demo-site contract). Each page of the Go site shows one of these functions
-beside the Go handler that does the same."""
+beside the Go handler that does the same.
+
+Beside it, settings.py, urls.py and templates/ make it a Django project,
+with Django's own session, CSRF, authentication and messages middleware:
+the one-domain tests (onedomain/) serve it behind nginx next to the Go
+site, on one database."""
 
 import json
 from datetime import datetime
