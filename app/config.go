@@ -350,6 +350,26 @@ func settings() []setting {
 	}
 }
 
+// SettingName names one setting [LoadConfig] reads: its environment
+// variable (Django's name), its flag ("" for a setting read from the
+// environment only: the secret keys), and its default as [PrintUsage]
+// shows it ("" for none to show).
+type SettingName struct {
+	Env, Flag, Default string
+}
+
+// Settings returns the name and default of every setting [LoadConfig]
+// reads, in the order [PrintUsage] lists them: the one list the docs'
+// settings table is checked against.
+func Settings() []SettingName {
+	defaults := settingDefaults()
+	var out []SettingName
+	for _, s := range settings() {
+		out = append(out, SettingName{Env: s.env, Flag: s.flag, Default: defaults[s.env]})
+	}
+	return out
+}
+
 // DefaultConfig returns the configuration with every setting at its
 // default, Django's where Django has one.
 func DefaultConfig() Config {
@@ -431,16 +451,36 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 // understands, with their defaults, to w.
 func PrintUsage(w io.Writer) {
 	fmt.Fprintln(w, "Settings (environment variable, or the flag, which wins):")
+	defaults := settingDefaults()
+	for _, s := range settings() {
+		name := s.env
+		if s.flag != "" {
+			name += ", -" + s.flag
+		}
+		line := "  " + name + "\n      " + strings.ReplaceAll(s.usage, "`", "")
+		if d, ok := defaults[s.env]; ok {
+			line += " (default " + d + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintln(w, "Booleans take True/False, 1/0, yes/no or on/off, in any case; a boolean flag alone means True.")
+}
+
+// settingDefaults returns the default of each setting that has one to
+// show, as PrintUsage shows it.
+func settingDefaults() map[string]string {
 	def := DefaultConfig()
-	defaults := map[string]string{
+	return map[string]string{
 		"ADDR":                              def.Addr,
 		"DATABASE_URL":                      def.Database.String(),
+		"DJANGO_VERSION":                    def.DjangoVersion,
 		"SESSION_ENGINE":                    string(def.SessionEngine),
 		"SESSION_CACHE_SIZE":                strconv.Itoa(def.SessionCacheSize),
 		"CACHE_MAX_ENTRIES":                 strconv.Itoa(def.CacheMaxEntries),
 		"SESSION_MAX_SIZE":                  strconv.Itoa(def.Session.MaxSize),
 		"DEBUG":                             "False",
 		"METRICS":                           "False",
+		"BENCH_ROUTES":                      "False",
 		"SESSION_COOKIE_NAME":               def.Session.CookieName,
 		"SESSION_COOKIE_AGE":                strconv.Itoa(int(def.Session.CookieAge / time.Second)),
 		"SESSION_COOKIE_PATH":               def.Session.CookiePath,
@@ -474,20 +514,7 @@ func PrintUsage(w io.Writer) {
 		"SECURE_SSL_REDIRECT":               "False",
 		"SECURE_PROXY_SSL_HEADER":           "None",
 		"SECURE_CSP":                        `"` + def.Security.CSP + `"`,
-		"DJANGO_VERSION":                    def.DjangoVersion,
 	}
-	for _, s := range settings() {
-		name := s.env
-		if s.flag != "" {
-			name += ", -" + s.flag
-		}
-		line := "  " + name + "\n      " + strings.ReplaceAll(s.usage, "`", "")
-		if d, ok := defaults[s.env]; ok {
-			line += " (default " + d + ")"
-		}
-		fmt.Fprintln(w, line)
-	}
-	fmt.Fprintln(w, "Booleans take True/False, 1/0, yes/no or on/off, in any case; a boolean flag alone means True.")
 }
 
 // newFlagSet returns the flags of every setting that has one, writing into

@@ -88,11 +88,11 @@ next:
 	return -1
 }
 
-// readmeMetrics returns the metric names the README's Metrics table
-// documents.
+// readmeMetrics returns the metric names the Metrics table of
+// docs/operating.md documents.
 func readmeMetrics(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile("../README.md")
+	b, err := os.ReadFile("../docs/operating.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func readmeMetrics(t *testing.T) []string {
 		names = append(names, m[1])
 	}
 	if len(names) < 10 {
-		t.Fatalf("the README's Metrics section lists %d metrics: %q", len(names), names)
+		t.Fatalf("the Metrics section of docs/operating.md lists %d metrics: %q", len(names), names)
 	}
 	return names
 }
@@ -119,8 +119,8 @@ func newMetricsSite(t *testing.T, cfg Config) *echo.Echo {
 }
 
 // TestMetrics scrapes a site that served a few requests: the names are
-// the README's, the counts are the requests', no label is the client's,
-// and the names pass Prometheus's lint.
+// those of docs/operating.md, the counts are the requests', no label is
+// the client's, and the names pass Prometheus's lint.
 func TestMetrics(t *testing.T) {
 	cfg := testConfig()
 	cfg.Metrics = true
@@ -214,7 +214,8 @@ func TestMetrics(t *testing.T) {
 // database engines and the cache engine report their cache (the
 // in-process cache, the Redis cache of cached_db, process memory) and
 // their writes; signed cookies have no store, and only the session
-// counters. Every metric any engine serves is in the README's table.
+// counters. Every metric any engine serves is in the table of
+// docs/operating.md.
 func TestMetricsEngines(t *testing.T) {
 	redisURL := redistest.URL(t)
 	type want struct {
@@ -292,12 +293,12 @@ func TestMetricsEngines(t *testing.T) {
 	documented := readmeMetrics(t)
 	for name := range served {
 		if strings.HasPrefix(name, "gosessions_") && !slices.Contains(documented, name) {
-			t.Errorf("%s is served but not in the README's table", name)
+			t.Errorf("%s is served but not in the table of docs/operating.md", name)
 		}
 	}
 	for _, name := range documented {
 		if !served[name] {
-			t.Errorf("the README documents %s, which no engine serves", name)
+			t.Errorf("docs/operating.md documents %s, which no engine serves", name)
 		}
 	}
 }

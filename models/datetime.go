@@ -20,8 +20,8 @@ import (
 //
 // On PostgreSQL the column is a timestamp with time zone, an instant.
 // The same text value is read there in the connection's TimeZone, which
-// must be UTC, as on Django's connections and app.OpenDB's (code that
-// cannot be sure of it, like dbstore, passes a time.Time instead); pgx
+// must be UTC, as on Django's connections and database/postgres's (code
+// that cannot be sure of it, like dbstore, passes a time.Time instead); pgx
 // hands back a time.Time, which Scan takes, as it takes PostgreSQL's text
 // form ("2030-01-01 00:00:00+00").
 type DateTime struct {

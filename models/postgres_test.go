@@ -11,7 +11,7 @@ import (
 )
 
 // TestSessionOnPostgres writes and reads a models.Session through GORM on
-// PostgreSQL (database.Open's connections, in UTC): the expiry is the same
+// PostgreSQL (database/postgres's connections, in UTC): the expiry is the same
 // instant both ways, and Scan reads the column as pgx hands it back and
 // as PostgreSQL's text.
 func TestSessionOnPostgres(t *testing.T) {

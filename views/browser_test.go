@@ -31,7 +31,7 @@ import (
 // chromiumPath is Debian's chromium, which CI installs.
 const chromiumPath = "/usr/bin/chromium"
 
-var updateScreenshot = flag.Bool("update-screenshot", false, "copy the README's screenshots taken by TestBrowserLayout to static/screenshot-*.png")
+var updateScreenshot = flag.Bool("update-screenshot", false, "copy the docs' screenshots (README.md, docs/tour.md) taken by TestBrowserLayout to static/screenshot-*.png")
 
 // newBrowser starts a headless chromium with a fresh profile. Without
 // chromium the test fails under CI (which installs it) and is skipped
@@ -417,13 +417,13 @@ func fillEditor(t *testing.T, ctx context.Context, s *site, key, value string) {
 // at 390 px: no element scrolls or clips sideways, code wraps only where
 // it may, short inspector keys never wrap; on a phone the result and the
 // inspector come before the rest, on a wide screen the code takes the
-// whole width below. It takes the README's screenshots first (kept with
+// whole width below. It takes the docs' screenshots first (kept with
 // -artifacts; copied to static/ with -update-screenshot).
 func TestBrowserLayout(t *testing.T) {
 	ctx := newBrowser(t)
 	s := newSite(t)
 
-	// The README's pictures: a user logged in, with a little data.
+	// The docs' pictures: a user logged in, with a little data.
 	open(t, ctx, s, "/login")
 	if err := chromedp.Do(ctx,
 		chromedp.SetValue(byTestID("username"), "Grace Hopper"),
@@ -520,7 +520,7 @@ func checkOrder(t *testing.T, ctx context.Context, v viewport, path string) {
 
 // saveScreenshot keeps png as name in the test's artifact directory (kept
 // with go test -artifacts), and with -update-screenshot also in static/
-// for the README.
+// for the docs.
 func saveScreenshot(t *testing.T, name string, png []byte) {
 	t.Helper()
 	if len(png) < 8 || string(png[1:4]) != "PNG" {
@@ -545,7 +545,7 @@ func saveScreenshot(t *testing.T, name string, png []byte) {
 // compactPNG re-encodes a screenshot with a palette of its 256 most
 // frequent colours (a page has a few thousand, mostly the edges of
 // letters), each other colour drawn as the nearest of those, at the best
-// compression: about a third of chromium's size for the README, with no
+// compression: about a third of chromium's size for the docs, with no
 // visible change.
 func compactPNG(b []byte) ([]byte, error) {
 	img, err := png.Decode(bytes.NewReader(b))

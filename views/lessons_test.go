@@ -1,21 +1,13 @@
 package views
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"go/ast"
-	"go/importer"
-	"go/parser"
-	"go/token"
 	"go/types"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/djangosessions/gosessions/internal/learncheck"
 )
 
 // Import paths of the session framework, of the logins built on it and
@@ -176,53 +168,15 @@ func typesName(fn *types.Func) string {
 	return fn.Name()
 }
 
-// typeCheck parses and type-checks this package's non-test source, with
-// its imports read from the compiler's export data, which go list -export
-// builds (or finds in the build cache).
+// typeCheck parses and type-checks this package's non-test source.
 func typeCheck(t *testing.T) ([]*ast.File, *types.Info) {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}", ".")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -export: %v\n%s", err, stderr.String())
-	}
-	exports := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		path, file, ok := strings.Cut(sc.Text(), "\t")
-		if ok && file != "" {
-			exports[path] = file
-		}
-	}
-	names, err := filepath.Glob("*.go")
+	pkg, errs, err := learncheck.TypeCheck(".", viewsPkg, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fset := token.NewFileSet()
-	var files []*ast.File
-	for _, name := range names {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
+	if len(errs) > 0 {
+		t.Fatalf("type-check views: %v", errs[0])
 	}
-	lookup := func(path string) (io.ReadCloser, error) {
-		file, ok := exports[path]
-		if !ok {
-			return nil, fmt.Errorf("no export data for %s", path)
-		}
-		return os.Open(file)
-	}
-	conf := types.Config{Importer: importer.ForCompiler(fset, "gc", lookup)}
-	info := &types.Info{Uses: map[*ast.Ident]types.Object{}, Defs: map[*ast.Ident]types.Object{}}
-	if _, err := conf.Check(viewsPkg, fset, files, info); err != nil {
-		t.Fatalf("type-check views: %v", err)
-	}
-	return files, info
+	return pkg.Files, pkg.Info
 }

@@ -11,19 +11,19 @@ import "github.com/djangosessions/gosessions/templates"
 func operateSection(metricsPath string) templates.LearnSection {
 	rows := []templates.LearnRow{
 		{Django: `Session.objects.filter(expire_date__gt=now).order_by("-expire_date")[:50]`,
-			Go:   `manage sessions list  // db.Where("expire_date > ?", models.DateTime{Time: now}).Order("expire_date DESC").Limit(50).Rows()`,
+			Go:   `manage sessions list  // db.Gorm.Where("expire_date > ?", models.DateTime{Time: now}).Order("expire_date DESC").Limit(50).Rows()`,
 			Demo: "/set"},
 		{Django: `Session.objects.get(session_key__startswith=prefix).get_decoded()`,
 			Go:   `manage sessions show KEY-OR-PREFIX  // signer.Loads(row.SessionData)`,
 			Demo: "/"},
 		{Django: `Session.objects.get(pk=key).delete()`,
-			Go:   `manage sessions delete KEY-OR-PREFIX  // store.Delete(ctx, key, row.SessionData): every cache forgets it`,
+			Go:   `manage sessions delete KEY-OR-PREFIX  // store.Delete(ctx, key, row.SessionData), which every cache layer sees`,
 			Demo: "/flush"},
 		{Django: `for s in Session.objects.filter(expire_date__gt=now).iterator(): if s.get_decoded().get("username") == "ada": s.delete()`,
-			Go:   `manage sessions revoke --where username=ada  // db.Where(...).Rows(), a conditional delete of each match, again until none is left`,
+			Go:   `manage sessions revoke --where username=ada  // db.Gorm.Where(...).Rows(), a conditional store.Delete of each match, again until none is left`,
 			Demo: "/login"},
 		{Django: `Session.objects.filter(expire_date__gt=now).count()`,
-			Go:   `manage sessions stats  // db.Model(&models.Session{}).Where("expire_date > ?", models.DateTime{Time: now}).Count(&n)`,
+			Go:   `manage sessions stats  // db.Gorm.Model(&models.Session{}).Where("expire_date > ?", models.DateTime{Time: now}).Count(&n)`,
 			Demo: "/visits"},
 	}
 	if metricsPath != "" {

@@ -201,7 +201,7 @@ func TestLearn(t *testing.T) {
 		"SESSION_ENGINE", "SESSION_COOKIE_NAME", "SESSION_COOKIE_AGE", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH",
 		"SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "SESSION_EXPIRE_AT_BROWSER_CLOSE",
 		"SESSION_SAVE_EVERY_REQUEST", "SESSION_SERIALIZER", "SESSION_FILE_PATH", "SESSION_CACHE_ALIAS", "clearsessions",
-		"dbstore.(*Store).ClearExpired", "s.CookieAge()", "s.SetTestCookie()", "s.TestCookieWorked()", "s.DeleteTestCookie()",
+		"store.ClearExpired(ctx, dbstore.ClearOptions{})", "s.CookieAge()", "s.SetTestCookie()", "s.TestCookieWorked()", "s.DeleteTestCookie()",
 		`backends.db"`, `backends.cached_db"`, `backends.cache"`, `backends.signed_cookies"`, `backends.file"`,
 		"dbstore.New(db, dbstore.WithCache(cfg.SessionCacheSize))",
 	} {

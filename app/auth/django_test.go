@@ -574,8 +574,8 @@ func djangoBadURLsCopy() []string {
 // migrate stops on the existing tables, and so does migrate
 // --fake-initial alone (on SQLite its auth.0002 rebuilds auth_user with
 // last_login NOT NULL, as 0001 made it, and the Go user's NULL does not
-// fit; contenttypes.0002 drops a column Go never made). The README's two
-// commands work: migrate auth 0012 --fake (Go made those tables as 0012
+// fit; contenttypes.0002 drops a column Go never made). The two commands
+// of docs/django.md work: migrate auth 0012 --fake (Go made those tables as 0012
 // leaves them), then migrate --fake-initial. The schema is then exactly
 // the one Django's own migrate makes, and the Go user logs in on Django.
 func TestDjangoJoinsGoDatabaseSQLite(t *testing.T) {

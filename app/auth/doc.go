@@ -21,7 +21,7 @@
 //	AuthenticationMiddleware                  a.Handler(next) (Echo: a.Middleware())
 //	get_user(request)                         a.UserOf(ctx, s)
 //	authenticate(request, username, password) a.Authenticate(ctx, username, password)
-//	login(request, user)                      a.Login(w, r, u, rotateCSRF)
+//	login(request, user)                      a.Login(w, r, u, csrf.Rotate)
 //	logout(request)                           a.Logout(r)
 //	@login_required                           a.LoginRequired(next) (Echo: a.EchoLoginRequired)
 //	redirect_to_login(next)                   a.LoginURLFor(next)

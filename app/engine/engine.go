@@ -84,7 +84,7 @@ func All() []Engine {
 		},
 		{
 			Name: CachedDB, Demo: "/get",
-			GoCode: `redisstore.NewCache(redis.NewClient(cfg.Cache), dbstore.New(db))`,
+			GoCode: `redisstore.NewCache(redis.NewClient(cfg.Cache), store)  // store, err := dbstore.New(db)`,
 			Note:   "The database is the record and Redis (CACHE_URL) a write-through cache in front of it, shared by every process: the database decides every write, and Redis never serves what an acknowledged write replaced; Django's own writes are seen within five minutes. When Redis fails, sessions are served from the database until it answers. Without CACHE_URL it is the same as db.",
 			needs: func(redis bool) Needs {
 				return Needs{Record: InDatabase, Redis: redis, ProcessCache: !redis, DecodedCache: true}

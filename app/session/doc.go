@@ -8,10 +8,13 @@
 // (net/http, or anywhere without panicking), with Django's dictionary API;
 // the middleware loads it lazily and saves it just before the response
 // starts. Storage is pluggable through the small [Store] interface:
-// package dbstore keeps Django's django_session table through GORM
-// (Django's db and cached_db engines), memstore keeps sessions in process
-// memory, and [Config.SignedCookies] keeps them in the cookie itself
-// (Django's signed_cookies engine).
+// package dbstore keeps Django's django_session table through GORM on
+// SQLite or PostgreSQL (Django's db engine), package redisstore keeps
+// sessions in Redis (Django's cache engine) or puts Redis in front of
+// dbstore as a write-through cache (Django's cached_db), memstore keeps
+// them in process memory (tests, one process), and [Config.SignedCookies]
+// keeps them in the cookie itself (Django's signed_cookies engine). Every
+// store passes the same conformance suite (package sessiontest).
 //
 // # Django to Go
 //

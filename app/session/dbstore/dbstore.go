@@ -23,19 +23,23 @@
 // Writes are group-committed: concurrent writes of many sessions share one
 // transaction, and each caller returns once that transaction has
 // committed (see committer). With WithCache, loads of sessions this
-// process has recently seen are answered from memory, checked against
-// SQLite's WAL index so that a write by any other process (another server,
-// Django, manage clearsessions) is never missed (see cache). PostgreSQL
-// has no such index to watch: there the cache stays off.
+// process has recently seen are answered from memory, and a write by any
+// other process (another server, Django, manage clearsessions) is never
+// missed: on SQLite the cache checks the WAL index before each read (see
+// walCache); on PostgreSQL a trigger notifies every change of
+// django_session, each process listens for them, and a cached entry is
+// served only after a round trip on the listening connection that began
+// after the read (see notifyCache).
 //
 // # Durability
 //
 // A write is reported only after its transaction committed. How much a
-// commit survives is the database's setting: on SQLite app.OpenDB uses
-// WAL with synchronous=NORMAL by default, which survives a crash of the
-// process but may lose the last commits on power loss; FULL (an fsync per
-// commit, amortised over each group) survives power loss too. PostgreSQL's
-// default (synchronous_commit on) survives both.
+// commit survives is the database's setting: on SQLite package
+// database/sqlite uses WAL with synchronous=NORMAL by default, which
+// survives a crash of the process but may lose the last commits on power
+// loss; FULL (an fsync per commit, amortised over each group) survives
+// power loss too. PostgreSQL's default (synchronous_commit on) survives
+// both.
 //
 // # Bounded waits
 //
@@ -108,10 +112,13 @@ func WithClock(now func() time.Time) Option {
 
 // WithCache keeps up to size recently used sessions in memory, so that a
 // session this process has just seen loads without a query. Entries are
-// dropped when any other process commits to the database, so the cache
-// never serves stale data. It needs a SQLite file in WAL mode (what
-// package database/sqlite opens); New fails with an error saying so on any other
-// database.
+// dropped when any other process changes them, so the cache never serves
+// stale data: on SQLite it needs a file in WAL mode (what package
+// database/sqlite opens), whose index shows every other process's commit;
+// on PostgreSQL it needs migration 3's notification trigger (package
+// migrations/postgres) and keeps one connection listening. New fails with
+// an error saying so on a SQLite database not in WAL mode (such as
+// sqlite::memory:).
 func WithCache(size int) Option {
 	return func(s *Store) { s.cacheSize = size }
 }
@@ -516,7 +523,7 @@ const (
 // checkpoints the write-ahead log itself after each batch, outside the
 // write lock: left to SQLite's automatic checkpoint, the work would fall
 // inside a batch, or inside the commit of a site request. Measurements
-// are in the README.
+// are in docs/performance.md.
 func (s *Store) ClearExpired(ctx context.Context, opt ClearOptions) (ClearResult, error) {
 	var r ClearResult
 	if opt.HoldTarget <= 0 {

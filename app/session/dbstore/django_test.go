@@ -876,7 +876,7 @@ func migrate(t *testing.T, dbPath string) {
 
 // TestDjangoFakeInitialAdoptsGoTable is the reverse migration path: Go
 // creates django_session (and Django's auth tables) first; Django's plain
-// migrate then fails on the existing tables, and the README's two
+// migrate then fails on the existing tables, and docs/django.md's two
 // commands adopt them (app/auth's live tests check the schema and users).
 func TestDjangoFakeInitialAdoptsGoTable(t *testing.T) { djangotest.Each(t, testDjangoFakeInitial) }
 
