@@ -264,7 +264,7 @@ func settings() []setting {
 		}},
 		{env: "CSRF_COOKIE_AGE", flag: "csrf-cookie-age", usage: "CSRF cookie lifetime in `seconds`, or None for a cookie that ends when the browser closes", set: func(cfg *Config, v string) error {
 			if isNone(v) {
-				cfg.CSRF.CookieAge = 0
+				cfg.CSRF.CookieAge = csrf.BrowserSession
 				return nil
 			}
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/engine"
 )
 
@@ -228,7 +229,7 @@ func TestLoadConfig(t *testing.T) {
 					c.CSRF.CookieSecure && c.CSRF.CookieHTTPOnly && c.CSRF.CookieSameSite == http.SameSiteStrictMode
 			}},
 		{"csrf cookie age None", map[string]string{"CSRF_COOKIE_AGE": "None"}, nil,
-			func(c Config) bool { return c.CSRF.CookieAge == 0 }},
+			func(c Config) bool { return c.CSRF.CookieAge == csrf.BrowserSession }},
 		{"csrf header, Django's META name", map[string]string{"CSRF_HEADER_NAME": "HTTP_X_XSRF_TOKEN"}, nil,
 			func(c Config) bool { return c.CSRF.HeaderName == "X-XSRF-TOKEN" }},
 		{"csrf trusted origins", map[string]string{"CSRF_TRUSTED_ORIGINS": "https://a.example.com, https://*.b.example.com"}, nil,

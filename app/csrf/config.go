@@ -10,16 +10,16 @@ import (
 )
 
 // Config holds the settings of a [Guard]: Django's CSRF_* settings, with
-// their names and defaults. Start from [DefaultConfig]: some defaults
-// (the cookie's name, age, path and SameSite, the header) are not zero
-// values.
+// their names and defaults. A zero Config is Django's defaults
+// ([DefaultConfig] spells them out); turning one off is explicit
+// ([BrowserSession], http.SameSiteDefaultMode).
 type Config struct {
 	// CookieName is CSRF_COOKIE_NAME. Default "csrftoken". It must differ
 	// from the session cookie's name.
 	CookieName string
-	// CookieAge is CSRF_COOKIE_AGE, in whole seconds. Default 31449600 s
-	// (52 weeks). 0 is Django's None: a cookie that ends when the browser
-	// closes.
+	// CookieAge is CSRF_COOKIE_AGE, in whole seconds. Default (0)
+	// 31449600 s (52 weeks); [BrowserSession] is Django's None: a cookie
+	// that ends when the browser closes.
 	CookieAge time.Duration
 	// CookieDomain is CSRF_COOKIE_DOMAIN. Default none: a host-only
 	// cookie.
@@ -31,9 +31,9 @@ type Config struct {
 	// CookieHTTPOnly is CSRF_COOKIE_HTTPONLY. Default false, as in Django:
 	// a page's script may read the cookie to send X-CSRFToken.
 	CookieHTTPOnly bool
-	// CookieSameSite is CSRF_COOKIE_SAMESITE. Default
+	// CookieSameSite is CSRF_COOKIE_SAMESITE. Default (0)
 	// http.SameSiteLaxMode; http.SameSiteDefaultMode leaves the attribute
-	// out (Django's False).
+	// out (Django's False); http.SameSiteNoneMode needs CookieSecure.
 	CookieSameSite http.SameSite
 	// CookieMasked keeps the secret masked where it is stored, in the
 	// cookie or the session (a TokenLength value, a new mask each time it
@@ -72,11 +72,18 @@ type Config struct {
 	Failure func(w http.ResponseWriter, r *http.Request, reason string)
 }
 
-// DefaultConfig returns Django's defaults.
+// BrowserSession is the CookieAge of Django's CSRF_COOKIE_AGE = None: the
+// cookie has no Max-Age and ends when the browser closes.
+const BrowserSession time.Duration = -1
+
+// DefaultCookieAge is Django's CSRF_COOKIE_AGE, 52 weeks.
+const DefaultCookieAge = 31449600 * time.Second
+
+// DefaultConfig returns Django's defaults, which a zero Config also gets.
 func DefaultConfig() Config {
 	return Config{
 		CookieName:     "csrftoken",
-		CookieAge:      31449600 * time.Second,
+		CookieAge:      DefaultCookieAge,
 		CookiePath:     "/",
 		CookieSameSite: http.SameSiteLaxMode,
 		HeaderName:     "X-CSRFToken",
@@ -92,14 +99,20 @@ func (cfg Config) withDefaults() (Config, error) {
 	if (&http.Cookie{Name: cfg.CookieName}).Valid() != nil {
 		return cfg, fmt.Errorf("csrf: invalid cookie name %q", cfg.CookieName)
 	}
-	if cfg.CookieAge < 0 || cfg.CookieAge%time.Second != 0 {
-		return cfg, fmt.Errorf("csrf: CookieAge %v is not a whole number of seconds, 0 or more", cfg.CookieAge)
+	if cfg.CookieAge == 0 {
+		cfg.CookieAge = DefaultCookieAge
+	}
+	if cfg.CookieAge != BrowserSession && (cfg.CookieAge < time.Second || cfg.CookieAge%time.Second != 0) {
+		return cfg, fmt.Errorf("csrf: CookieAge %v is not a whole number of seconds (or BrowserSession)", cfg.CookieAge)
 	}
 	if cfg.CookiePath == "" {
 		cfg.CookiePath = "/"
 	}
+	if cfg.CookieSameSite == 0 {
+		cfg.CookieSameSite = http.SameSiteLaxMode
+	}
 	switch cfg.CookieSameSite {
-	case 0, http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	case http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
 	default:
 		return cfg, fmt.Errorf("csrf: invalid CookieSameSite %d", cfg.CookieSameSite)
 	}

@@ -206,7 +206,7 @@ func runGo(t *testing.T, c djangoCase, series string) djangoAnswer {
 		case "CSRF_HEADER_NAME":
 			cfg.HeaderName = v.(string)
 		case "CSRF_COOKIE_AGE":
-			cfg.CookieAge = 0 // None
+			cfg.CookieAge = BrowserSession // None
 		default:
 			t.Fatalf("case %q: setting %s unknown to the Go side", c.Name, k)
 		}

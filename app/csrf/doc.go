@@ -23,7 +23,7 @@
 //	rotate_token(request)            csrf.Rotate(w, r)
 //	{% csrf_token %}                 <input type="hidden" name="csrfmiddlewaretoken" value={ csrf.Token(r) }>
 //	CSRF_COOKIE_NAME                 Config.CookieName ("csrftoken")
-//	CSRF_COOKIE_AGE                  Config.CookieAge (52 weeks; 0: None)
+//	CSRF_COOKIE_AGE                  Config.CookieAge (52 weeks; None: BrowserSession)
 //	CSRF_COOKIE_DOMAIN               Config.CookieDomain (none)
 //	CSRF_COOKIE_PATH                 Config.CookiePath ("/")
 //	CSRF_COOKIE_SECURE               Config.CookieSecure (false)

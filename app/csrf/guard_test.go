@@ -44,6 +44,7 @@ func TestNewRefusesBadSettings(t *testing.T) {
 	for name, mod := range map[string]func(*csrf.Config){
 		"cookie name with a space":  func(c *csrf.Config) { c.CookieName = "csrf token" },
 		"negative age":              func(c *csrf.Config) { c.CookieAge = -time.Second },
+		"age under a second":        func(c *csrf.Config) { c.CookieAge = time.Millisecond },
 		"fractional age":            func(c *csrf.Config) { c.CookieAge = 1500 * time.Millisecond },
 		"SameSite None, not Secure": func(c *csrf.Config) { c.CookieSameSite = http.SameSiteNoneMode },
 		"header with a colon":       func(c *csrf.Config) { c.HeaderName = "X:Token" },
@@ -101,9 +102,26 @@ func cookieOf(rec *httptest.ResponseRecorder, name string) *http.Cookie {
 }
 
 // TestCookieAttributes: the cookie carries Django's defaults (a year,
-// Path=/, SameSite=Lax, neither Secure nor HttpOnly, Vary: Cookie) or the
-// settings given; CookieAge 0 is a browser-session cookie.
+// Path=/, SameSite=Lax, neither Secure nor HttpOnly, Vary: Cookie), which
+// a zero Config gets too, or the settings given; BrowserSession is a
+// browser-session cookie, http.SameSiteDefaultMode leaves SameSite out.
 func TestCookieAttributes(t *testing.T) {
+	zero, err := csrf.New(csrf.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := csrf.DefaultConfig()
+	if got := zero.Config(); got.CookieName != def.CookieName || got.CookieAge != def.CookieAge || got.CookiePath != def.CookiePath ||
+		got.CookieSameSite != def.CookieSameSite || got.HeaderName != def.HeaderName {
+		t.Errorf("a zero Config is %+v, Django's defaults %+v", got, def)
+	}
+	_, h0 := newGuard(t, func(c *csrf.Config) { c.CookieSameSite = http.SameSiteDefaultMode })
+	rec0 := httptest.NewRecorder()
+	h0.ServeHTTP(rec0, httptest.NewRequest("GET", "/", nil))
+	if sc := rec0.Header().Get("Set-Cookie"); sc == "" || strings.Contains(sc, "SameSite") {
+		t.Errorf("SameSiteDefaultMode: Set-Cookie %q", sc)
+	}
+
 	_, h := newGuard(t, nil)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
@@ -119,7 +137,7 @@ func TestCookieAttributes(t *testing.T) {
 	}
 
 	_, h = newGuard(t, func(c *csrf.Config) {
-		c.CookieName, c.CookieAge, c.CookieDomain, c.CookiePath = "xsrf", 0, "example.com", "/app/"
+		c.CookieName, c.CookieAge, c.CookieDomain, c.CookiePath = "xsrf", csrf.BrowserSession, "example.com", "/app/"
 		c.CookieSecure, c.CookieHTTPOnly, c.CookieSameSite = true, true, http.SameSiteStrictMode
 		c.CookieMasked = true
 	})
