@@ -104,6 +104,8 @@ fuzz: ## each fuzz target for FUZZTIME
 	$(GO) test ./app/session -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./views -run '^$$' -fuzz '^FuzzEditorValue$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./app/auth -run '^$$' -fuzz '^FuzzSafeRedirect$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./app/messages -run '^$$' -fuzz '^FuzzCookie$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./app/messages -run '^$$' -fuzz '^FuzzSignedPayload$$' -fuzztime $(FUZZTIME)
 
 # make modelcheck's time per engine; MODELCHECK_SEED=N (in the
 # environment) replays one seed instead, MODELCHECK_OPS sets the

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,13 @@ type Config struct {
 	DjangoVersion string
 	// PasswordIterations is the PBKDF2 iteration count of DjangoVersion.
 	PasswordIterations int
+	// LoginURL is where a page that needs a login sends anonymous
+	// visitors, with the page in ?next= (LOGIN_URL). Default
+	// "/accounts/login/".
+	LoginURL string
+	// LoginRedirectURL is where a login goes when it has no safe next
+	// page (LOGIN_REDIRECT_URL). Default "/accounts/profile/".
+	LoginRedirectURL string
 	// Metrics serves Prometheus metrics at /metrics on the site's
 	// listener (METRICS). Default false.
 	Metrics bool
@@ -213,6 +221,14 @@ func settings() []setting {
 			}
 			cfg.DjangoVersion, cfg.PasswordIterations = strings.TrimSpace(v), n
 			return nil
+		}},
+		{env: "LOGIN_URL", flag: "login-url", usage: "`URL` of the login page, where pages that need a login send anonymous visitors: a path such as /accounts/login/, or an http(s) URL", set: func(cfg *Config, v string) (err error) {
+			cfg.LoginURL, err = parseSiteURL(v)
+			return err
+		}},
+		{env: "LOGIN_REDIRECT_URL", flag: "login-redirect-url", usage: "`URL` a login goes to when it has no safe next page: a path such as /accounts/profile/, or an http(s) URL", set: func(cfg *Config, v string) (err error) {
+			cfg.LoginRedirectURL, err = parseSiteURL(v)
+			return err
 		}},
 		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: func(cfg *Config, v string) error {
 			if !session.ValidCookieName(v) {
@@ -382,6 +398,8 @@ func DefaultConfig() Config {
 		DjangoVersion:    auth.DefaultDjangoVersion,
 		// The count of auth.DefaultDjangoVersion, which PBKDF2Iterations knows.
 		PasswordIterations: must(auth.PBKDF2Iterations(auth.DefaultDjangoVersion)),
+		LoginURL:           "/accounts/login/",
+		LoginRedirectURL:   "/accounts/profile/",
 		Session:            session.DefaultConfig(),
 		CSRF:               csrf.DefaultConfig(),
 		Security:           DefaultSecurityConfig(),
@@ -477,6 +495,8 @@ func settingDefaults() map[string]string {
 		"SESSION_ENGINE":                    string(def.SessionEngine),
 		"SESSION_CACHE_SIZE":                strconv.Itoa(def.SessionCacheSize),
 		"CACHE_MAX_ENTRIES":                 strconv.Itoa(def.CacheMaxEntries),
+		"LOGIN_URL":                         def.LoginURL,
+		"LOGIN_REDIRECT_URL":                def.LoginRedirectURL,
 		"SESSION_MAX_SIZE":                  strconv.Itoa(def.Session.MaxSize),
 		"DEBUG":                             "False",
 		"METRICS":                           "False",
@@ -613,4 +633,21 @@ func parseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return false, errors.New("want True or False")
+}
+
+// parseSiteURL reads LOGIN_URL or LOGIN_REDIRECT_URL: a path of the site
+// ("/accounts/login/", a query allowed) or an absolute http or https URL,
+// where Django also takes a URL pattern's name, which a Go site has not.
+func parseSiteURL(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return "", errors.New("want a path such as /accounts/login/ or an http(s) URL, without spaces")
+	}
+	if strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//") && !strings.HasPrefix(v, `/\`) {
+		return v, nil
+	}
+	if u, err := url.Parse(v); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return v, nil
+	}
+	return "", errors.New("want a path such as /accounts/login/ or an http(s) URL (a URL pattern's name is Django's alone)")
 }

@@ -34,6 +34,9 @@ type metrics struct {
 	latency  *prometheus.HistogramVec // method, route
 	batches  prometheus.Histogram     // group-commit transaction sizes
 
+	// logins, logouts and loginFailures count the auth hooks' calls.
+	logins, logouts, loginFailures prometheus.Counter
+
 	// routes are the route templates registered on the site, read once
 	// at the first request: any other path is "unmatched".
 	routes func() map[string]bool
@@ -79,6 +82,19 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 9), // 1 to 256, the largest group
 		}),
 	}
+	mx.logins = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gosessions_auth_logins_total",
+		Help: "Logins (Django's user_logged_in).",
+	})
+	mx.logouts = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gosessions_auth_logouts_total",
+		Help: "Logouts of a logged-in user (Django's user_logged_out).",
+	})
+	mx.loginFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "gosessions_auth_login_failures_total",
+		Help: "Logins refused for their credentials (Django's user_login_failed).",
+	})
+	mx.reg.MustRegister(mx.logins, mx.logouts, mx.loginFailures)
 	mx.reg.MustRegister(mx.requests, mx.latency, mx.batches,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

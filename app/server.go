@@ -13,6 +13,7 @@ import (
 	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/engine"
+	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/static"
@@ -22,7 +23,8 @@ import (
 
 // New builds the site: an Echo instance with panic recovery, one log line
 // per request, the security headers, the request body limit, the session
-// manager of cfg on db, the site's error pages, the static files, the
+// manager of cfg on db, Django's logins (package auth) and flash messages
+// (package messages), the site's error pages, the static files, the
 // health endpoints and the routes of package views. cfg.SecretKey must be
 // set (Run provides a development key when the environment has none).
 // Call closeSite when the site is done, before closing db.
@@ -83,7 +85,25 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 		SecretKeyFallbacks: cfg.SecretKeyFallbacks,
 		Iterations:         cfg.PasswordIterations,
 		IsSecure:           cfg.Security.IsSecure, // SECURE_PROXY_SSL_HEADER
+		LoginURL:           cfg.LoginURL,
+		LoginRedirectURL:   cfg.LoginRedirectURL,
 		Logger:             log,
+		Hooks:              authHooks(log, mx),
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("app: %w", err)
+	}
+	// Django's messages framework: the messages cookie gets the session
+	// cookie's attributes, as Django gives it.
+	h.Messages, err = messages.New(messages.Config{
+		SecretKey:             cfg.SecretKey,
+		SecretKeyFallbacks:    cfg.SecretKeyFallbacks,
+		CookieDomain:          sc.CookieDomain,
+		CookieSecure:          sc.CookieSecure,
+		DisableCookieHTTPOnly: sc.DisableCookieHTTPOnly,
+		CookieSameSite:        sc.CookieSameSite,
+		DjangoVersion:         cfg.DjangoVersion,
+		Logger:                log,
 	})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("app: %w", err)

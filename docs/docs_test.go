@@ -621,6 +621,7 @@ var docPackages = map[string]string{
 	"database":    "github.com/djangosessions/gosessions/app/database",
 	"either":      "github.com/djangosessions/gosessions/app/database/either",
 	"engine":      "github.com/djangosessions/gosessions/app/engine",
+	"messages":    "github.com/djangosessions/gosessions/app/messages",
 	"session":     "github.com/djangosessions/gosessions/app/session",
 	"dbstore":     "github.com/djangosessions/gosessions/app/session/dbstore",
 	"memstore":    "github.com/djangosessions/gosessions/app/session/memstore",

@@ -144,10 +144,12 @@ func testBrowserWalks(t *testing.T, browser context.Context, domains []*domain) 
 }
 
 // walk is a user moving between the two sites of d: log in on a Django
-// page; open a Django form in a second tab; fill a form on a Go page and
-// read the value on Django's; submit the Django form opened before the Go
-// page, and read its change on a Go page; log out on the Go side and find
-// Django logged out. No request of the walk gets a 403 (or a 5xx).
+// page and see Django's flash message on the Go page it leads to; open a
+// Django form in a second tab; fill a form on a Go page and read the value,
+// and Go's flash message, on Django's; submit the Django form opened
+// before the Go page, and read its change on a Go page; log out on the Go
+// side and find Django logged out, with Go's message. No request of the
+// walk gets a 403 (or a 5xx).
 func walk(t *testing.T, browser context.Context, d *domain) {
 	a := newTab(t, browser, "A", chromedp.WithNewBrowserContext())
 	b := newTab(t, a.ctx, "B") // a second tab, same cookies
@@ -164,6 +166,7 @@ func walk(t *testing.T, browser context.Context, d *domain) {
 	)
 	a.waitText("/accounts/profile/", "go", "message", "Signed in as "+username)
 	a.waitText("/accounts/profile/", "go", "request-user-name", username)
+	a.waitText("/accounts/profile/", "go", "flash-text", "You are logged in as "+username+".")
 
 	// 2. In tab B, a Django page with a form (Django's token in it).
 	b.open(d.base + "/set")
@@ -181,12 +184,14 @@ func walk(t *testing.T, browser context.Context, d *domain) {
 	)
 	a.waitItem("/", "django", "color", "blue")
 	a.waitText("/", "django", "request-user-name", username)
+	a.waitText("/", "django", "flash-text", "Saved color.")
 
 	// 4. Back in tab B, the Django form opened before Go's page: its
 	// token is still accepted.
 	b.do(chromedp.Click(testid("action-submit")))
 	b.waitItem("/set", "django", "login_count", "2")
 	b.waitText("/set", "django", "message", "Session data set.")
+	b.waitText("/set", "django", "flash-text", "<missing>") // shown once, on Django's home
 
 	// 5. Go reads what Django changed.
 	a.open(d.base + "/get")
@@ -198,6 +203,7 @@ func walk(t *testing.T, browser context.Context, d *domain) {
 	a.waitText("/accounts/profile/", "go", "message", "Signed in as "+username)
 	a.do(chromedp.Click(testid("accounts-logout-submit")))
 	a.waitText("/", "django", "request-user-anonymous", "AnonymousUser")
+	a.waitText("/", "django", "flash-text", "You are logged out.")
 	b.open(d.base + "/")
 	b.waitText("/", "django", "request-user-anonymous", "AnonymousUser")
 	b.waitText("/", "django", "anonymous", "Not logged in")

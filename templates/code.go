@@ -233,3 +233,12 @@ func duration(seconds int) string {
 	}
 	return text + " (" + strconv.Itoa(seconds) + " s)"
 }
+
+// demoParts splits a demo link's text before its query, the one place
+// where a long link may wrap: /accounts/login/ | ?next=/accounts/password/.
+func demoParts(link string) []string {
+	if i := strings.IndexByte(link, '?'); i > 0 {
+		return []string{link[:i], link[i:]}
+	}
+	return []string{link}
+}

@@ -26,6 +26,22 @@ type Page struct {
 	// Nav is the navigation rendered once for Path (see PrerenderNavs);
 	// the zero Nav renders it with the page.
 	Nav Nav
+	// Messages are the visitor's pending flash messages (Django's
+	// {% for message in messages %}), shown once by this page.
+	Messages []Flash
+}
+
+// Flash is one flash message of django.contrib.messages.
+type Flash struct {
+	// Level is Django's level number (10 debug to 40 error).
+	Level int
+	// LevelTag is the level's tag ("info", "error"), or "" for a level of
+	// the site's own.
+	LevelTag string
+	// Tags are the extra tags and the level tag (Django's message.tags).
+	Tags string
+	// Text is the message, shown escaped.
+	Text string
 }
 
 // Nav is the site's navigation rendered once for one current path: the
@@ -167,6 +183,17 @@ type AccountLoginForm struct {
 	Next string
 	// Error is Django's message for wrong credentials, or "".
 	Error string
+	// Lesson is the code panel.
+	Lesson Lesson
+}
+
+// PasswordChangeForm is the state of Django's PasswordChangeForm at
+// /accounts/password/.
+type PasswordChangeForm struct {
+	// Username is the logged-in user whose password changes.
+	Username string
+	// Errors are the form's errors, Django's messages, in field order.
+	Errors []string
 	// Lesson is the code panel.
 	Lesson Lesson
 }

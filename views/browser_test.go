@@ -12,10 +12,12 @@ import (
 	"image/draw"
 	"image/png"
 	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -479,17 +481,70 @@ func TestBrowserLayout(t *testing.T) {
 		setViewport(t, ctx, v)
 		for _, path := range layoutPages {
 			open(t, ctx, s, path)
-			problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](layoutCheck))
-			if err != nil {
-				t.Fatalf("%s at %s px: %v", path, v.name, err)
-			}
-			for _, p := range problems {
-				t.Errorf("%s at %s px: %s", path, v.name, p)
-			}
+			checkLayout(t, ctx, v, path)
 			if path == "/set" || path == "/" {
 				checkOrder(t, ctx, v, path)
 			}
 		}
+	}
+
+	// The pages behind the login, with flash messages: logged in with a
+	// password, each page checked with a long message above its title,
+	// and the password form with its errors.
+	s.addUser("grace", "correct horse battery staple")
+	open(t, ctx, s, "/accounts/login/")
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(byTestID("username"), "grace"),
+		chromedp.SetValue(byTestID("password"), "correct horse battery staple"),
+		chromedp.Click(byTestID("accounts-login-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "flash-text", "You are logged in as grace.")
+	for _, v := range []viewport{desktop, phone} {
+		setViewport(t, ctx, v)
+		for _, path := range []string{"/", "/accounts/profile/", "/accounts/password/"} {
+			open(t, ctx, s, path)
+			addFlash(t, ctx, 30, "A warning long enough to wrap on a phone, with a_rather_long_identifier_that_must_not_stick_out_of_the_page.")
+			open(t, ctx, s, path) // shows it, once
+			waitText(t, ctx, "flash-text", "A warning long enough to wrap on a phone, with a_rather_long_identifier_that_must_not_stick_out_of_the_page.")
+			checkLayout(t, ctx, v, path+" with a message")
+		}
+		open(t, ctx, s, "/accounts/password/")
+		if err := chromedp.Do(ctx,
+			chromedp.SetValue(byTestID("old-password"), "wrong"),
+			chromedp.SetValue(byTestID("new-password1"), "a"),
+			chromedp.SetValue(byTestID("new-password2"), "b"),
+			chromedp.Click(byTestID("password-submit")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `document.querySelectorAll('[data-testid="form-error"]').length + ''`, "2")
+		checkLayout(t, ctx, v, "/accounts/password/ with errors")
+	}
+}
+
+// addFlash adds a flash message the way a script of the page would: a
+// POST to /api/messages with the page's CSRF token.
+func addFlash(t *testing.T, ctx context.Context, level int, text string) {
+	t.Helper()
+	js := fmt.Sprintf(`fetch('/api/messages', {method: 'POST', body: new URLSearchParams({level: '%d', message: %s,
+		csrfmiddlewaretoken: document.querySelector('[name=csrfmiddlewaretoken]').value})}).then(r => r.status)`, level, strconv.Quote(text))
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](js, chromedp.EvalAwaitPromise))
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("POST /api/messages from the page: %d, %v", status, err)
+	}
+}
+
+// checkLayout runs layoutCheck on the page open in ctx.
+func checkLayout(t *testing.T, ctx context.Context, v viewport, what string) {
+	t.Helper()
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](layoutCheck))
+	if err != nil {
+		t.Fatalf("%s at %s px: %v", what, v.name, err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s at %s px: %s", what, v.name, p)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/templates"
 	"github.com/labstack/echo/v4"
@@ -52,6 +53,9 @@ func (h *Handlers) editorSave(c echo.Context) error {
 		s.Set(form.Key, value)
 	}
 	expiry.apply(s)
+	if err := messages.Add(c.Request().Context(), messages.Success, "Saved "+form.Key+"."); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 

@@ -102,7 +102,10 @@ func (s *site) assertNoInternals(t *testing.T, r *response) {
 
 type siteOptions struct {
 	saveEveryRequest bool
-	maxSize          int // SESSION_MAX_SIZE; 0: the default
+	maxSize          int    // SESSION_MAX_SIZE; 0: the default
+	loginURL         string // LOGIN_URL; "": the default
+	loginRedirectURL string // LOGIN_REDIRECT_URL; "": the default
+	metrics          bool   // METRICS
 	// proxySSL sets SECURE_PROXY_SSL_HEADER to X-Forwarded-Proto,https.
 	proxySSL bool
 }
@@ -126,6 +129,13 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	if opt.maxSize > 0 {
 		cfg.Session.MaxSize = opt.maxSize
 	}
+	if opt.loginURL != "" {
+		cfg.LoginURL = opt.loginURL
+	}
+	if opt.loginRedirectURL != "" {
+		cfg.LoginRedirectURL = opt.loginRedirectURL
+	}
+	cfg.Metrics = opt.metrics
 	if opt.proxySSL {
 		cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"
 	}

@@ -28,6 +28,8 @@ func homeLinks() []templates.Link {
 		templates.Link{Path: "/logout", Label: "/logout", About: "Log out with a POST: the session is flushed."},
 		templates.Link{Path: "/session", Label: "/session", About: "Store any key and value, with an optional expiry."},
 		templates.Link{Path: "/api/session", Label: "/api/session", About: "The session as JSON, read without touching it."},
+		templates.Link{Path: "/api/messages", Label: "/api/messages", About: "The pending flash messages as JSON, shared with Django: reading them consumes them."},
+		templates.Link{Path: "/accounts/password/", Label: "/accounts/password/", About: "Change a password: this session stays logged in, the user's others end, on both sites."},
 		templates.Link{Path: "/learn", Label: "/learn", About: "Every Django session API and setting, and its Go equivalent."},
 	)
 }

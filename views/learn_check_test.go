@@ -30,6 +30,7 @@ var learnChecker = learncheck.Checker{
 		"memstore": "github.com/djangosessions/gosessions/app/session/memstore",
 		"database": "github.com/djangosessions/gosessions/app/database",
 		"models":   "github.com/djangosessions/gosessions/models",
+		"messages": messagesPkg,
 	},
 	Vocabulary: `
 	c        echo.Context

@@ -15,7 +15,10 @@ import (
 const (
 	sessionPkg = "github.com/djangosessions/gosessions/app/session"
 	authPkg    = "github.com/djangosessions/gosessions/app/auth"
-	viewsPkg   = "github.com/djangosessions/gosessions/views"
+	// messagesPkg's functions (Add, Get) read and write the session's
+	// _messages (and the messages cookie): session calls too.
+	messagesPkg = "github.com/djangosessions/gosessions/app/messages"
+	viewsPkg    = "github.com/djangosessions/gosessions/views"
 )
 
 // TestLessonsShowEverySessionCall: every page's Go panel shows each
@@ -117,7 +120,7 @@ func walkCalls(decls map[string]*ast.FuncDecl, info *types.Info, name string, sk
 		}
 		fn = fn.Origin()
 		sig := fn.Signature()
-		if recv := sig.Recv(); recv != nil && isSession(recv.Type()) {
+		if recv := sig.Recv(); recv != nil && isSession(recv.Type()) || recv == nil && fn.Pkg() != nil && fn.Pkg().Path() == messagesPkg {
 			if !slices.Contains(calls[name], fn.Name()) {
 				calls[name] = append(calls[name], fn.Name())
 			}

@@ -29,10 +29,13 @@ func render(c echo.Context, status int, comp templ.Component) error {
 
 // page builds the layout's model for the request's page from its session
 // (session.From, Django's request.session), its user (h.Auth.User,
-// Django's request.user) and its CSRF token.
+// Django's request.user), its flash messages (consumed: Django's
+// messages context processor and the layout's loop over them) and its
+// CSRF token.
 func (h *Handlers) page(c echo.Context, title string) templates.Page {
 	p := pageOf(session.From(c), title, pagePath(c), csrfToken(c))
 	p.Nav = h.navs[p.Path]
+	p.Messages = flashes(c) // consumed: shown once
 	if h.Auth != nil {
 		u, err := h.Auth.User(c.Request())
 		if err != nil {

@@ -18,7 +18,7 @@ import (
 // by function name, so the Go beside the Django code is always the code
 // that runs.
 //
-//go:embed home.go session.go auth.go accounts.go editor.go api.go render.go csrf.go
+//go:embed home.go session.go auth.go accounts.go editor.go api.go render.go csrf.go messages.go
 var goSource embed.FS
 
 // djangoSource is the Django views module the site mirrors.
@@ -44,7 +44,7 @@ func handler(name string) string { return "(*Handlers)." + name }
 // reads the session for its header and inspector through (*Handlers).page;
 // the home page, which only reads, is where that code is shown.
 func lessonSpecs() []lessonSpec {
-	specs := []lessonSpec{{path: "/", pyFunc: "home", goFuncs: []string{handler("home"), handler("page"), "pageOf", "inspect"}}}
+	specs := []lessonSpec{{path: "/", pyFunc: "home", goFuncs: []string{handler("home"), handler("page"), "pageOf", "inspect", "flashes"}}}
 	for _, d := range demos() {
 		specs = append(specs, lessonSpec{path: d.path, pyFunc: d.pyFunc, goFuncs: append([]string{handler(d.goFunc)}, d.helpers...)})
 	}
@@ -56,6 +56,7 @@ func lessonSpecs() []lessonSpec {
 		lessonSpec{path: "/accounts/login/", pyFunc: "accounts_login", goFuncs: []string{handler("accountsLogin")}},
 		lessonSpec{path: "/accounts/logout/", pyFunc: "accounts_logout", goFuncs: []string{handler("accountsLogout")}},
 		lessonSpec{path: "/accounts/profile/", pyFunc: "profile", goFuncs: []string{handler("profile")}},
+		lessonSpec{path: "/accounts/password/", pyFunc: "password_change", goFuncs: []string{handler("passwordChange"), handler("passwordChangePage")}},
 	)
 }
 

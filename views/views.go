@@ -20,6 +20,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/csrf"
+	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/templates"
 	"github.com/labstack/echo/v4"
@@ -37,6 +38,10 @@ type Handlers struct {
 	// CSRF is Django's CSRF protection (CsrfViewMiddleware), on every
 	// route that uses the session. Required by Register.
 	CSRF *csrf.Guard
+	// Messages is Django's messages framework: every page shows the
+	// pending flash messages, and /api/messages reads and adds them.
+	// Required by Register.
+	Messages *messages.Manager
 	// Log receives internal errors; nil means slog.Default().
 	Log *slog.Logger
 	// MetricsPath is where the site serves its metrics, linked from
@@ -98,9 +103,10 @@ func demos() []demo {
 }
 
 // Register adds every route of the site to e: the demos, the login and
-// logout forms, the key/value editor, /learn and /api/session, each also
+// logout forms, the key/value editor, /learn, /api/session and
+// /api/messages, the /accounts/ pages, each also
 // under its path with a trailing slash, and HEAD wherever GET (see route). The routes that use the session get
-// the session middleware and CSRF protection; /api/session gets neither, so
+// the session and messages middlewares and CSRF protection; /api/session gets none, so
 // it never creates, saves or touches a session and never sets a cookie.
 func (h *Handlers) Register(e *echo.Echo) error {
 	if h.Sessions == nil {
@@ -111,6 +117,9 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	}
 	if h.CSRF == nil {
 		return errors.New("views: Handlers.CSRF is required")
+	}
+	if h.Messages == nil {
+		return errors.New("views: Handlers.Messages is required")
 	}
 	lessons, err := loadLessons(lessonSpecs())
 	if err != nil {
@@ -125,7 +134,7 @@ func (h *Handlers) Register(e *echo.Echo) error {
 		h.demos[d.path] = d
 	}
 
-	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), keepSession, h.CSRF.Middleware()}
+	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), h.Messages.Middleware(), keepSession, h.CSRF.Middleware()}
 	route(e, []string{http.MethodGet}, "/", h.home, page...)
 	handlers := map[string]echo.HandlerFunc{
 		"/set": h.set, "/get": h.get, "/delete": h.delete, "/pop": h.pop,
@@ -147,13 +156,29 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	route(e, postOnly, "/session", h.editorSave, page...)
 	route(e, getOnly, "/learn", h.learn, page...)
 	route(e, getOnly, "/api/session", h.apiSession)
-	// Django's default auth URLs (django.contrib.auth.urls), with their
-	// trailing slash.
-	slashed(e, getOnly, "/accounts/login/", h.accountsLoginForm, page...)
-	slashed(e, postOnly, "/accounts/login/", h.accountsLogin, page...)
-	slashed(e, postOnly, "/accounts/logout/", h.accountsLogout, page...)
-	slashed(e, getOnly, "/accounts/profile/", h.profile, append(page, h.Auth.EchoLoginRequired)...)
+	route(e, getOnly, "/api/messages", h.apiMessages, page...)
+	route(e, postOnly, "/api/messages", h.apiMessagesAdd, page...)
+	h.registerAccounts(e, page)
 	return nil
+}
+
+// registerAccounts adds Django's default auth URLs
+// (django.contrib.auth.urls), with their trailing slash, and the password
+// change. The whole /accounts/ tree needs a login, as under Django 5.1's
+// LoginRequiredMiddleware, except the pages marked here as Django marks
+// its views @login_not_required: the login page, and the logout (which
+// flushes any visitor's session). A page added below is closed until it
+// is marked.
+func (h *Handlers) registerAccounts(e *echo.Echo, page []echo.MiddlewareFunc) {
+	open := auth.LoginNotRequired("/accounts/login/", "/accounts/logout/")
+	accounts := append(slices.Clone(page), h.Auth.EchoLoginRequiredByDefault(open))
+	getOnly, postOnly := []string{http.MethodGet}, []string{http.MethodPost}
+	slashed(e, getOnly, "/accounts/login/", h.accountsLoginForm, accounts...)
+	slashed(e, postOnly, "/accounts/login/", h.accountsLogin, accounts...)
+	slashed(e, postOnly, "/accounts/logout/", h.accountsLogout, accounts...)
+	slashed(e, getOnly, "/accounts/profile/", h.profile, accounts...)
+	slashed(e, getOnly, "/accounts/password/", h.passwordChangeForm, accounts...)
+	slashed(e, postOnly, "/accounts/password/", h.passwordChange, accounts...)
 }
 
 // slashed registers hf for methods on path, which ends with a slash as

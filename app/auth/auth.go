@@ -93,6 +93,34 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of last_login and date_joined. Default time.Now.
 	Now func() time.Time
+	// Hooks are called at logins and logouts (Django's signals
+	// user_logged_in, user_logged_out and user_login_failed).
+	Hooks Hooks
+}
+
+// Hooks are functions called at logins and logouts, Django's
+// user_logged_in, user_logged_out and user_login_failed signals: a site
+// counts them, logs them, or keeps an index of each user's sessions.
+// Each list runs in order, on the request's goroutine, so a hook should
+// be quick and must not write the response. The request's context holds
+// its session (session.FromContext).
+type Hooks struct {
+	// LoggedIn runs at the end of every Login (user_logged_in), after the
+	// session was flushed or its key cycled and the login stored in it:
+	// the session's Key() is its new key, which the response's cookie
+	// will carry (with SignedCookies, where the key is the signed data,
+	// it is made when the session is saved).
+	LoggedIn []func(r *http.Request, u *models.User)
+	// LoggedOut runs at the start of every Logout (user_logged_out),
+	// before the session is flushed, so that the session still holds the
+	// login being ended; u is the user logging out, or nil when the
+	// visitor was not logged in.
+	LoggedOut []func(r *http.Request, u *models.User)
+	// LoginFailed runs when AuthenticateRequest finds no user for the
+	// credentials (user_login_failed): an unknown username, a wrong or
+	// unusable password, an inactive user, a hash that cannot be checked.
+	// It gets the username as typed; never the password.
+	LoginFailed []func(r *http.Request, username string)
 }
 
 // Auth is Django's django.contrib.auth for a Go site that shares the
@@ -318,6 +346,7 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, u *models.User, rot
 		stored, _ := s.Get(HashSessionKey, "").(string)
 		if !valid || id != u.ID || !equal(stored, current) {
 			s.Flush()
+			s.CycleKey() // the new, empty session's key, chosen now
 		}
 	} else {
 		s.CycleKey()
@@ -329,6 +358,9 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, u *models.User, rot
 	if rotateCSRF != nil {
 		rotateCSRF(w, r)
 	}
+	for _, hook := range a.cfg.Hooks.LoggedIn {
+		hook(r, u)
+	}
 	return nil
 }
 
@@ -336,15 +368,26 @@ func (a *Auth) Login(w http.ResponseWriter, r *http.Request, u *models.User, rot
 // middleware.
 var errNoSession = errors.New("auth: no session for this request: register the session middleware on this route")
 
-// Logout logs the visitor out, as Django's logout(): the session is
-// flushed (its data, its stored record and its cookie) and the request's
-// user becomes anonymous. The route needs the session middleware: without
-// it Logout panics, as session.From does, since a logout that did nothing
-// would leave the visitor logged in.
+// Logout logs the visitor out, as Django's logout(): the LoggedOut hooks
+// run (with the user, or nil for an anonymous visitor), then the session
+// is flushed (its data, its stored record and its cookie) and the
+// request's user becomes anonymous. The route needs the session
+// middleware: without it Logout panics, as session.From does, since a
+// logout that did nothing would leave the visitor logged in.
 func (a *Auth) Logout(r *http.Request) {
 	s := session.FromContext(r.Context())
 	if s == nil {
 		panic(errNoSession.Error())
+	}
+	if len(a.cfg.Hooks.LoggedOut) > 0 {
+		u, err := a.User(r)
+		if err != nil {
+			// The logout goes ahead: the hooks learn of it without the user.
+			a.cfg.Logger.Warn("auth: logout: the user could not be loaded for the logout hooks", "error", err)
+		}
+		for _, hook := range a.cfg.Hooks.LoggedOut {
+			hook(r, u)
+		}
 	}
 	s.Flush()
 	slotOf(r.Context()).set(nil)
@@ -389,6 +432,22 @@ func (a *Auth) Authenticate(ctx context.Context, username, password string) (*mo
 		return nil, nil
 	}
 	return u, nil
+}
+
+// AuthenticateRequest is Authenticate for a login attempt of request r,
+// Django's authenticate(request, username=..., password=...): when no
+// user is found for the credentials (an unknown username, a wrong or
+// unusable password, an inactive user, or a hash this package cannot
+// check), the LoginFailed hooks run with r and the username. A database
+// fault is no failed login: it runs no hook.
+func (a *Auth) AuthenticateRequest(r *http.Request, username, password string) (*models.User, error) {
+	u, err := a.Authenticate(r.Context(), username, password)
+	if u == nil && (err == nil || errors.Is(err, ErrUnsupportedHasher) || errors.Is(err, ErrMalformedHash)) {
+		for _, hook := range a.cfg.Hooks.LoginFailed {
+			hook(r, username)
+		}
+	}
+	return u, err
 }
 
 // burn hashes password once with the default hasher and drops the result,

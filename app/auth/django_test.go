@@ -104,6 +104,21 @@ func startGoSite(t *testing.T, db *database.DB, iterations int) *liveSite {
 		return answer(c)
 	})
 	e.GET("/auth/profile", answer, a.EchoLoginRequired)
+	// Django's PasswordChangeView without its form: the old password
+	// checked, then ChangePassword (update_session_auth_hash).
+	e.GET("/auth/changepassword", func(c echo.Context) error {
+		u, err := a.User(c.Request())
+		if err != nil || u == nil {
+			return echo.NewHTTPError(http.StatusForbidden, "not logged in")
+		}
+		if ok, err := a.CheckUserPassword(c.Request().Context(), u, c.QueryParam("old")); err != nil || !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, "wrong old password")
+		}
+		if err := a.ChangePassword(c.Request(), u, c.QueryParam("new")); err != nil {
+			return err
+		}
+		return answer(c)
+	})
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	g.base = srv.URL
@@ -120,6 +135,21 @@ type visitor struct {
 func newVisitor(t *testing.T) *visitor {
 	jar, _ := cookiejar.New(nil)
 	return &visitor{t: t, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// cookie returns the value of the cookie name the visitor holds for
+// base, or "".
+func (v *visitor) cookie(base, name string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	for _, c := range v.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
 }
 
 // get requests base+path and decodes the state; it fails the test on a
@@ -363,6 +393,53 @@ func testLogins(t *testing.T, env *liveEnv) {
 			t.Errorf("Go session after Go's password change: %q, want anonymous", got)
 		}
 		onDjango.login(dj, "erin", "new-erin")
+	})
+
+	t.Run("a password changed by the user on Go keeps that session and ends the others on both sites", func(t *testing.T) {
+		makeUser(t, dj, "fay", "pw-fay", "default")
+		// One changer logged in on Go, one on Django: both change on Go.
+		for i, loginSite := range []string{gs, dj} {
+			password, next := fmt.Sprintf("pw-fay-%d", i), fmt.Sprintf("pw-fay-%d", i+1)
+			if i == 0 {
+				password = "pw-fay"
+			}
+			changer, onGo, onDjango := newVisitor(t), newVisitor(t), newVisitor(t)
+			before := changer.login(loginSite, "fay", password)
+			keyBefore := changer.cookie(gs, "sessionid")
+			onGo.login(gs, "fay", password)
+			onDjango.login(dj, "fay", password)
+			if _, resp := changer.get(gs, "/auth/changepassword"+q("old", "wrong", "new", next)); resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("a wrong old password: %s", resp.Status)
+			}
+			after, resp := changer.get(gs, "/auth/changepassword"+q("old", password, "new", next))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("change on Go: %s", resp.Status)
+			}
+			if key := changer.cookie(gs, "sessionid"); key == "" || key == keyBefore {
+				t.Errorf("the changing session kept its key %q: update_session_auth_hash cycles it", key)
+			}
+			if after.Data[auth.HashSessionKey] == before.Data[auth.HashSessionKey] {
+				t.Error("the changing session kept its old _auth_user_hash")
+			}
+			// Django reads the new hash: the changer stays logged in there.
+			if got := changer.user(dj); got != "fay" {
+				t.Errorf("logged in on %s: the changing session on Django: %q, want fay", loginSite, got)
+			}
+			if got := changer.user(gs); got != "fay" {
+				t.Errorf("logged in on %s: the changing session on Go: %q, want fay", loginSite, got)
+			}
+			if got := onDjango.user(dj); got != "" {
+				t.Errorf("the other Django session: %q, want anonymous", got)
+			}
+			if got := onGo.user(gs); got != "" {
+				t.Errorf("the other Go session: %q, want anonymous", got)
+			}
+			// Django's authenticate() takes the new password, not the old.
+			newVisitor(t).login(dj, "fay", next)
+			if _, resp := newVisitor(t).get(dj, "/auth/login"+q("username", "fay", "password", password)); resp.Header.Get("X-Login-Ok") != "0" {
+				t.Error("Django accepted the old password")
+			}
+		}
 	})
 
 	// Bad sessions: each site, given the same bad session, decides the

@@ -20,14 +20,21 @@
 //	request.user.is_authenticated             u != nil
 //	AuthenticationMiddleware                  a.Handler(next) (Echo: a.Middleware())
 //	get_user(request)                         a.UserOf(ctx, s)
-//	authenticate(request, username, password) a.Authenticate(ctx, username, password)
+//	authenticate(request, username, password) a.AuthenticateRequest(r, username, password)
+//	authenticate(username=..., password=...)  a.Authenticate(ctx, username, password)
 //	login(request, user)                      a.Login(w, r, u, csrf.Rotate)
 //	logout(request)                           a.Logout(r)
+//	user_logged_in / _out / _login_failed     Config.Hooks.LoggedIn / LoggedOut / LoginFailed
 //	@login_required                           a.LoginRequired(next) (Echo: a.EchoLoginRequired)
+//	LoginRequiredMiddleware (5.1)             a.LoginRequiredByDefault(exempt) (Echo: a.EchoLoginRequiredByDefault)
+//	@login_not_required (5.1)                 LoginNotRequired(paths...), the exempt of the above
 //	redirect_to_login(next)                   a.LoginURLFor(next)
 //	url_has_allowed_host_and_scheme(...)      SafeRedirect(url, hosts, requireHTTPS)
 //	User.objects.create_user(...)             a.CreateUser(ctx, username, password)
 //	user.set_password(p); user.save()         a.SetPassword(ctx, username, p)
+//	user.check_password(p)                    a.CheckUserPassword(ctx, u, p)
+//	PasswordChangeView's form_valid           a.ChangePassword(r, u, p)
+//	update_session_auth_hash(request, user)   a.UpdateSessionAuthHash(r, u)
 //	make_password(p) / check_password(p, h)   MakePassword(p, iterations) / CheckPassword(p, h)
 //	is_password_usable(h)                     IsPasswordUsable(h)
 //	user.get_session_auth_hash()              (internal: HMAC-SHA256 of the password hash)
@@ -42,6 +49,9 @@
 // with the same key salt, so a password changed on either site (or by
 // manage changepassword) logs the user out of every other session on both
 // sites at its next request, and a tampered hash logs the visitor out.
+// ChangePassword keeps the session that made the change logged in, as
+// Django's update_session_auth_hash: its key is cycled and its hash is
+// the new password's.
 // A session made with an old key of SECRET_KEY_FALLBACKS stays logged in
 // and is moved to the current key (Django 4.1 and later).
 //

@@ -28,6 +28,7 @@
 //	key in request.session                   s.Has(key)
 //	keys() / items() / len()                 s.Keys() / s.Items() / s.Len()
 //	request.session["n"] += 1                s.Incr("n", 1)   (never loses a concurrent increment)
+//	request.session.modified = True          s.MarkModified(key)   (after changing session[key] in place)
 //	clear() / flush() / cycle_key()          s.Clear() / s.Flush() / s.CycleKey()
 //	set_expiry(300) / (0) / (dt) / (None)    s.SetExpiry(300) / s.SetExpiry(0) / s.SetExpiryAt(t) / s.ResetExpiry()
 //	get_expiry_age() / get_expiry_date()     s.ExpiryAge() / s.ExpiryDate()
@@ -53,7 +54,9 @@
 // different keys, the last one to finish silently erases the other's
 // change, and concurrent "visits += 1" lose counts. This package saves a
 // request's session as the list of operations it performed (set, delete,
-// pop, clear, setdefault, increment). The save is a compare-and-swap on the
+// pop, clear, setdefault, increment). A value changed in place is marked
+// per key ([Session.MarkModified]), never as a whole-session "modified"
+// flag, which would write back every key. The save is a compare-and-swap on the
 // stored record: [Store.Update] replaces the data only if it still equals
 // the data the request loaded. When another request or process got there
 // first, the session reloads the record, replays its operations on the

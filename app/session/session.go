@@ -74,7 +74,8 @@ func addInt(v any, n int64) int64 {
 // Values read back in their JSON form: numbers are json.Number (use
 // [Session.GetInt], [Session.GetFloat] or [Get]), objects map[string]any,
 // arrays []any. Changing a map or slice obtained from the session does not
-// mark it modified; set the key again.
+// mark it modified: call [Session.MarkModified] with its key, or set the
+// key again.
 type Session struct {
 	m   *Manager
 	ctx context.Context
@@ -249,6 +250,30 @@ func (s *Session) Pop(key string, def any) any {
 	return v
 }
 
+// MarkModified records that the value under key was changed in place, a
+// map or slice obtained from the session and then modified: Django's
+// request.session.modified = True, for one key. The value as it is now
+// is saved as if set again (session[key] = value), and only that key is
+// written: a request that changed another key concurrently keeps its
+// change, which a flag for the whole session could not promise (see
+// the package's "No lost updates").
+//
+// The value is taken when MarkModified is called, exactly as Set takes
+// it: the session keeps a copy, so a change made afterwards to the map or
+// slice the handler holds is not the session's. To change it again, Get
+// it again, change it and mark it again. A missing key records nothing; a
+// value JSON cannot represent is an error, as for Set (see Err).
+func (s *Session) MarkModified(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	v, ok := s.data[key]
+	if !ok {
+		return
+	}
+	s.set(key, v)
+}
+
 // Incr adds n to the integer under key (a missing or non-integer value
 // counts as 0) and returns the new value as this request sees it. The
 // addition is saved as an increment, not as the value: N concurrent
@@ -320,13 +345,25 @@ func (s *Session) Flush() {
 // all: an attacker who planted a known session key in the victim's browser
 // (session fixation) is left holding a key that no longer exists. The old
 // record is deleted when the new one is written.
+//
+// The new key is chosen now, so that Key returns it at once (a login hook
+// can record it), also for a session not stored yet, whose first save
+// creates its record under it (or, in the unlikely case that another
+// session took it meanwhile, under another fresh key). With SignedCookies
+// the key is the signed data, made when the session is saved.
 func (s *Session) CycleKey() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.load()
 	s.modified = true
 	if s.rowKey == "" {
-		return // nothing stored yet: the first save picks a fresh key anyway
+		// Nothing stored yet: no record to move, only a key to choose
+		// (which the save drops if the session stays empty).
+		if s.m.cookies == nil {
+			s.key = NewKey()
+			s.dirty = true
+		}
+		return
 	}
 	s.key = NewKey()
 	s.cycle = true

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"net/http"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/signing"
@@ -292,6 +295,56 @@ func TestCycleKey(t *testing.T) {
 	}
 	if got := v.stored(s.Key()); !reflect.DeepEqual(got, map[string]any{"a": "c"}) {
 		t.Fatalf("data under the new key = %v", got)
+	}
+}
+
+// TestCycleKeyOfANewSession: CycleKey on a session not stored yet (the
+// login of a visitor without one) chooses its key at once, and the save
+// creates the record under that key; a session left empty stores nothing.
+func TestCycleKeyOfANewSession(t *testing.T) {
+	v := newEnv(t)
+	s := v.m.Open(context.Background(), "")
+	s.CycleKey()
+	key := s.Key()
+	if !session.ValidKey(key) || len(key) != 32 {
+		t.Fatalf("Key after CycleKey of a new session = %q, want a fresh key", key)
+	}
+	s.Set("user", "ann")
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Key() != key || v.stored(key)["user"] != "ann" {
+		t.Fatalf("saved under %q, stored %v; want the key chosen by CycleKey, %q", s.Key(), v.stored(key), key)
+	}
+
+	empty := v.m.Open(context.Background(), "")
+	empty.CycleKey()
+	if err := empty.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if empty.Key() != "" {
+		t.Fatalf("an empty session kept the key %q after its save: an empty session is never stored", empty.Key())
+	}
+
+	// Through the middleware: the cookie carries the key chosen at once;
+	// a session left empty sends no cookie.
+	v.handle("/cycle-only", func(c echo.Context, s *session.Session) error {
+		s.CycleKey()
+		return c.NoContent(http.StatusOK)
+	})
+	if rec := v.do("/cycle-only", ""); setCookieHeader(rec) != "" {
+		t.Fatalf("an empty session cycled got a cookie: %q", setCookieHeader(rec))
+	}
+	var chosen string
+	v.handle("/login", func(c echo.Context, s *session.Session) error {
+		s.CycleKey()
+		chosen = s.Key()
+		s.Set("user", "bob")
+		return c.NoContent(http.StatusOK)
+	})
+	rec := v.do("/login", "")
+	if ck := sessionCookie(rec); ck == nil || ck.Value != chosen || chosen == "" {
+		t.Fatalf("cookie %v, key seen in the handler %q", ck, chosen)
 	}
 }
 
@@ -621,5 +674,81 @@ func TestCookieAge(t *testing.T) {
 	s.SetExpiry(60)
 	if got := s.CookieAge(); got != 86400 {
 		t.Fatalf("CookieAge() after SetExpiry(60) = %d, want 86400 (the setting, not the session's expiry)", got)
+	}
+}
+
+// TestMarkModified: a value changed in place and marked is saved, and two
+// concurrent requests that each change a different key in place keep
+// both changes (the mark is per key, not a whole-session flag).
+func TestMarkModified(t *testing.T) {
+	v := newEnv(t)
+	key := v.newStored(map[string]any{"cart": []any{"apples"}, "prefs": map[string]any{"theme": "light"}})
+
+	cartReq := v.m.Open(context.Background(), key)
+	prefsReq := v.m.Open(context.Background(), key)
+	cart := cartReq.Get("cart", nil).([]any)
+	prefs := prefsReq.Get("prefs", nil).(map[string]any)
+
+	cartReq.Set("cart", append(cart, "pears")) // a plain Set, for comparison
+	cart2 := cartReq.Get("cart", nil).([]any)
+	cart2[0] = "figs" // in place, then marked
+	cartReq.MarkModified("cart")
+	prefs["theme"] = "dark"
+	prefs["size"] = 3
+	prefsReq.MarkModified("prefs")
+	if !prefsReq.Modified() {
+		t.Fatal("MarkModified did not mark the session modified")
+	}
+	// Reads in the same request see the change, as the session holds it.
+	if got := prefsReq.Get("prefs", nil).(map[string]any)["size"]; got != jsonNumber(3) {
+		t.Fatalf("prefs[size] read back in the request = %#v", got)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, s := range []*session.Session{cartReq, prefsReq} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- s.Save() }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := v.stored(key)
+	want := map[string]any{
+		"cart":  []any{"figs", "pears"},
+		"prefs": map[string]any{"theme": "dark", "size": jsonNumber(3)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored %v, want %v (a concurrent in-place change was lost)", got, want)
+	}
+
+	// A change made after the mark is not saved unless marked again.
+	s := v.m.Open(context.Background(), key)
+	p := s.Get("prefs", nil).(map[string]any)
+	p["theme"] = "blue"
+	s.MarkModified("prefs")
+	p["theme"] = "green"
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.stored(key)["prefs"].(map[string]any)["theme"]; got != "blue" {
+		t.Fatalf("theme = %v, want the value at MarkModified, blue", got)
+	}
+
+	// A missing key records nothing; a value JSON cannot hold is an error.
+	s = v.m.Open(context.Background(), key)
+	s.MarkModified("absent")
+	if s.Modified() {
+		t.Fatal("MarkModified of a missing key marked the session modified")
+	}
+	p = s.Get("prefs", nil).(map[string]any)
+	p["bad"] = nan()
+	s.MarkModified("prefs")
+	if err := s.Err(); !errors.Is(err, session.ErrValue) {
+		t.Fatalf("Err after marking a NaN = %v, want ErrValue", err)
 	}
 }

@@ -33,6 +33,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "views.AccountsLoginRequiredMiddleware",  # the /accounts/ tree needs a login
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 ROOT_URLCONF = "urls"

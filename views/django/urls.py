@@ -26,7 +26,9 @@ urlpatterns = [
     bare("session", views.session_editor),
     bare("learn", views.learn),
     bare("api/session", views.api_session),
+    bare("api/messages", views.api_messages),
     path("accounts/login/", views.accounts_login),
     path("accounts/logout/", views.accounts_logout),
     path("accounts/profile/", views.profile),
+    path("accounts/password/", views.password_change),
 ]

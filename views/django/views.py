@@ -11,8 +11,15 @@ import json
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, authenticate, login, logout
-from django.contrib.auth.decorators import login_required
+from django.contrib import messages
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, authenticate, login, logout, update_session_auth_hash,
+)
+try:  # Django 5.1 and later
+    from django.contrib.auth.decorators import login_not_required
+    from django.contrib.auth.middleware import LoginRequiredMiddleware
+except ImportError:  # the 3.2 and 4.2 of the one-domain tests: the same, in compat.py
+    from compat import LoginRequiredMiddleware, login_not_required
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponseBadRequest, JsonResponse
@@ -36,7 +43,9 @@ def see_other(to):
 @require_GET
 def home(request):
     # The template reads request.session: the header's
-    # {{ request.session.username }}, its keys, values and expiry.
+    # {{ request.session.username }}, its keys, values and expiry. Every
+    # page's base.html also shows the flash messages, which consumes them:
+    # {% for message in messages %}<li class="{{ message.tags }}">...
     return render(request, "home.html")
 
 
@@ -161,6 +170,7 @@ def session_editor(request):
             request.session.set_expiry(int(expiry))
         except ValueError:
             request.session.set_expiry(datetime.fromisoformat(expiry))
+    messages.success(request, f"Saved {key}.")  # shown once, on the next page
     return see_other("/")
 
 
@@ -197,10 +207,46 @@ def _user_of(store):
     return user.get_username()
 
 
+@require_http_methods(["GET", "POST"])
+def api_messages(request):
+    # GET: get_messages(request), consumed by the iteration; POST (CSRF
+    # checked by the middleware): add_message(), shown by the next page.
+    if request.method == "GET":
+        found = [{"level": m.level, "tags": m.tags, "message": m.message} for m in messages.get_messages(request)]
+        response = JsonResponse({"messages": found})
+        response["Cache-Control"] = "no-store"
+        return response
+    try:
+        level = int(request.POST.get("level", ""))
+    except ValueError:
+        level = None
+    text = request.POST.get("message", "")
+    if level not in messages.DEFAULT_LEVELS.values():
+        return JsonResponse({"error": "level must be one of Django's levels: 10, 20, 25, 30 or 40"}, status=400)
+    if not text.strip() or len(text) > 1000:
+        return JsonResponse({"error": "message must be text of 1 to 1000 characters"}, status=400)
+    messages.add_message(request, level, text)  # dropped below MESSAGE_LEVEL
+    added = level >= messages.get_level(request)
+    body = {"added": added, "level": level, "tags": messages.DEFAULT_TAGS[level], "message": text}
+    return JsonResponse(body, status=201 if added else 200)
+
+
 # Django's default auth URLs (django.contrib.auth.urls), written out as
-# the views LoginView, LogoutView and a @login_required profile boil down to.
+# the views LoginView, LogoutView, a profile and PasswordChangeView boil
+# down to. The /accounts/ tree needs a login by default, as with Django
+# 5.1's LoginRequiredMiddleware (in MIDDLEWARE, after the
+# AuthenticationMiddleware), here limited to that tree: a view there is
+# closed unless it is marked @login_not_required.
+
+class AccountsLoginRequiredMiddleware(LoginRequiredMiddleware):
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.path.startswith("/accounts/"):
+            return None  # the demos stay public
+        return super().process_view(request, view_func, view_args, view_kwargs)
+
 
 @require_http_methods(["GET", "POST"])
+@login_not_required
 def accounts_login(request):
     next_url = request.POST.get("next", request.GET.get("next", ""))
     if request.method == "GET":
@@ -211,19 +257,50 @@ def accounts_login(request):
                  "Note that both fields may be case-sensitive.")
         return render(request, "registration/login.html", {"error": error, "next": next_url})
     login(request, user)  # cycle_key (or flush), _auth_user_*, rotate_token
+    messages.success(request, f"You are logged in as {user.get_username()}.")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = settings.LOGIN_REDIRECT_URL  # "/accounts/profile/"
     return redirect(next_url)
 
 
 @require_POST
+@login_not_required  # any visitor's session can be flushed
 def accounts_logout(request):
     logout(request)  # flush(); request.user = AnonymousUser()
+    messages.info(request, "You are logged out.")  # in the messages cookie
     return redirect("/")
 
 
 @require_GET
-@login_required  # anonymous: 302 to /accounts/login/?next=/accounts/profile/
 def profile(request):
-    # request.user is a user here: AuthenticationMiddleware loaded it.
+    # Not marked: anonymous visitors get 302 to
+    # settings.LOGIN_URL?next=/accounts/profile/. request.user is a user.
     return render(request, "registration/profile.html", {"username": request.user.get_username()})
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    # PasswordChangeView with its PasswordChangeForm, written out; not
+    # marked, so only a logged-in user gets here.
+    if request.method == "GET":
+        return render(request, "registration/password_change.html")
+    user = request.user
+    old = request.POST.get("old_password", "")
+    new1, new2 = request.POST.get("new_password1", ""), request.POST.get("new_password2", "")
+    errors = []
+    if not (old and new1 and new2):
+        errors.append("This field is required.")
+    else:
+        if not user.check_password(old):
+            errors.append("Your old password was entered incorrectly. Please enter it again.")
+        if new1 != new2:
+            errors.append("The two password fields didn\u2019t match.")
+    if errors:
+        return render(request, "registration/password_change.html", {"errors": errors})
+    user.set_password(new1)
+    user.save()
+    # This session stays logged in (a new key, the new hash); every other
+    # session of the user ends at its next request.
+    update_session_auth_hash(request, user)
+    messages.success(request, "Your password was changed. Your other sessions are logged out.")
+    return redirect("/accounts/profile/")

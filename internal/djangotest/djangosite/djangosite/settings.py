@@ -23,11 +23,16 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "django.contrib.messages",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
 ]
+# The messages framework's defaults, spelled out: FallbackStorage (the
+# "messages" cookie, then the session's "_messages"), MESSAGE_LEVEL INFO.
+MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"
 ROOT_URLCONF = "djangosite.urls"
 
 if os.environ.get("DJANGO_PG"):

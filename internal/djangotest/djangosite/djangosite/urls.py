@@ -1,8 +1,10 @@
-"""Views that drive request.session and django.contrib.auth, each answering
-with the session's state (and request.user) as JSON. GET only: the site has
-no CSRF middleware, it is a test harness."""
+"""Views that drive request.session, django.contrib.auth and
+django.contrib.messages, each answering with the session's state (and
+request.user) as JSON. GET only: the site has no CSRF middleware, it is a
+test harness."""
 import json
 
+from django.contrib import messages
 from django.contrib.auth import (
     authenticate, get_user_model, login, logout, update_session_auth_hash,
 )
@@ -124,6 +126,24 @@ def auth_profile(request):
     return state(request)
 
 
+def messages_add(request):
+    """messages.add_message(request, level, message, extra_tags) for each
+    message= parameter (the level= and tags= parameters apply to all)."""
+    level = int(request.GET.get("level", messages.INFO))
+    for text in request.GET.getlist("message"):
+        messages.add_message(request, level, text, extra_tags=request.GET.get("tags", ""))
+    return state(request)
+
+
+def messages_read(request):
+    """Iterates over the request's messages, as a template does, which
+    consumes them; answers [{level, message, extra_tags, tags}]."""
+    return JsonResponse({"messages": [
+        {"level": m.level, "message": m.message, "extra_tags": m.extra_tags, "tags": m.tags}
+        for m in messages.get_messages(request)
+    ]})
+
+
 def set_clock(request):
     clock.offset = float(request.GET["offset"])
     return JsonResponse({"offset": clock.offset})
@@ -142,4 +162,6 @@ urlpatterns = [
     path("auth/setpassword", auth_set_password),
     path("auth/makeuser", auth_make_user),
     path("auth/profile", auth_profile),
+    path("messages/add", messages_add),
+    path("messages/read", messages_read),
 ]
