@@ -5,9 +5,11 @@ BENCHFLAGS ?=
 # Debian packages the tests need: a real headless browser, real Django (with
 # its argon2 and bcrypt hashers, and psycopg2 for Django on PostgreSQL), a
 # real PostgreSQL and a real Redis (the Redis tests start their own
-# redis-server, or use TEST_REDIS_URL: make services need not start one).
+# redis-server, or use TEST_REDIS_URL: make services need not start one),
+# and nginx, the proxy in front of the Go and Django sites of the one-domain
+# tests (which start their own, on loopback ports).
 # libpq5 is also the C library psycopg 3 loads for Django 5.2 (make django).
-DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 libpq5 postgresql redis-server
+DEB_PKGS  := chromium python3-django python3-argon2 python3-bcrypt python3-psycopg2 libpq5 postgresql redis-server nginx
 # The tests' Django matrix: Django 4.2 and 5.2, unpacked beside the
 # system's 3.2 by make django; internal/djangotest reads them from here.
 DJANGO_CACHE := $(CURDIR)/.cache/django

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/djangosessions/gosessions/app/auth"
+	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
@@ -96,6 +97,12 @@ type Config struct {
 	// Session holds the SESSION_* settings. Its Store, SecretKey,
 	// SecretKeyFallbacks and Logger are filled in by [New].
 	Session session.Config
+	// CSRF holds the CSRF_* settings, with Django's names and defaults
+	// (package csrf). Its IsSecure, SessionCookieDomain and CookieMasked
+	// are filled in by [New]: SECURE_PROXY_SSL_HEADER's rule,
+	// SESSION_COOKIE_DOMAIN, and whether DJANGO_VERSION keeps the secret
+	// masked (before 4.1).
+	CSRF csrf.Config
 	// Security holds the settings of Django's SecurityMiddleware and
 	// XFrameOptionsMiddleware (X_FRAME_OPTIONS, SECURE_*).
 	Security SecurityConfig
@@ -260,23 +267,60 @@ func settings() []setting {
 			cfg.Session.DisableCookieHTTPOnly = !b
 			return err
 		}},
-		{env: "SESSION_COOKIE_SAMESITE", flag: "session-cookie-samesite", usage: "SameSite of the session cookie: Lax, Strict, None, or False to leave it out", set: func(cfg *Config, v string) error {
-			switch strings.ToLower(strings.TrimSpace(v)) {
-			case "lax":
-				cfg.Session.CookieSameSite = http.SameSiteLaxMode
-			case "strict":
-				cfg.Session.CookieSameSite = http.SameSiteStrictMode
-			case "none":
-				cfg.Session.CookieSameSite = http.SameSiteNoneMode
-			case "false":
-				cfg.Session.CookieSameSite = http.SameSiteDefaultMode
-			default:
-				return errors.New("want Lax, Strict, None or False")
-			}
-			return nil
+		{env: "SESSION_COOKIE_SAMESITE", flag: "session-cookie-samesite", usage: "SameSite of the session cookie: Lax, Strict, None, or False to leave it out", set: func(cfg *Config, v string) (err error) {
+			cfg.Session.CookieSameSite, err = parseSameSite(v)
+			return err
 		}},
 		{env: "SESSION_EXPIRE_AT_BROWSER_CLOSE", flag: "session-expire-at-browser-close", isBool: true, usage: "sessions without an expiry end when the browser closes", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.ExpireAtBrowserClose })},
 		{env: "SESSION_SAVE_EVERY_REQUEST", flag: "session-save-every-request", isBool: true, usage: "save the session and resend its cookie on every request", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.SaveEveryRequest })},
+		{env: "CSRF_COOKIE_NAME", flag: "csrf-cookie-name", usage: "CSRF cookie `name`", set: func(cfg *Config, v string) error {
+			if !session.ValidCookieName(v) {
+				return errors.New("want a cookie name: letters, digits and !#$%&'*+-.^_`|~")
+			}
+			cfg.CSRF.CookieName = v
+			return nil
+		}},
+		{env: "CSRF_COOKIE_AGE", flag: "csrf-cookie-age", usage: "CSRF cookie lifetime in `seconds`, or None for a cookie that ends when the browser closes", set: func(cfg *Config, v string) error {
+			if isNone(v) {
+				cfg.CSRF.CookieAge = csrf.BrowserSession
+				return nil
+			}
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n < 1 || n > math.MaxInt32 {
+				return fmt.Errorf("want a whole number of seconds from 1 to %d, or None", math.MaxInt32)
+			}
+			cfg.CSRF.CookieAge = time.Duration(n) * time.Second
+			return nil
+		}},
+		{env: "CSRF_COOKIE_DOMAIN", flag: "csrf-cookie-domain", usage: "CSRF cookie `domain` (empty: host-only)", set: func(cfg *Config, v string) error {
+			if strings.ContainsAny(v, " ;,\t\r\n") {
+				return errors.New("want a domain such as .example.com")
+			}
+			cfg.CSRF.CookieDomain = v
+			return nil
+		}},
+		{env: "CSRF_COOKIE_PATH", flag: "csrf-cookie-path", usage: "CSRF cookie `path`", set: func(cfg *Config, v string) error {
+			if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, ";\r\n") {
+				return errors.New("want a path starting with /")
+			}
+			cfg.CSRF.CookiePath = v
+			return nil
+		}},
+		{env: "CSRF_COOKIE_SECURE", flag: "csrf-cookie-secure", isBool: true, usage: "send the CSRF cookie over HTTPS only", set: boolSetter(func(cfg *Config) *bool { return &cfg.CSRF.CookieSecure })},
+		{env: "CSRF_COOKIE_HTTPONLY", flag: "csrf-cookie-httponly", isBool: true, usage: "hide the CSRF cookie from JavaScript", set: boolSetter(func(cfg *Config) *bool { return &cfg.CSRF.CookieHTTPOnly })},
+		{env: "CSRF_COOKIE_SAMESITE", flag: "csrf-cookie-samesite", usage: "SameSite of the CSRF cookie: Lax, Strict, None, or False to leave it out", set: func(cfg *Config, v string) (err error) {
+			cfg.CSRF.CookieSameSite, err = parseSameSite(v)
+			return err
+		}},
+		{env: "CSRF_HEADER_NAME", flag: "csrf-header-name", usage: "request `header` that may carry the CSRF token: X-CSRFToken, or Django's spelling HTTP_X_CSRFTOKEN", set: func(cfg *Config, v string) (err error) {
+			cfg.CSRF.HeaderName, err = csrf.ParseHeaderName(v)
+			return err
+		}},
+		{env: "CSRF_TRUSTED_ORIGINS", flag: "csrf-trusted-origins", usage: "`origins` (scheme://host[:port], *. for subdomains; comma-separated) whose unsafe requests are accepted besides the site's own", set: func(cfg *Config, v string) (err error) {
+			cfg.CSRF.TrustedOrigins, err = csrf.ParseTrustedOrigins(v)
+			return err
+		}},
+		{env: "CSRF_USE_SESSIONS", flag: "csrf-use-sessions", isBool: true, usage: "keep the CSRF secret in the session (under _csrftoken) instead of a cookie", set: boolSetter(func(cfg *Config) *bool { return &cfg.CSRF.UseSessions })},
 		{env: "DATA_UPLOAD_MAX_MEMORY_SIZE", flag: "data-upload-max-memory-size", usage: "largest request body in `bytes`; above it a 413", set: func(cfg *Config, v string) (err error) {
 			cfg.DataUploadMaxMemorySize, err = parseUploadSize(v)
 			return err
@@ -359,6 +403,7 @@ func DefaultConfig() Config {
 		LoginURL:           "/accounts/login/",
 		LoginRedirectURL:   "/accounts/profile/",
 		Session:            session.DefaultConfig(),
+		CSRF:               csrf.DefaultConfig(),
 		Security:           DefaultSecurityConfig(),
 
 		DataUploadMaxMemorySize: DefaultDataUploadMaxMemorySize,
@@ -468,6 +513,15 @@ func settingDefaults() map[string]string {
 		"SESSION_COOKIE_SAMESITE":           "Lax",
 		"SESSION_EXPIRE_AT_BROWSER_CLOSE":   "False",
 		"SESSION_SAVE_EVERY_REQUEST":        "False",
+		"CSRF_COOKIE_NAME":                  def.CSRF.CookieName,
+		"CSRF_COOKIE_AGE":                   strconv.Itoa(int(def.CSRF.CookieAge / time.Second)),
+		"CSRF_COOKIE_PATH":                  def.CSRF.CookiePath,
+		"CSRF_COOKIE_SECURE":                "False",
+		"CSRF_COOKIE_HTTPONLY":              "False",
+		"CSRF_COOKIE_SAMESITE":              "Lax",
+		"CSRF_HEADER_NAME":                  def.CSRF.HeaderName,
+		"CSRF_TRUSTED_ORIGINS":              "none",
+		"CSRF_USE_SESSIONS":                 "False",
 		"DATA_UPLOAD_MAX_MEMORY_SIZE":       strconv.FormatInt(def.DataUploadMaxMemorySize, 10),
 		"READ_TIMEOUT":                      seconds(def.ReadTimeout),
 		"WRITE_TIMEOUT":                     seconds(def.WriteTimeout),
@@ -568,6 +622,22 @@ func timeoutSetter(field func(cfg *Config) *time.Duration) func(cfg *Config, v s
 // seconds shows d as a number of seconds, as the timeouts are set.
 func seconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+// parseSameSite reads a SameSite setting: Lax, Strict, None, or False to
+// leave the attribute out, in any case.
+func parseSameSite(v string) (http.SameSite, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "lax":
+		return http.SameSiteLaxMode, nil
+	case "strict":
+		return http.SameSiteStrictMode, nil
+	case "none":
+		return http.SameSiteNoneMode, nil
+	case "false":
+		return http.SameSiteDefaultMode, nil
+	}
+	return 0, errors.New("want Lax, Strict, None or False")
 }
 
 // parseBool accepts the spellings of a boolean found in Django settings

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/engine"
 )
 
@@ -47,6 +48,16 @@ func TestLoadConfigDefaults(t *testing.T) {
 		{"CookieSameSite", cfg.Session.CookieSameSite, http.SameSiteLaxMode},
 		{"ExpireAtBrowserClose", cfg.Session.ExpireAtBrowserClose, false},
 		{"SaveEveryRequest", cfg.Session.SaveEveryRequest, false},
+		{"CSRF.CookieName", cfg.CSRF.CookieName, "csrftoken"},
+		{"CSRF.CookieAge", cfg.CSRF.CookieAge, 31449600 * time.Second},
+		{"CSRF.CookieDomain", cfg.CSRF.CookieDomain, ""},
+		{"CSRF.CookiePath", cfg.CSRF.CookiePath, "/"},
+		{"CSRF.CookieSecure", cfg.CSRF.CookieSecure, false},
+		{"CSRF.CookieHTTPOnly", cfg.CSRF.CookieHTTPOnly, false},
+		{"CSRF.CookieSameSite", cfg.CSRF.CookieSameSite, http.SameSiteLaxMode},
+		{"CSRF.HeaderName", cfg.CSRF.HeaderName, "X-CSRFToken"},
+		{"CSRF.TrustedOrigins", len(cfg.CSRF.TrustedOrigins), 0},
+		{"CSRF.UseSessions", cfg.CSRF.UseSessions, false},
 		{"DataUploadMaxMemorySize", cfg.DataUploadMaxMemorySize, int64(2621440)},
 		{"ReadTimeout", cfg.ReadTimeout, 10 * time.Second},
 		{"WriteTimeout", cfg.WriteTimeout, 20 * time.Second},
@@ -220,6 +231,23 @@ func TestLoadConfig(t *testing.T) {
 			func(c Config) bool { return c.Security.CSP == "default-src 'none'" }},
 		{"csp None", map[string]string{"SECURE_CSP": "none"}, nil,
 			func(c Config) bool { return c.Security.CSP == "" }},
+		{"csrf cookie", map[string]string{"CSRF_COOKIE_NAME": "xsrf", "CSRF_COOKIE_AGE": "3600", "CSRF_COOKIE_DOMAIN": ".example.com", "CSRF_COOKIE_PATH": "/app/", "CSRF_COOKIE_SECURE": "True", "CSRF_COOKIE_HTTPONLY": "True", "CSRF_COOKIE_SAMESITE": "Strict"}, nil,
+			func(c Config) bool {
+				return c.CSRF.CookieName == "xsrf" && c.CSRF.CookieAge == time.Hour && c.CSRF.CookieDomain == ".example.com" && c.CSRF.CookiePath == "/app/" &&
+					c.CSRF.CookieSecure && c.CSRF.CookieHTTPOnly && c.CSRF.CookieSameSite == http.SameSiteStrictMode
+			}},
+		{"csrf cookie age None", map[string]string{"CSRF_COOKIE_AGE": "None"}, nil,
+			func(c Config) bool { return c.CSRF.CookieAge == csrf.BrowserSession }},
+		{"csrf header, Django's META name", map[string]string{"CSRF_HEADER_NAME": "HTTP_X_XSRF_TOKEN"}, nil,
+			func(c Config) bool { return c.CSRF.HeaderName == "X-XSRF-TOKEN" }},
+		{"csrf trusted origins", map[string]string{"CSRF_TRUSTED_ORIGINS": "https://a.example.com, https://*.b.example.com"}, nil,
+			func(c Config) bool {
+				return slices.Equal(c.CSRF.TrustedOrigins, []string{"https://a.example.com", "https://*.b.example.com"})
+			}},
+		{"csrf use sessions, by flag", nil, []string{"-csrf-use-sessions"},
+			func(c Config) bool { return c.CSRF.UseSessions }},
+		{"csrf samesite None with secure", map[string]string{"CSRF_COOKIE_SAMESITE": "None", "CSRF_COOKIE_SECURE": "1"}, nil,
+			func(c Config) bool { return c.CSRF.CookieSameSite == http.SameSiteNoneMode }},
 		{"empty env is unset", map[string]string{"ADDR": "", "SESSION_COOKIE_AGE": ""}, nil,
 			func(c Config) bool { return c.Addr == "127.0.0.1:8000" && c.Session.CookieAge == 1209600*time.Second }},
 	}
@@ -304,6 +332,13 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad ssl redirect", map[string]string{"SECURE_SSL_REDIRECT": "always"}, nil, []string{"SECURE_SSL_REDIRECT", `"always"`}},
 		{"proxy ssl header without value", map[string]string{"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, nil, []string{"SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto,https"}},
 		{"proxy ssl header bad name", map[string]string{"SECURE_PROXY_SSL_HEADER": "X Forwarded,https"}, nil, []string{"SECURE_PROXY_SSL_HEADER"}},
+		{"bad csrf cookie name", map[string]string{"CSRF_COOKIE_NAME": "csrf token"}, nil, []string{"CSRF_COOKIE_NAME", `"csrf token"`}},
+		{"bad csrf cookie age", map[string]string{"CSRF_COOKIE_AGE": "0"}, nil, []string{"CSRF_COOKIE_AGE", "None"}},
+		{"bad csrf header", map[string]string{"CSRF_HEADER_NAME": "X CSRF"}, nil, []string{"CSRF_HEADER_NAME", "X-CSRFToken"}},
+		{"csrf trusted origin without a scheme", map[string]string{"CSRF_TRUSTED_ORIGINS": "example.com"}, nil, []string{"CSRF_TRUSTED_ORIGINS", "scheme"}},
+		{"bad csrf use sessions", map[string]string{"CSRF_USE_SESSIONS": "sometimes"}, nil, []string{"CSRF_USE_SESSIONS"}},
+		{"csrf samesite None without secure", map[string]string{"CSRF_COOKIE_SAMESITE": "None"}, nil, []string{"CSRF_COOKIE_SAMESITE=None", "CSRF_COOKIE_SECURE"}},
+		{"csrf cookie named like the session's", map[string]string{"CSRF_COOKIE_NAME": "sessionid"}, nil, []string{"CSRF_COOKIE_NAME", "SESSION_COOKIE_NAME"}},
 		{"csp with a newline", map[string]string{"SECURE_CSP": "default-src 'self'\nx"}, nil, []string{"SECURE_CSP"}},
 	}
 	for _, tt := range tests {

@@ -50,6 +50,12 @@ func (cfg Config) check() error {
 	if cfg.Session.CookieSameSite == http.SameSiteNoneMode && !cfg.Session.CookieSecure {
 		return errors.New("SESSION_COOKIE_SAMESITE=None needs SESSION_COOKIE_SECURE=True: browsers drop a SameSite=None cookie that is not Secure, so no session would last")
 	}
+	if cfg.CSRF.CookieSameSite == http.SameSiteNoneMode && !cfg.CSRF.CookieSecure && !cfg.CSRF.UseSessions {
+		return errors.New("CSRF_COOKIE_SAMESITE=None needs CSRF_COOKIE_SECURE=True: browsers drop a SameSite=None cookie that is not Secure, so no form would be accepted")
+	}
+	if !cfg.CSRF.UseSessions && cfg.CSRF.CookieName == cfg.Session.CookieName {
+		return fmt.Errorf("CSRF_COOKIE_NAME and SESSION_COOKIE_NAME are both %q: one cookie would overwrite the other", cfg.CSRF.CookieName)
+	}
 	bound := cfg.storeWaitBound()
 	if need := cfg.ReadTimeout + bound + timeoutMargin; cfg.WriteTimeout < need {
 		return fmt.Errorf("WRITE_TIMEOUT %v is too short: a request may take READ_TIMEOUT (%v) to arrive and then wait %v for the session store, so it needs at least %v to be answered (a 503 when the store is down)",

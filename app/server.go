@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/djangosessions/gosessions/app/auth"
+	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/messages"
@@ -124,6 +127,15 @@ func newSite(cfg Config, db *database.DB, log *slog.Logger, lc *lifecycle) (e *e
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("app: %w", err)
 	}
+	// Django's CSRF protection, in Django's format: a Django site on the
+	// same domain accepts the site's tokens and the site accepts Django's.
+	cc := cfg.CSRF
+	cc.IsSecure = cfg.Security.IsSecure // SECURE_PROXY_SSL_HEADER
+	cc.SessionCookieDomain = cfg.Session.CookieDomain
+	cc.CookieMasked = djangoBefore(cfg.DjangoVersion, "4.1")
+	if h.CSRF, err = csrf.New(cc); err != nil {
+		return nil, nil, nil, fmt.Errorf("app: CSRF settings: %w", err)
+	}
 
 	e = echo.New()
 	e.HideBanner = true
@@ -183,4 +195,19 @@ func OpenEngine(cfg Config, db *database.DB, log *slog.Logger, opts ...engine.Op
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	return stack, nil
+}
+
+// djangoBefore reports whether the Django release version ("3.2", as
+// DJANGO_VERSION holds it) is older than v ("4.1"). An unreadable version
+// counts as the newest.
+func djangoBefore(version, v string) bool {
+	parse := func(s string) (int, int, bool) {
+		major, minor, _ := strings.Cut(strings.TrimSpace(s), ".")
+		a, err1 := strconv.Atoi(major)
+		b, err2 := strconv.Atoi(minor)
+		return a, b, err1 == nil && err2 == nil
+	}
+	a1, b1, ok := parse(version)
+	a2, b2, _ := parse(v)
+	return ok && (a1 < a2 || a1 == a2 && b1 < b2)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/djangosessions/gosessions/app/auth"
+	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/templates"
 	"github.com/labstack/echo/v4"
@@ -27,7 +28,7 @@ func (h *Handlers) accountsLoginForm(c echo.Context) error {
 // accountsLogin mirrors Django's LoginView: authenticate() checks the
 // password against auth_user, then login() stores _auth_user_id,
 // _auth_user_backend and _auth_user_hash, cycles the session key and
-// rotates the CSRF token (h.rotateCSRF, passed in: the CSRF middleware is
+// rotates the CSRF secret (csrf.Rotate, passed in: the CSRF middleware is
 // the site's). The browser goes to next when it is safe (same host), else
 // to the profile. Wrong credentials show the form again, status 200, and
 // store nothing. When the site is hashing as many passwords as it allows
@@ -47,7 +48,7 @@ func (h *Handlers) accountsLogin(c echo.Context) error {
 		// learns no more than from a wrong password.
 		return h.accountsLoginPage(c, http.StatusOK, username, next, loginError)
 	}
-	if err := h.Auth.Login(c.Response(), c.Request(), user, h.rotateCSRF); err != nil {
+	if err := h.Auth.Login(c.Response(), c.Request(), user, csrf.Rotate); err != nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
 	}
 	if err := messages.Add(c.Request().Context(), messages.Success, "You are logged in as "+user.Username+"."); err != nil {

@@ -209,14 +209,16 @@ func (s *site) rawPost(path string, form url.Values) (int, string) {
 // HTTPS (a next page on plain http is then refused) follows
 // SECURE_PROXY_SSL_HEADER alone, as the security headers do: a client's
 // X-Forwarded-Proto (here from the loopback address, which Echo's own rule
-// believes) means nothing to a site without the setting.
+// believes) means nothing to a site without the setting. The form comes
+// with the Referer a browser on https sends (the CSRF check of an HTTPS
+// request without an Origin wants it, as Django's).
 func TestAccountsLoginSecureIsTheSiteRule(t *testing.T) {
 	for _, proxy := range []bool{false, true} {
 		s := newSiteWith(t, siteOptions{proxySSL: proxy})
 		s.addUser("dave", "pw")
 		next := s.srv.URL + "/get" // http://127.0.0.1:port/get
 		r := s.post("/accounts/login/", url.Values{"username": {"dave"}, "password": {"pw"}, "next": {next}},
-			"X-Forwarded-Proto", "https")
+			"X-Forwarded-Proto", "https", "Referer", "https://"+strings.TrimPrefix(s.srv.URL, "http://")+"/accounts/login/")
 		want := next // a plain-HTTP request may go on to a plain-HTTP page
 		if proxy {
 			want = "/accounts/profile/" // an HTTPS request never does

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/templates"
 	"github.com/labstack/echo/v4"
@@ -24,8 +25,8 @@ func (h *Handlers) loginForm(c echo.Context) error {
 // login mirrors what Django's login() does to the session: CycleKey gives
 // the session a new key and keeps its data, so a key an attacker planted
 // before login is worthless (session fixation); the name is stored; and
-// rotateCSRF replaces the CSRF token, as login() does with rotate_token(),
-// so a token seen before login is worthless too. Then the browser is sent
+// csrf.Rotate replaces the CSRF secret, as login() does with
+// rotate_token(), so a token seen before login is worthless too. Then the browser is sent
 // home with a 303. An invalid name re-shows the form with a 400.
 func (h *Handlers) login(c echo.Context) error {
 	name, problem := cleanUsername(c.FormValue("username"))
@@ -35,7 +36,7 @@ func (h *Handlers) login(c echo.Context) error {
 	s := session.From(c)
 	s.CycleKey()
 	s.Set("username", name)
-	h.rotateCSRF(c.Response(), c.Request())
+	csrf.Rotate(c.Response(), c.Request())
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 

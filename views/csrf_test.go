@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/djangosessions/gosessions/app/csrf"
 )
 
 // stateChanging are the POST routes with a valid form for each.
@@ -120,6 +122,11 @@ func TestCSRFHeaderToken(t *testing.T) {
 	}
 }
 
+// TestCSRFCookie: the cookie is Django's (a 32-character secret, Django's
+// defaults: a year, Path=/, SameSite=Lax, not HttpOnly) and creates no
+// session; every form carries a 64-character token of that secret, masked
+// afresh on each page; a later page renews the cookie with the same
+// secret, as Django does whenever a page uses the token.
 func TestCSRFCookie(t *testing.T) {
 	s := newSite(t)
 	r := s.get("/login")
@@ -128,26 +135,30 @@ func TestCSRFCookie(t *testing.T) {
 	if c == nil {
 		t.Fatal("GET /login set no csrftoken cookie")
 	}
-	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge != 31449600 {
+	if c.HttpOnly || c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge != 31449600 || csrf.CheckFormat(c.Value) != "" || len(c.Value) != csrf.SecretLength {
 		t.Errorf("csrftoken cookie %+v", c)
 	}
 	if r.setCookie("sessionid") != nil {
 		t.Error("the CSRF token created a session")
 	}
 	tok, _ := r.doc.Find(`input[name="csrfmiddlewaretoken"]`).Attr("value")
-	if tok != c.Value {
+	if len(tok) != csrf.TokenLength || !csrf.Matches(tok, c.Value) {
 		t.Errorf("form token %q, cookie %q", tok, c.Value)
 	}
-	// The cookie is kept, not reissued, on later pages.
-	if r := s.get("/"); r.setCookie("csrftoken") != nil {
-		t.Error("csrftoken reissued on the next page")
+	// Later pages renew the cookie with the same secret, and mask it anew.
+	r = s.get("/")
+	if again := r.setCookie("csrftoken"); again == nil || again.Value != c.Value {
+		t.Errorf("the next page sent csrftoken %v, want %q renewed", again, c.Value)
 	}
-	// Every form of the site carries the token.
+	if tok2, _ := r.doc.Find(`input[name="csrfmiddlewaretoken"]`).First().Attr("value"); tok2 == tok || !csrf.Matches(tok2, c.Value) {
+		t.Errorf("the next page's token %q (the first page's %q)", tok2, tok)
+	}
+	// Every form of the site carries a token of the secret.
 	wantStatus(t, s.get("/set"), http.StatusOK)
 	for _, p := range []string{"/", "/set", "/delete", "/pop", "/clear", "/flush", "/login", "/logout", "/session"} {
 		r := s.get(p)
 		r.doc.Find(`form[method="post"]`).Each(func(i int, f *goquery.Selection) {
-			if v, _ := f.Find(`input[name="csrfmiddlewaretoken"]`).Attr("value"); v != c.Value {
+			if v, _ := f.Find(`input[name="csrfmiddlewaretoken"]`).Attr("value"); !csrf.Matches(v, c.Value) {
 				action, _ := f.Attr("action")
 				t.Errorf("%s: form %d (%s) token %q", p, i, action, v)
 			}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app/auth"
+	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
@@ -54,11 +55,15 @@ func newAuthSite(t *testing.T, acfg auth.Config) *authSite {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g, err := csrf.New(csrf.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
 	msgs, err := messages.New(messages.Config{SecretKey: "test-secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &views.Handlers{Sessions: m, Auth: a, Messages: msgs, Log: slog.New(slog.DiscardHandler)}
+	h := &views.Handlers{Sessions: m, Auth: a, CSRF: g, Messages: msgs, Log: slog.New(slog.DiscardHandler)}
 	e := echo.New()
 	e.HTTPErrorHandler = h.ErrorHandler
 	if err := h.Register(e); err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // learnChecker type-checks /learn's Go samples in this package, so that
-// views' own helpers (h.rotateCSRF) resolve, with the packages they name
+// views' own helpers (h.page) resolve, with the packages they name
 // and the names they share: c is the Echo context, s the session, h the
 // site's handlers, sc the session.Config, and so on. A sample that uses
 // any other name must declare it (v, ok := s.Lookup(key)).
@@ -25,6 +25,7 @@ var learnChecker = learncheck.Checker{
 		"session":  sessionPkg,
 		"signing":  "github.com/djangosessions/gosessions/app/signing",
 		"auth":     authPkg,
+		"csrf":     "github.com/djangosessions/gosessions/app/csrf",
 		"dbstore":  "github.com/djangosessions/gosessions/app/session/dbstore",
 		"memstore": "github.com/djangosessions/gosessions/app/session/memstore",
 		"database": "github.com/djangosessions/gosessions/app/database",

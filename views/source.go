@@ -49,7 +49,7 @@ func lessonSpecs() []lessonSpec {
 		specs = append(specs, lessonSpec{path: d.path, pyFunc: d.pyFunc, goFuncs: append([]string{handler(d.goFunc)}, d.helpers...)})
 	}
 	return append(specs,
-		lessonSpec{path: "/login", pyFunc: "login_view", goFuncs: []string{handler("login"), handler("rotateCSRF")}},
+		lessonSpec{path: "/login", pyFunc: "login_view", goFuncs: []string{handler("login")}},
 		lessonSpec{path: "/logout", pyFunc: "logout_view", goFuncs: []string{handler("logout")}},
 		lessonSpec{path: "/session", pyFunc: "session_editor", goFuncs: []string{handler("editorSave"), "expiryChange.apply"}},
 		lessonSpec{path: "/api/session", pyFunc: "api_session", goFuncs: []string{handler("apiSession")}},

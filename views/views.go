@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/djangosessions/gosessions/app/auth"
+	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/usersessions"
@@ -39,6 +40,9 @@ type Handlers struct {
 	// checked against the store): /accounts/sessions/ and /api/sessions.
 	// Nil with signed cookies, which keep nothing on the server.
 	Users *usersessions.Sessions
+	// CSRF is Django's CSRF protection (CsrfViewMiddleware), on every
+	// route that uses the session. Required by Register.
+	CSRF *csrf.Guard
 	// Messages is Django's messages framework: every page shows the
 	// pending flash messages, and /api/messages reads and adds them.
 	// Required by Register.
@@ -116,6 +120,9 @@ func (h *Handlers) Register(e *echo.Echo) error {
 	if h.Auth == nil {
 		return errors.New("views: Handlers.Auth is required")
 	}
+	if h.CSRF == nil {
+		return errors.New("views: Handlers.CSRF is required")
+	}
 	if h.Messages == nil {
 		return errors.New("views: Handlers.Messages is required")
 	}
@@ -132,7 +139,7 @@ func (h *Handlers) Register(e *echo.Echo) error {
 		h.demos[d.path] = d
 	}
 
-	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), h.Messages.Middleware(), keepSession, h.csrf}
+	page := []echo.MiddlewareFunc{h.Sessions.Middleware(), h.Messages.Middleware(), keepSession, h.CSRF.Middleware()}
 	var api []echo.MiddlewareFunc
 	if h.Users != nil {
 		// The client the per-user index records, outside the session

@@ -348,7 +348,8 @@ func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []by
 //   - rotateCSRF, when not nil, is called with w and r to give the
 //     visitor a new CSRF token, as Django's rotate_token(): a token seen
 //     before login is worthless after it. The CSRF middleware belongs to
-//     the site, so the site passes its rotation here;
+//     the site, so the site passes its rotation here (package csrf's
+//     Rotate, Django's own format);
 //   - last_login is set to now (Django's update_last_login);
 //   - the clock of the session's absolute timeout restarts
 //     (session.Session.RestartAbsoluteTimeout), when that timeout is on.

@@ -22,7 +22,7 @@
 //	get_user(request)                         a.UserOf(ctx, s)
 //	authenticate(request, username, password) a.AuthenticateRequest(r, username, password)
 //	authenticate(username=..., password=...)  a.Authenticate(ctx, username, password)
-//	login(request, user)                      a.Login(w, r, u, rotateCSRF)
+//	login(request, user)                      a.Login(w, r, u, csrf.Rotate)
 //	logout(request)                           a.Logout(r)
 //	user_logged_in / _out / _login_failed     Config.Hooks.LoggedIn / LoggedOut / LoginFailed
 //	@login_required                           a.LoginRequired(next) (Echo: a.EchoLoginRequired)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/djangosessions/gosessions/app/csrf"
 )
 
 // loader drives a site with a fixed number of connections, each with one
@@ -52,13 +52,11 @@ func newLoader(base string, conns int, timeout time.Duration) *loader {
 // close drops the idle connections.
 func (l *loader) close() { l.hc.CloseIdleConnections() }
 
-// csrfCookie returns a csrftoken cookie as the site makes them (32 random
-// bytes, base64url), so that the site's CSRF middleware finds one and does
-// not set a new one on every response, as with a browser.
+// csrfCookie returns a csrftoken cookie as the site makes them (Django's
+// 32-character secret), so that the site's CSRF middleware keeps it, as
+// with a browser, instead of making a new secret for every request.
 func csrfCookie() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24)
-	return "csrftoken=" + base64.RawURLEncoding.EncodeToString(b)
+	return "csrftoken=" + csrf.NewSecret()
 }
 
 // phaseResult is what one phase measured.

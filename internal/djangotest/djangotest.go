@@ -143,7 +143,7 @@ func (p *Project) Manage(t testing.TB, wantErr bool, args ...string) string {
 func (p *Project) Shell(t testing.TB, code string, stdin string) string {
 	t.Helper()
 	prelude := "import django\ndjango.setup()\n"
-	return p.run(t, false, strings.NewReader(stdin), "-c", "import os, sys\nsys.path.insert(0, os.getcwd())\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'djangosite.settings')\n"+prelude+code)
+	return p.run(t, false, strings.NewReader(stdin), "-c", "import os, sys\nsys.path.insert(0, os.getcwd())\nif os.environ.get('DJANGO_SITE_DIR'): sys.path.insert(0, os.environ['DJANGO_SITE_DIR'])\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'djangosite.settings')\n"+prelude+code)
 }
 
 func (p *Project) run(t testing.TB, wantErr bool, stdin io.Reader, args ...string) string {
@@ -191,6 +191,7 @@ func (p *Project) Start(t testing.TB) (string, *LockedBuffer) {
 	cmd := exec.Command(Python, "serve.py")
 	cmd.Dir = p.dir
 	cmd.Env = p.env
+	cmd.SysProcAttr = procAttr()
 	stderr := &LockedBuffer{}
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()

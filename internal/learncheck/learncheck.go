@@ -44,7 +44,7 @@ type Sample struct {
 type Checker struct {
 	// Dir is the package the samples are checked in, as a directory; its
 	// non-test files join the check, so that its unexported names
-	// resolve (views' h.rotateCSRF). "" checks them in a package of their
+	// resolve (views' h.page). "" checks them in a package of their
 	// own.
 	Dir string
 	// PkgPath is the import path of Dir's package ("" with no Dir).

@@ -1,6 +1,11 @@
 """The Django views this site mirrors (the reference implementation of the
 demo-site contract). Each page of the Go site shows one of these functions
-beside the Go handler that does the same."""
+beside the Go handler that does the same.
+
+Beside it, settings.py, urls.py and templates/ make it a Django project,
+with Django's own session, CSRF, authentication and messages middleware:
+the one-domain tests (onedomain/) serve it behind nginx next to the Go
+site, on one database."""
 
 import json
 from datetime import datetime
@@ -10,15 +15,18 @@ from django.contrib import messages
 from django.contrib.auth import (
     BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, authenticate, login, logout, update_session_auth_hash,
 )
-from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.middleware import LoginRequiredMiddleware
+try:  # Django 5.1 and later
+    from django.contrib.auth.decorators import login_not_required
+    from django.contrib.auth.middleware import LoginRequiredMiddleware
+except ImportError:  # the 3.2 and 4.2 of the one-domain tests: the same, in compat.py
+    from compat import LoginRequiredMiddleware, login_not_required
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
-from django.utils.crypto import constant_time_compare
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -308,19 +316,45 @@ def user_sessions(request):
     # sessions revoke --where does), with no device, address or last use
     # to show. The django-user-sessions package keeps a table of its own
     # instead, as the Go site keeps its per-user index.
-    mine = [
-        s for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if s.get_decoded().get(SESSION_KEY) == str(request.user.pk)
-    ]
+    mine = _sessions_of(request.user)
     if request.method == "POST":
         current = request.session.session_key
         if request.POST.get("signout_others") == "1":
             doomed = [s for s in mine if s.session_key != current]
         else:
-            # Django has no device id: the form would name the key itself.
-            doomed = [s for s in mine if s.session_key == request.POST.get("signout")]
+            # No device id either: an HMAC of the key stands for it.
+            doomed = [s for s in mine if _opaque(s.session_key) == request.POST.get("signout")]
         for s in doomed:
             s.delete()  # unconditional: a request in flight may save it back
         messages.success(request, f"Signed out {len(doomed)} sessions.")
         return see_other("/accounts/sessions/")
-    return render(request, "registration/sessions.html", {"sessions": mine})
+    current = request.session.session_key
+    rows = [{"id": _opaque(s.session_key), "current": s.session_key == current, "expires": s.expire_date} for s in mine]
+    return render(request, "registration/sessions.html", {"sessions": rows})
+
+
+@require_GET
+def api_sessions(request):
+    # The same list as JSON, read without touching request.session (as
+    # api_session): Django knows no browser, address or last use.
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    store = SessionStore(session_key=key)
+    username = _user_of(store)
+    if username is None:
+        return JsonResponse({"error": "Log in to see your sessions."}, status=403)
+    user = User.objects.get(username=username)
+    return JsonResponse({"sessions": [
+        {"id": _opaque(s.session_key), "current": s.session_key == key, "user_agent": "", "ip": "", "created": None, "last_seen": None}
+        for s in _sessions_of(user)
+    ]})
+
+
+def _sessions_of(user):
+    return [
+        s for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if s.get_decoded().get(SESSION_KEY) == str(user.pk)
+    ]
+
+
+def _opaque(key):
+    return salted_hmac("user_sessions", key).hexdigest()[:16]

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package nginxtest
+
+import "syscall"
+
+// procAttr: elsewhere than Linux, a process outlives a test binary that
+// dies without stopping it.
+func procAttr() *syscall.SysProcAttr { return nil }
