@@ -4,7 +4,7 @@ beside the Go handler that does the same.
 
 Beside it, settings.py, urls.py and templates/ make it a Django project,
 with Django's own session, CSRF, authentication and messages middleware:
-the one-domain tests (onedomain/) serve it behind nginx next to the Go
+the one-domain tests (internal/onedomain/) serve it behind nginx next to the Go
 site, on one database."""
 
 import json

@@ -10,7 +10,7 @@ import (
 )
 
 // guide is the page that shows this package's setup.
-const guide = "../docs/one-domain.md"
+const guide = "../../docs/one-domain.md"
 
 // TestGuideShowsTheTestedConfig: the nginx block of the guide, marked
 // <!-- nginx: PATH -->, is the file the test runs, byte for byte; the
@@ -35,7 +35,7 @@ func TestGuideShowsTheTestedConfig(t *testing.T) {
 		for end < len(lines) && lines[end] != "```" {
 			end++
 		}
-		want, err := os.ReadFile(filepath.Join("..", path))
+		want, err := os.ReadFile(filepath.Join("../..", path))
 		if err != nil {
 			t.Fatalf("%s:%d: %v", guide, i+1, err)
 		}
@@ -45,7 +45,7 @@ func TestGuideShowsTheTestedConfig(t *testing.T) {
 		blocks++
 	}
 	if blocks != 1 {
-		t.Errorf("%s: %d nginx blocks marked with <!-- nginx: onedomain/nginx.conf -->, want 1", guide, blocks)
+		t.Errorf("%s: %d nginx blocks marked with <!-- nginx: internal/onedomain/nginx.conf -->, want 1", guide, blocks)
 	}
 	for _, name := range []string{"CSRF_COOKIE_NAME", "CSRF_COOKIE_AGE", "CSRF_COOKIE_DOMAIN", "CSRF_COOKIE_PATH", "CSRF_COOKIE_SECURE",
 		"CSRF_COOKIE_HTTPONLY", "CSRF_COOKIE_SAMESITE", "CSRF_HEADER_NAME", "CSRF_TRUSTED_ORIGINS", "CSRF_USE_SESSIONS",
@@ -56,7 +56,7 @@ func TestGuideShowsTheTestedConfig(t *testing.T) {
 	}
 	declared := map[string]bool{}
 	decl := regexp.MustCompile(`(?m)^func (Test\w+)\(`)
-	err = filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
