@@ -715,3 +715,50 @@ func resolve(p *types.Package, first string, sels []string) error {
 	}
 	return nil
 }
+
+// TestDocsNameRealTests: every test function README.md and the pages name
+// (`TestX`, or `pkg.TestX`) exists in the repository, so a page that says
+// "tested by TestX" cannot outlive the test.
+func TestDocsNameRealTests(t *testing.T) {
+	files, err := docscheck.Files(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests, err := docscheck.TestFuncs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Names of the package API that start with Test (Session's
+	// TestCookieWorked) are not tests.
+	api := map[string]bool{}
+	src, err := filepath.Glob(filepath.Join(root, "app", "session", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range src {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`(?m)^func \([^)]*\) (Test\w+)\(`).FindAllStringSubmatch(string(b), -1) {
+			api[m[1]] = true
+		}
+	}
+	name := regexp.MustCompile(`\bTest[A-Z]\w*`)
+	named := 0
+	for _, f := range files {
+		for i, line := range f.Lines {
+			for _, span := range docscheck.CodeSpans(line) {
+				for _, n := range name.FindAllString(span, -1) {
+					named++
+					if !tests[n] && !api[n] {
+						t.Errorf("%s:%d names %s, which is no test function of the repository", f.Path, i+1, n)
+					}
+				}
+			}
+		}
+	}
+	if named < 50 {
+		t.Errorf("the docs name %d tests: is CodeSpans broken?", named)
+	}
+}

@@ -400,3 +400,39 @@ func Words(line string) []string {
 	}
 	return out
 }
+
+// testFunc is a test function's declaration in a _test.go file.
+var testFunc = regexp.MustCompile(`(?m)^func (Test\w+)\(`)
+
+// TestFuncs returns the names of every test function declared in the
+// _test.go files under root, the repository (hidden folders and the
+// download cache skipped): what the docs may name as the test of a claim.
+func TestFuncs(root string) (map[string]bool, error) {
+	names := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range testFunc.FindAllStringSubmatch(string(b), -1) {
+			names[m[1]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("docscheck: test functions under %s: %w", root, err)
+	}
+	return names, nil
+}

@@ -1,48 +1,29 @@
-package main_test
+package docs_test
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/djangosessions/gosessions/internal/docscheck"
 )
 
-// TestGuaranteesTableNamesTests: every test that docs/guarantees.md names
-// exists: `TestX` a Go test function somewhere in the repository,
-// `Run/Case` a case of the store conformance suite. A renamed or deleted
-// test must not leave a guarantee claimed by nothing.
+// TestGuaranteesTableNamesTests: every row of docs/guarantees.md names the
+// tests that cover it, each one exists (`TestX` a Go test function of the
+// repository, `Run/Case` a case of the store conformance suite), so a
+// renamed or deleted test cannot leave a guarantee claimed by nothing.
 func TestGuaranteesTableNamesTests(t *testing.T) {
-	doc, err := os.ReadFile("docs/guarantees.md")
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "guarantees.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	funcs := map[string]bool{}
-	funcRE := regexp.MustCompile(`(?m)^func (Test\w+)\(`)
-	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && path != "." || d.Name() == "node_modules") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		for _, m := range funcRE.FindAllStringSubmatch(string(b), -1) {
-			funcs[m[1]] = true
-		}
-		return nil
-	})
+	tests, err := docscheck.TestFuncs(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	suite, err := os.ReadFile("app/session/sessiontest/sessiontest.go")
+	suite, err := os.ReadFile(filepath.Join(root, "app/session/sessiontest/sessiontest.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +50,7 @@ func TestGuaranteesTableNamesTests(t *testing.T) {
 		t.Fatalf("docs/guarantees.md names %d tests and %d suite cases: the table is gone?", len(named), len(cases))
 	}
 	for _, m := range named {
-		if !funcs[m[1]] {
+		if !tests[m[1]] {
 			t.Errorf("docs/guarantees.md names %s, which is no test function of the repository", m[1])
 		}
 	}
