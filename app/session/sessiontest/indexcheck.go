@@ -35,6 +35,8 @@ type IndexConfig struct {
 const (
 	envIndexDir  = "INDEXCHECK_CHILD_DIR"
 	envIndexSeed = "INDEXCHECK_CHILD_SEED"
+	// childEventsFile, in the child's directory, is its events.
+	childEventsFile = "events.json"
 )
 
 // Fixed parameters of an index check.
@@ -86,29 +88,8 @@ type indexEvent struct {
 // operations; the interleaving is the scheduler's).
 func IndexCheck(t *testing.T, cfg IndexConfig) {
 	t.Helper()
-	var seeds func(yield func(uint64) bool)
-	switch {
-	case os.Getenv(EnvSeed) != "":
-		seed, err := strconv.ParseUint(os.Getenv(EnvSeed), 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", EnvSeed, os.Getenv(EnvSeed), err)
-		}
-		seeds = func(yield func(uint64) bool) { yield(seed) }
-	case os.Getenv(EnvTime) != "":
-		d, err := time.ParseDuration(os.Getenv(EnvTime))
-		if err != nil {
-			t.Fatalf("%s=%q: %v", EnvTime, os.Getenv(EnvTime), err)
-		}
-		end := time.Now().Add(d)
-		seeds = func(yield func(uint64) bool) {
-			for time.Now().Before(end) && yield(rand.Uint64()) {
-			}
-		}
-	default:
-		seeds = func(yield func(uint64) bool) { yield(modelFixed) }
-	}
 	runs, ops, signOuts := 0, 0, 0
-	for seed := range seeds {
+	for seed := range seeds(t) {
 		ok := t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			events := indexRun(t, cfg, seed)
 			ops += len(events)
@@ -132,34 +113,16 @@ func IndexCheck(t *testing.T, cfg IndexConfig) {
 func indexRun(t *testing.T, cfg IndexConfig, seed uint64) []indexEvent {
 	t.Helper()
 	eng := cfg.Engine(t)
-	var dir string
-	var child *exec.Cmd
-	var childOut []byte
-	childDone := make(chan error, 1)
+	var childEvents func() []indexEvent
 	if cfg.Child != nil {
-		dir = t.TempDir()
-		child = cfg.Child(t, append(slices.Clone(eng.ChildEnv), envIndexDir+"="+dir, envIndexSeed+"="+strconv.FormatUint(seed, 10)))
-		go func() {
-			var err error
-			childOut, err = child.CombinedOutput()
-			childDone <- err
-		}()
+		dir := t.TempDir()
+		cmd := cfg.Child(t, append(slices.Clone(eng.ChildEnv), envIndexDir+"="+dir, envIndexSeed+"="+strconv.FormatUint(seed, 10)))
+		childEvents = startChild[indexEvent](t, "index check", seed, cmd, filepath.Join(dir, childEventsFile))
 	}
 	p := newIndexProcess(t, eng, 0)
 	events := p.run(seed)
-	if child != nil {
-		if err := <-childDone; err != nil {
-			t.Fatalf("index check child (seed %d): %v\n%s", seed, err, childOut)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "events.json"))
-		if err != nil {
-			t.Fatalf("index check child left no events: %v\n%s", err, childOut)
-		}
-		var theirs []indexEvent
-		if err := json.Unmarshal(b, &theirs); err != nil {
-			t.Fatal(err)
-		}
-		events = append(events, theirs...)
+	if childEvents != nil {
+		events = append(events, childEvents()...)
 	}
 	if t.Failed() {
 		return events
@@ -185,13 +148,7 @@ func IndexCheckChild(t *testing.T, cfg IndexConfig) bool {
 	}
 	seed, _ := strconv.ParseUint(os.Getenv(envIndexSeed), 10, 64)
 	p := newIndexProcess(t, cfg.Engine(t), 1)
-	b, err := json.Marshal(p.run(seed ^ 0xc41d))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "events.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	leaveResults(t, filepath.Join(dir, childEventsFile), p.run(seed^0xc41d))
 	return true
 }
 

@@ -156,30 +156,9 @@ func ModelCheck(t *testing.T, cfg ModelConfig) {
 	if v, err := strconv.Atoi(os.Getenv(EnvOps)); err == nil && v > 0 {
 		ops = v
 	}
-	var seeds func(yield func(uint64) bool)
-	switch {
-	case os.Getenv(EnvSeed) != "":
-		seed, err := strconv.ParseUint(os.Getenv(EnvSeed), 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", EnvSeed, os.Getenv(EnvSeed), err)
-		}
-		seeds = func(yield func(uint64) bool) { yield(seed) }
-	case os.Getenv(EnvTime) != "":
-		d, err := time.ParseDuration(os.Getenv(EnvTime))
-		if err != nil {
-			t.Fatalf("%s=%q: %v", EnvTime, os.Getenv(EnvTime), err)
-		}
-		end := time.Now().Add(d)
-		seeds = func(yield func(uint64) bool) {
-			for time.Now().Before(end) && yield(rand.Uint64()) {
-			}
-		}
-	default:
-		seeds = func(yield func(uint64) bool) { yield(modelFixed) }
-	}
 	histories, total := 0, 0
 	indexNote := ""
-	for seed := range seeds {
+	for seed := range seeds(t) {
 		// A subtest per history: the engine's storage of each is
 		// released when it ends (its cleanups).
 		n, ok, indexed := 0, false, false
@@ -602,6 +581,8 @@ const (
 	envChildClock = "MODELCHECK_CHILD_CLOCK"
 	envChildOps   = "MODELCHECK_CHILD_OPS"
 	childClients  = 100 // the child's client ids start here
+	// childHistoryFile, in the child's directory, is its history.
+	childHistoryFile = "history.json"
 )
 
 // checkHistory runs and checks one history; it returns its number of
@@ -620,35 +601,18 @@ func checkHistory(t *testing.T, cfg ModelConfig, seed uint64, ops int) (int, boo
 	for slot := range modelSlots {
 		r.newSession(0, slot)
 	}
-	var child *exec.Cmd
-	var childOut []byte
-	childDone := make(chan error, 1)
+	var childHistory func() []recorded
 	if cfg.Child != nil {
-		child = cfg.Child(t, append(slices.Clone(r.engine.ChildEnv),
+		cmd := cfg.Child(t, append(slices.Clone(r.engine.ChildEnv),
 			envChildDir+"="+dir, envChildSeed+"="+strconv.FormatUint(seed, 10),
 			envChildClock+"="+strconv.FormatInt(c.ns.Load(), 10), envChildOps+"="+strconv.Itoa(ops/2),
 		))
-		go func() {
-			var err error
-			childOut, err = child.CombinedOutput()
-			childDone <- err
-		}()
+		childHistory = startChild[recorded](t, "model check", seed, cmd, filepath.Join(dir, childHistoryFile))
 	}
 	r.clients(seed, 1, modelClients, ops, cfg.Child == nil)
 	history := r.history
-	if child != nil {
-		if err := <-childDone; err != nil {
-			t.Fatalf("model check child (seed %d): %v\n%s", seed, err, childOut)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "history.json"))
-		if err != nil {
-			t.Fatalf("model check child (seed %d) left no history: %v\n%s", seed, err, childOut)
-		}
-		var theirs []recorded
-		if err := json.Unmarshal(b, &theirs); err != nil {
-			t.Fatal(err)
-		}
-		history = append(history, theirs...)
+	if childHistory != nil {
+		history = append(history, childHistory()...)
 	}
 	indexed := len(r.indexes) > 0
 	if indexed && !r.failed.Load() && !r.checkIndex(context.Background(), seed, historyKeys(history)) {
@@ -720,13 +684,7 @@ func ModelCheckChild(t *testing.T, cfg ModelConfig) bool {
 	c.ns.Store(ns)
 	r := newRunner(t, cfg, c, fileJar{dir})
 	r.clients(seed^0x5eed, childClients, modelClients/2, ops, false)
-	b, err := json.Marshal(r.history)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "history.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	leaveResults(t, filepath.Join(dir, childHistoryFile), r.history)
 	return true
 }
 
