@@ -48,11 +48,7 @@ func (c *sessionsCmd) openUsers(ctx context.Context, read bool) (*users, func(),
 		}
 		closers = append(closers, func() { db.Close() })
 	}
-	var idxDB *database.DB
-	if c.db != nil {
-		idxDB = c.db
-	}
-	ui, err := app.NewUserIndex(ctx, c.cfg, idxDB, quiet)
+	ui, err := app.NewUserIndex(ctx, c.cfg, c.db, quiet)
 	if err != nil {
 		done()
 		if errors.Is(err, usersessions.ErrNotMigrated) {
@@ -100,22 +96,44 @@ type userLine struct {
 	UserAgent string    `json:"user_agent"`
 }
 
+// openIndexed opens the sessions (c.open, decoding) and the index with
+// the manager that reads them (c.openUsers). Call the returned function
+// when done.
+func (c *sessionsCmd) openIndexed(ctx context.Context, dbURL string) (*users, func(), error) {
+	done, err := c.open(ctx, dbURL, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, closeUsers, err := c.openUsers(ctx, true)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return u, func() { closeUsers(); done() }, nil
+}
+
+// openUser is openIndexed for the sessions of one user: it also returns
+// the index's owner of username.
+func (c *sessionsCmd) openUser(ctx context.Context, dbURL, username string) (*users, string, func(), error) {
+	u, done, err := c.openIndexed(ctx, dbURL)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	owner, err := u.userID(ctx, username)
+	if err != nil {
+		done()
+		return nil, "", nil, err
+	}
+	return u, owner, done, nil
+}
+
 // listUser is `manage sessions list --user USERNAME`.
 func (c *sessionsCmd) listUser(ctx context.Context, dbURL, username string, showKeys, asJSON bool) error {
-	done, err := c.open(ctx, dbURL, true)
+	u, owner, done, err := c.openUser(ctx, dbURL, username)
 	if err != nil {
 		return err
 	}
 	defer done()
-	u, closeUsers, err := c.openUsers(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer closeUsers()
-	owner, err := u.userID(ctx, username)
-	if err != nil {
-		return err
-	}
 	ds, err := u.list.List(ctx, owner, "")
 	if err != nil {
 		return err
@@ -154,20 +172,11 @@ func (c *sessionsCmd) revokeUser(ctx context.Context, dbURL, username string, dr
 	if dryRun {
 		return c.listUser(ctx, dbURL, username, false, false)
 	}
-	done, err := c.open(ctx, dbURL, true)
+	u, owner, done, err := c.openUser(ctx, dbURL, username)
 	if err != nil {
 		return err
 	}
 	defer done()
-	u, closeUsers, err := c.openUsers(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer closeUsers()
-	owner, err := u.userID(ctx, username)
-	if err != nil {
-		return err
-	}
 	n, err := u.list.SignOutAll(ctx, owner)
 	if err != nil {
 		return fmt.Errorf("revoked %d %s of %s, then failed: %w", n, plural(n, "session", "sessions"), username, err)
@@ -186,16 +195,11 @@ func (c *sessionsCmd) reindex(ctx context.Context, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	done, err := c.open(ctx, *dbURL, true)
+	u, done, err := c.openIndexed(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer done()
-	u, closeUsers, err := c.openUsers(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer closeUsers()
 	checked, added, bad := 0, 0, 0
 	err = c.src.each(ctx, live, c.now, func(batch []session.Record) error {
 		for _, rec := range batch {
