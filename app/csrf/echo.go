@@ -24,7 +24,7 @@ func (g *Guard) Middleware() echo.MiddlewareFunc {
 			if reason != "" {
 				// A cookie replaced in process_request still goes out
 				// with the refusal, as in Django.
-				w.finish()
+				w.Finish()
 				return echo.NewHTTPError(http.StatusForbidden, FailureMessage(reason)).SetInternal(&Rejection{Reason: reason})
 			}
 			c.SetRequest(r)
@@ -33,7 +33,7 @@ func (g *Guard) Middleware() echo.MiddlewareFunc {
 			if err != nil && !res.Committed {
 				c.Error(err) // render the error now, so that its page commits the secret
 			}
-			w.finish()
+			w.Finish()
 			return err
 		}
 	}

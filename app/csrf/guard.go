@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/internal/responsehook"
 )
 
 // Reasons a request is refused, Django's (django/middleware/csrf.py,
@@ -96,7 +97,7 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 		default:
 			next.ServeHTTP(w, r)
 		}
-		w.finish()
+		w.Finish()
 	})
 }
 
@@ -104,9 +105,9 @@ func (g *Guard) Handler(next http.Handler) http.Handler {
 // (process_view): reason says why it is refused, "" when it may go on.
 // err is a wiring fault. The writer sends the cookie when the response
 // starts.
-func (g *Guard) begin(rw http.ResponseWriter, r *http.Request) (*responseWriter, *http.Request, string, error) {
+func (g *Guard) begin(rw http.ResponseWriter, r *http.Request) (*responsehook.Writer, *http.Request, string, error) {
 	st := &state{g: g, ctx: r.Context()}
-	w := &responseWriter{ResponseWriter: rw, st: st}
+	w := responsehook.New(rw, st.commit)
 	if g.cfg.UseSessions {
 		if _, err := sessionOf(r.Context()); err != nil {
 			st.err = err

@@ -1,13 +1,12 @@
 package csrf
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/djangosessions/gosessions/internal/responsehook"
 )
 
 // stateKey is the request-context key of the request's state.
@@ -197,62 +196,5 @@ func (st *state) commit(h http.Header) {
 		ck.Expires = time.Now().Add(cfg.CookieAge).UTC()
 	}
 	h.Add("Set-Cookie", ck.String())
-	addVary(h)
+	responsehook.VaryCookie(h)
 }
-
-// addVary appends Cookie to Vary unless it is there already.
-func addVary(h http.Header) {
-	for _, v := range h.Values("Vary") {
-		for f := range strings.SplitSeq(v, ",") {
-			if f = strings.TrimSpace(f); strings.EqualFold(f, "Cookie") || f == "*" {
-				return
-			}
-		}
-	}
-	h.Add("Vary", "Cookie")
-}
-
-// responseWriter commits the request's CSRF state when the response
-// starts, whoever starts it: Django's process_response.
-type responseWriter struct {
-	http.ResponseWriter
-	st        *state
-	committed bool
-}
-
-func (w *responseWriter) commit() {
-	if !w.committed {
-		w.committed = true
-		w.st.commit(w.Header())
-	}
-}
-
-func (w *responseWriter) WriteHeader(code int) {
-	if code < 100 || code >= 200 || code == http.StatusSwitchingProtocols {
-		w.commit()
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *responseWriter) Write(p []byte) (int, error) {
-	w.commit()
-	return w.ResponseWriter.Write(p)
-}
-
-// finish commits the state of a handler that wrote nothing.
-func (w *responseWriter) finish() { w.commit() }
-
-// Flush commits, then sends what was written so far.
-func (w *responseWriter) Flush() {
-	w.commit()
-	_ = http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Hijack commits, then hands over the connection.
-func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.commit()
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
-
-// Unwrap returns the underlying writer, for http.ResponseController.
-func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

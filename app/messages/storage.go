@@ -125,11 +125,11 @@ func (st *storage) store(h http.Header, msgs []Message) {
 	case len(rest) > 0:
 		var value string
 		value, rest = m.fitCookie(rest)
-		http.SetCookie(headerWriter(h), m.cookie(value))
+		h.Add("Set-Cookie", m.cookie(value).String())
 	case st.cookieSeen:
 		// Django deletes it only when it held messages; a cookie that
 		// failed its signature, or held only the marker, goes too.
-		http.SetCookie(headerWriter(h), m.deletion())
+		h.Add("Set-Cookie", m.deletion().String())
 	}
 	s := session.FromContext(st.r.Context())
 	switch {
@@ -141,10 +141,3 @@ func (st *storage) store(h http.Header, msgs []Message) {
 		s.Delete(SessionKey)
 	}
 }
-
-// headerWriter lets http.SetCookie write into a bare header.
-type headerWriter http.Header
-
-func (h headerWriter) Header() http.Header       { return http.Header(h) }
-func (headerWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (headerWriter) WriteHeader(int)             {}

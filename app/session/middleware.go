@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/djangosessions/gosessions/internal/responsehook"
 )
 
 // ctxKey is the request-context key under which the middleware keeps the
@@ -157,7 +159,7 @@ func (s *Session) commit(h http.Header, status int) error {
 		// Django skips saving on 5xx; here deferred deletes (flush,
 		// cycle_key) are skipped too, so the browser's key stays valid.
 		if s.accessed {
-			addVary(h)
+			responsehook.VaryCookie(h)
 		}
 		return nil
 	}
@@ -184,7 +186,7 @@ func (s *Session) commit(h http.Header, status int) error {
 		if err != nil {
 			s.dirty, s.ops = false, s.ops[:0]
 			if vary {
-				addVary(h)
+				responsehook.VaryCookie(h)
 			}
 			return nil
 		}
@@ -218,7 +220,7 @@ func (s *Session) commit(h http.Header, status int) error {
 		}
 	}
 	if vary {
-		addVary(h)
+		responsehook.VaryCookie(h)
 	}
 	return nil
 }
@@ -266,19 +268,6 @@ func (s *Session) cookie() (*http.Cookie, error) {
 		return nil, err
 	}
 	return ck, nil
-}
-
-// addVary appends Cookie to Vary unless it is there already.
-func addVary(h http.Header) {
-	for _, v := range h.Values("Vary") {
-		for _, f := range strings.Split(v, ",") {
-			f = strings.TrimSpace(f)
-			if strings.EqualFold(f, "Cookie") || f == "*" {
-				return
-			}
-		}
-	}
-	h.Add("Vary", "Cookie")
 }
 
 // headerWriter lets http.SetCookie write into a bare header.
