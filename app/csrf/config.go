@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/djangosessions/gosessions/app/session"
 )
 
 // Config holds the settings of a [Guard]: Django's CSRF_* settings, with
@@ -96,7 +98,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.CookieName == "" {
 		cfg.CookieName = "csrftoken"
 	}
-	if (&http.Cookie{Name: cfg.CookieName}).Valid() != nil {
+	if !session.ValidCookieName(cfg.CookieName) {
 		return cfg, fmt.Errorf("csrf: invalid cookie name %q", cfg.CookieName)
 	}
 	if cfg.CookieAge == 0 {
