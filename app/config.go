@@ -230,13 +230,7 @@ func settings() []setting {
 			cfg.LoginRedirectURL, err = parseSiteURL(v)
 			return err
 		}},
-		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: func(cfg *Config, v string) error {
-			if !session.ValidCookieName(v) {
-				return errors.New("want a cookie name: letters, digits and !#$%&'*+-.^_`|~")
-			}
-			cfg.Session.CookieName = v
-			return nil
-		}},
+		{env: "SESSION_COOKIE_NAME", flag: "session-cookie-name", usage: "session cookie `name`", set: cookieNameSetter(func(cfg *Config) *string { return &cfg.Session.CookieName })},
 		{env: "SESSION_COOKIE_AGE", flag: "session-cookie-age", usage: "default session lifetime in `seconds`", set: func(cfg *Config, v string) error {
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil || n < 1 || n > math.MaxInt32 {
@@ -247,20 +241,8 @@ func settings() []setting {
 		}},
 		{env: "SESSION_IDLE_TIMEOUT", flag: "session-idle-timeout", usage: "`seconds` a session may go unused before it ends, kept in expire_date (0: off, as in Django)", set: timeoutSetter(func(cfg *Config) *time.Duration { return &cfg.Session.IdleTimeout })},
 		{env: "SESSION_ABSOLUTE_TIMEOUT", flag: "session-absolute-timeout", usage: "`seconds` after its login a session ends whatever its activity, kept in expire_date (0: off, as in Django)", set: timeoutSetter(func(cfg *Config) *time.Duration { return &cfg.Session.AbsoluteTimeout })},
-		{env: "SESSION_COOKIE_DOMAIN", flag: "session-cookie-domain", usage: "session cookie `domain` (empty: host-only)", set: func(cfg *Config, v string) error {
-			if strings.ContainsAny(v, " ;,\t\r\n") {
-				return errors.New("want a domain such as .example.com")
-			}
-			cfg.Session.CookieDomain = v
-			return nil
-		}},
-		{env: "SESSION_COOKIE_PATH", flag: "session-cookie-path", usage: "session cookie `path`", set: func(cfg *Config, v string) error {
-			if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, ";\r\n") {
-				return errors.New("want a path starting with /")
-			}
-			cfg.Session.CookiePath = v
-			return nil
-		}},
+		{env: "SESSION_COOKIE_DOMAIN", flag: "session-cookie-domain", usage: "session cookie `domain` (empty: host-only)", set: cookieDomainSetter(func(cfg *Config) *string { return &cfg.Session.CookieDomain })},
+		{env: "SESSION_COOKIE_PATH", flag: "session-cookie-path", usage: "session cookie `path`", set: cookiePathSetter(func(cfg *Config) *string { return &cfg.Session.CookiePath })},
 		{env: "SESSION_COOKIE_SECURE", flag: "session-cookie-secure", isBool: true, usage: "send the session cookie over HTTPS only", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.CookieSecure })},
 		{env: "SESSION_COOKIE_HTTPONLY", flag: "session-cookie-httponly", isBool: true, usage: "hide the session cookie from JavaScript", set: func(cfg *Config, v string) error {
 			b, err := parseBool(v)
@@ -273,13 +255,7 @@ func settings() []setting {
 		}},
 		{env: "SESSION_EXPIRE_AT_BROWSER_CLOSE", flag: "session-expire-at-browser-close", isBool: true, usage: "sessions without an expiry end when the browser closes", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.ExpireAtBrowserClose })},
 		{env: "SESSION_SAVE_EVERY_REQUEST", flag: "session-save-every-request", isBool: true, usage: "save the session and resend its cookie on every request", set: boolSetter(func(cfg *Config) *bool { return &cfg.Session.SaveEveryRequest })},
-		{env: "CSRF_COOKIE_NAME", flag: "csrf-cookie-name", usage: "CSRF cookie `name`", set: func(cfg *Config, v string) error {
-			if !session.ValidCookieName(v) {
-				return errors.New("want a cookie name: letters, digits and !#$%&'*+-.^_`|~")
-			}
-			cfg.CSRF.CookieName = v
-			return nil
-		}},
+		{env: "CSRF_COOKIE_NAME", flag: "csrf-cookie-name", usage: "CSRF cookie `name`", set: cookieNameSetter(func(cfg *Config) *string { return &cfg.CSRF.CookieName })},
 		{env: "CSRF_COOKIE_AGE", flag: "csrf-cookie-age", usage: "CSRF cookie lifetime in `seconds`, or None for a cookie that ends when the browser closes", set: func(cfg *Config, v string) error {
 			if isNone(v) {
 				cfg.CSRF.CookieAge = csrf.BrowserSession
@@ -292,20 +268,8 @@ func settings() []setting {
 			cfg.CSRF.CookieAge = time.Duration(n) * time.Second
 			return nil
 		}},
-		{env: "CSRF_COOKIE_DOMAIN", flag: "csrf-cookie-domain", usage: "CSRF cookie `domain` (empty: host-only)", set: func(cfg *Config, v string) error {
-			if strings.ContainsAny(v, " ;,\t\r\n") {
-				return errors.New("want a domain such as .example.com")
-			}
-			cfg.CSRF.CookieDomain = v
-			return nil
-		}},
-		{env: "CSRF_COOKIE_PATH", flag: "csrf-cookie-path", usage: "CSRF cookie `path`", set: func(cfg *Config, v string) error {
-			if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, ";\r\n") {
-				return errors.New("want a path starting with /")
-			}
-			cfg.CSRF.CookiePath = v
-			return nil
-		}},
+		{env: "CSRF_COOKIE_DOMAIN", flag: "csrf-cookie-domain", usage: "CSRF cookie `domain` (empty: host-only)", set: cookieDomainSetter(func(cfg *Config) *string { return &cfg.CSRF.CookieDomain })},
+		{env: "CSRF_COOKIE_PATH", flag: "csrf-cookie-path", usage: "CSRF cookie `path`", set: cookiePathSetter(func(cfg *Config) *string { return &cfg.CSRF.CookiePath })},
 		{env: "CSRF_COOKIE_SECURE", flag: "csrf-cookie-secure", isBool: true, usage: "send the CSRF cookie over HTTPS only", set: boolSetter(func(cfg *Config) *bool { return &cfg.CSRF.CookieSecure })},
 		{env: "CSRF_COOKIE_HTTPONLY", flag: "csrf-cookie-httponly", isBool: true, usage: "hide the CSRF cookie from JavaScript", set: boolSetter(func(cfg *Config) *bool { return &cfg.CSRF.CookieHTTPOnly })},
 		{env: "CSRF_COOKIE_SAMESITE", flag: "csrf-cookie-samesite", usage: "SameSite of the CSRF cookie: Lax, Strict, None, or False to leave it out", set: func(cfg *Config, v string) (err error) {
@@ -615,6 +579,42 @@ func timeoutSetter(field func(cfg *Config) *time.Duration) func(cfg *Config, v s
 			return fmt.Errorf("want a whole number of seconds from 0 (off) to %d", math.MaxInt32)
 		}
 		*field(cfg) = time.Duration(n) * time.Second
+		return nil
+	}
+}
+
+// cookieNameSetter returns the setter of a cookie's name (SESSION_ or
+// CSRF_COOKIE_NAME): the rule of session.ValidCookieName, net/http's.
+func cookieNameSetter(field func(cfg *Config) *string) func(cfg *Config, v string) error {
+	return func(cfg *Config, v string) error {
+		if !session.ValidCookieName(v) {
+			return errors.New("want a cookie name: letters, digits and !#$%&'*+-.^_`|~")
+		}
+		*field(cfg) = v
+		return nil
+	}
+}
+
+// cookieDomainSetter returns the setter of a cookie's domain (SESSION_
+// or CSRF_COOKIE_DOMAIN).
+func cookieDomainSetter(field func(cfg *Config) *string) func(cfg *Config, v string) error {
+	return func(cfg *Config, v string) error {
+		if strings.ContainsAny(v, " ;,\t\r\n") {
+			return errors.New("want a domain such as .example.com")
+		}
+		*field(cfg) = v
+		return nil
+	}
+}
+
+// cookiePathSetter returns the setter of a cookie's path (SESSION_ or
+// CSRF_COOKIE_PATH).
+func cookiePathSetter(field func(cfg *Config) *string) func(cfg *Config, v string) error {
+	return func(cfg *Config, v string) error {
+		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, ";\r\n") {
+			return errors.New("want a path starting with /")
+		}
+		*field(cfg) = v
 		return nil
 	}
 }
