@@ -1,10 +1,8 @@
 package csrf
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -166,22 +164,8 @@ func djangoCases() []djangoCase {
 // runDjango answers cases with the Django release d.
 func runDjango(t *testing.T, d djangotest.Django, cases []djangoCase) map[string]djangoAnswer {
 	t.Helper()
-	in, err := json.Marshal(cases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := d.Command("testdata/django/vectors.py", "check")
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("vectors.py check: %v\n%s", err, stderr.String())
-	}
 	var answers []djangoAnswer
-	if err := json.Unmarshal(out, &answers); err != nil {
-		t.Fatalf("vectors.py check: %v\n%s", err, out)
-	}
+	d.RunJSON(t, cases, &answers, "testdata/django/vectors.py", "check")
 	byName := map[string]djangoAnswer{}
 	for _, a := range answers {
 		byName[a.Name] = a

@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -285,21 +284,10 @@ type djangoResult struct {
 
 func runCheck(t *testing.T, d djangotest.Django, cases []checkCase) []djangoResult {
 	t.Helper()
-	in, err := json.Marshal(cases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := d.Command(filepath.Join("testdata", "django", "vectors.py"), "check")
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("vectors.py check: %v\n%s", err, stderr.String())
-	}
 	var results []djangoResult
-	if err := json.Unmarshal(out, &results); err != nil || len(results) != len(cases) {
-		t.Fatalf("vectors.py check answered %d results for %d cases: %v", len(results), len(cases), err)
+	d.RunJSON(t, cases, &results, filepath.Join("testdata", "django", "vectors.py"), "check")
+	if len(results) != len(cases) {
+		t.Fatalf("vectors.py check answered %d results for %d cases", len(results), len(cases))
 	}
 	return results
 }

@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,30 +44,16 @@ type djangoCheckCase struct {
 // case, in a subtest per release, and reports the failures.
 func runDjangoCheck(t *testing.T, cases []djangoCheckCase) {
 	t.Helper()
-	in, err := json.Marshal(cases)
-	if err != nil {
-		t.Fatal(err)
-	}
-	djangotest.Each(t, func(t *testing.T, d djangotest.Django) { djangoCheck(t, d, in, cases) })
+	djangotest.Each(t, func(t *testing.T, d djangotest.Django) { djangoCheck(t, d, cases) })
 }
 
-func djangoCheck(t *testing.T, d djangotest.Django, in []byte, cases []djangoCheckCase) {
-	cmd := d.Command(vectorsScript, "check")
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("vectors.py check: %v\n%s", err, stderr.String())
-	}
+func djangoCheck(t *testing.T, d djangotest.Django, cases []djangoCheckCase) {
 	var results []struct {
 		Name string `json:"name"`
 		OK   bool   `json:"ok"`
 		Got  string `json:"got"`
 	}
-	if err := json.Unmarshal(out, &results); err != nil {
-		t.Fatalf("vectors.py check output %q: %v", out, err)
-	}
+	d.RunJSON(t, cases, &results, vectorsScript, "check")
 	if len(results) != len(cases) {
 		t.Fatalf("Django answered %d cases of %d", len(results), len(cases))
 	}

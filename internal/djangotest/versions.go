@@ -1,6 +1,8 @@
 package djangotest
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -124,6 +126,32 @@ func (d Django) Command(args ...string) *exec.Cmd {
 	cmd := exec.Command(Python, args...)
 	cmd.Env = d.Env()
 	return cmd
+}
+
+// RunJSON runs Python with this release on args (a script and its
+// arguments) and decodes what it prints, one JSON value, into out; in,
+// unless nil, goes to its standard input as JSON. It fails the test when
+// the command fails (showing its standard error) or its output does not
+// decode.
+func (d Django) RunJSON(t testing.TB, in, out any, args ...string) {
+	t.Helper()
+	cmd := d.Command(args...)
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdin = bytes.NewReader(b)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3 %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("python3 %s: output %q: %v", strings.Join(args, " "), stdout, err)
+	}
 }
 
 // RequirePostgres skips the test (fails it under CI) unless this
