@@ -45,6 +45,13 @@ type site struct {
 
 func newSite(t *testing.T, mutate func(*auth.Config)) *site {
 	t.Helper()
+	return newSiteOn(t, migratedSQLite(t), mutate)
+}
+
+// migratedSQLite opens a migrated SQLite file of the test's own, closed
+// when the test ends.
+func migratedSQLite(t *testing.T) *database.DB {
+	t.Helper()
 	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +60,7 @@ func newSite(t *testing.T, mutate func(*auth.Config)) *site {
 	if err := sqlitemigrations.Up(db, nil); err != nil {
 		t.Fatal(err)
 	}
-	return newSiteOn(t, db, mutate)
+	return db
 }
 
 func newSiteOn(t *testing.T, db *database.DB, mutate func(*auth.Config)) *site {
@@ -732,13 +739,7 @@ func TestEchoAdapter(t *testing.T) {
 // login-required page is a 503 on both routers, never the page and never
 // a redirect to the login form.
 func TestLoginRequiredDatabaseFault(t *testing.T) {
-	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sqlitemigrations.Up(db, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	// The sessions live in memory, so only the users' database fails.
 	s := newSiteWith(t, db, memstore.New(nil), nil)
 	s.createUser(t, "alice", "pw-alice")

@@ -7,17 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/djangosessions/gosessions/app/auth"
-	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/usersessions"
-	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 // TestUserIDOf: the index's label is the logged-in user's id as Django
@@ -47,14 +44,7 @@ func TestUserIDOf(t *testing.T) {
 // settings of configure.
 func indexedSite(t *testing.T, configure func(*session.Config)) (*site, *usersessions.Sessions) {
 	t.Helper()
-	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := sqlitemigrations.Up(db, nil); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedSQLite(t)
 	store, err := dbstore.New(db)
 	if err != nil {
 		t.Fatal(err)
