@@ -14,7 +14,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -28,44 +27,23 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is Debian's chromium, which CI installs.
-const chromiumPath = "/usr/bin/chromium"
+	"github.com/djangosessions/gosessions/internal/browsertest"
+)
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "copy the docs' screenshots (README.md, docs/tour.md) taken by TestBrowserLayout to static/screenshot-*.png")
 
-// newBrowser starts a headless chromium with a fresh profile. Without
-// chromium the test fails under CI (which installs it) and is skipped
-// elsewhere.
+// newBrowser starts a headless chromium with a fresh profile, for at most
+// 90 s. Without chromium the test fails under CI (which installs it) and
+// is skipped elsewhere.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s is missing (apt-get install chromium): %v", chromiumPath, err)
-		}
-		t.Skipf("%s not found (apt-get install chromium); skipping the browser test", chromiumPath)
+	if !browsertest.Available(t) {
+		t.Skipf("%s not found (make deps installs chromium); skipping the browser test", browsertest.ChromiumPath)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	t.Cleanup(cancel)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.NoSandbox, // tests run as root
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	t.Cleanup(cancelBrowser)
-	return bctx
+	return browsertest.Start(t, ctx)
 }
 
 // waitText waits until the element with data-testid id reads want.

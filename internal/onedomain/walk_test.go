@@ -4,50 +4,24 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is Debian's chromium, which make deps installs.
-const chromiumPath = "/usr/bin/chromium"
+	"github.com/djangosessions/gosessions/internal/browsertest"
+)
 
 // newBrowser starts one headless Chromium for the test (each walk opens a
 // browser context of its own in it: its own cookies). Without chromium it
 // returns nil (the walks skip), or fails the test under CI.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but %s is missing (make deps installs chromium): %v", chromiumPath, err)
-		}
-		t.Logf("%s not found (make deps installs chromium): the browser walks are skipped", chromiumPath)
+	if !browsertest.Available(t) {
+		t.Logf("%s not found (make deps installs chromium): the browser walks are skipped", browsertest.ChromiumPath)
 		return nil
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.NoSandbox, // tests run as root
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(bctx); err != nil { // starts the browser, for the life of the test
-		t.Fatalf("start chromium: %v", err)
-	}
-	return bctx
+	return browsertest.Start(t, t.Context())
 }
 
 // tab is one browser tab of a walk.
