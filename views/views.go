@@ -200,24 +200,9 @@ func (h *Handlers) registerAccounts(e *echo.Echo, page []echo.MiddlewareFunc) {
 // answers a GET or HEAD with a 301 to it (Django's APPEND_SLASH) and other
 // methods directly, since a redirect would lose a POST's form.
 func slashed(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
-	if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
-		methods = append(slices.Clone(methods), http.MethodHead)
-	}
+	methods = withHead(methods)
 	e.Match(methods, path, hf, mw...)
-	bare := strings.TrimSuffix(path, "/")
-	for _, m := range methods {
-		if m == http.MethodGet || m == http.MethodHead {
-			e.Add(m, bare, func(c echo.Context) error {
-				to := path
-				if q := c.Request().URL.RawQuery; q != "" {
-					to += "?" + q
-				}
-				return c.Redirect(http.StatusMovedPermanently, to)
-			})
-			continue
-		}
-		e.Add(m, bare, hf, mw...)
-	}
+	alias(e, methods, strings.TrimSuffix(path, "/"), path, hf, mw...)
 }
 
 // route registers hf for methods on path and on path + "/", with HEAD
@@ -230,17 +215,29 @@ func slashed(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, m
 // the view for a HEAD: a HEAD of /visits counts a visit and gets its
 // Set-Cookie, exactly as the GET would.
 func route(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
-	if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
-		methods = append(slices.Clone(methods), http.MethodHead)
-	}
+	methods = withHead(methods)
 	e.Match(methods, path, hf, mw...)
-	if path == "/" {
-		return
+	if path != "/" {
+		alias(e, methods, path+"/", path, hf, mw...)
 	}
+}
+
+// withHead returns methods with HEAD added wherever GET is.
+func withHead(methods []string) []string {
+	if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
+		return append(slices.Clone(methods), http.MethodHead)
+	}
+	return methods
+}
+
+// alias registers other, the spelling of canonical with or without its
+// trailing slash: a GET or HEAD gets a 301 to canonical (query kept),
+// other methods are served there directly by hf.
+func alias(e *echo.Echo, methods []string, other, canonical string, hf echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
 	for _, m := range methods {
 		if m == http.MethodGet || m == http.MethodHead {
-			e.Add(m, path+"/", func(c echo.Context) error {
-				to := path
+			e.Add(m, other, func(c echo.Context) error {
+				to := canonical
 				if q := c.Request().URL.RawQuery; q != "" {
 					to += "?" + q
 				}
@@ -248,7 +245,7 @@ func route(e *echo.Echo, methods []string, path string, hf echo.HandlerFunc, mw 
 			})
 			continue
 		}
-		e.Add(m, path+"/", hf, mw...)
+		e.Add(m, other, hf, mw...)
 	}
 }
 
