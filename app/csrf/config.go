@@ -78,14 +78,14 @@ type Config struct {
 // cookie has no Max-Age and ends when the browser closes.
 const BrowserSession time.Duration = -1
 
-// DefaultCookieAge is Django's CSRF_COOKIE_AGE, 52 weeks.
-const DefaultCookieAge = 31449600 * time.Second
+// defaultCookieAge is Django's CSRF_COOKIE_AGE, 52 weeks.
+const defaultCookieAge = 31449600 * time.Second
 
 // DefaultConfig returns Django's defaults, which a zero Config also gets.
 func DefaultConfig() Config {
 	return Config{
 		CookieName:     "csrftoken",
-		CookieAge:      DefaultCookieAge,
+		CookieAge:      defaultCookieAge,
 		CookiePath:     "/",
 		CookieSameSite: http.SameSiteLaxMode,
 		HeaderName:     "X-CSRFToken",
@@ -102,7 +102,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("csrf: invalid cookie name %q", cfg.CookieName)
 	}
 	if cfg.CookieAge == 0 {
-		cfg.CookieAge = DefaultCookieAge
+		cfg.CookieAge = defaultCookieAge
 	}
 	if cfg.CookieAge != BrowserSession && (cfg.CookieAge < time.Second || cfg.CookieAge%time.Second != 0) {
 		return cfg, fmt.Errorf("csrf: CookieAge %v is not a whole number of seconds (or BrowserSession)", cfg.CookieAge)

@@ -22,8 +22,8 @@ func WithClient(ctx context.Context, c Client) context.Context {
 	return context.WithValue(ctx, clientKey{}, c)
 }
 
-// ClientFrom returns the Client in ctx, or the zero Client.
-func ClientFrom(ctx context.Context) Client {
+// clientFrom returns the Client in ctx, or the zero Client.
+func clientFrom(ctx context.Context) Client {
 	c, _ := ctx.Value(clientKey{}).(Client)
 	return c
 }

@@ -198,7 +198,7 @@ func (x *Index) Ensure(ctx context.Context, key string, data map[string]any) (bo
 // entry is a new entry of owner's session key, at now, with the client
 // of ctx and a new device id.
 func (x *Index) entry(ctx context.Context, owner, key string, now time.Time) Entry {
-	c := ClientFrom(ctx)
+	c := clientFrom(ctx)
 	return Entry{
 		Owner: owner, Key: key, Device: newDevice(),
 		Created: now, LastSeen: now, Touched: now,
