@@ -149,6 +149,28 @@ func TestCookieAttributes(t *testing.T) {
 	}
 }
 
+// TestLastCookieWins: of two csrftoken cookies in one request, the last
+// is the secret, as Django's parse_cookie keeps the last of a name (a
+// stale cookie of a parent path or domain sent first must not decide).
+func TestLastCookieWins(t *testing.T) {
+	_, h := newGuard(t, nil)
+	first, last := csrf.NewSecret(), csrf.NewSecret()
+	post := func(token string) int {
+		req := httptest.NewRequest("POST", "/", strings.NewReader(url.Values{csrf.FormField: {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", "csrftoken="+first+"; sessionid=x; csrftoken="+last)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := post(csrf.Mask(last)); code != http.StatusOK {
+		t.Errorf("a token of the last cookie: %d, want 200", code)
+	}
+	if code := post(csrf.Mask(first)); code != http.StatusForbidden {
+		t.Errorf("a token of the first cookie: %d, want 403", code)
+	}
+}
+
 // TestFailureIs403WithReason: the default net/http failure is a 403
 // naming Django's reason, and the handler does not run.
 func TestFailureIs403WithReason(t *testing.T) {

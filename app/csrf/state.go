@@ -40,11 +40,8 @@ func (st *state) readCookie(r *http.Request) {
 	if st.g.cfg.UseSessions {
 		return
 	}
-	name := st.g.cfg.CookieName
-	for _, c := range r.Cookies() {
-		if c.Name == name {
-			st.cookieValue, st.hadCookie = c.Value, true
-		}
+	if cs := r.CookiesNamed(st.g.cfg.CookieName); len(cs) > 0 {
+		st.cookieValue, st.hadCookie = cs[len(cs)-1].Value, true
 	}
 	st.load()
 }
