@@ -279,7 +279,7 @@ func (m *Manager) deletion() *http.Cookie {
 func cookieValue(r *http.Request, name string) (string, bool) {
 	value, found := "", false
 	for _, line := range r.Header.Values("Cookie") {
-		for _, chunk := range strings.Split(line, ";") {
+		for chunk := range strings.SplitSeq(line, ";") {
 			k, v, ok := strings.Cut(chunk, "=")
 			if !ok {
 				continue
