@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/djangosessions/gosessions/app/auth"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 )
 
 // TestAuthHooksLogAndCount: the site logs each login and logout (INFO,
@@ -23,7 +24,7 @@ func TestAuthHooksLogAndCount(t *testing.T) {
 	cfg.Metrics = true
 	cfg.PasswordIterations = 1000
 	var logs syncBuffer
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	e, closeSite, err := New(cfg, db, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/djangosessions/gosessions/app/csrf"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 )
 
 // TestCSRFFollowsDjangoVersion: the site writes the CSRF secret as the
@@ -19,7 +20,7 @@ func TestCSRFFollowsDjangoVersion(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			cfg := testConfig()
 			cfg.DjangoVersion = version
-			e, closeSite, err := New(cfg, migratedDB(t), nil)
+			e, closeSite, err := New(cfg, dbtest.SQLite(t), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

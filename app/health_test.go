@@ -16,6 +16,7 @@ import (
 	"github.com/djangosessions/gosessions/app/database"
 	"github.com/djangosessions/gosessions/app/database/postgres"
 	"github.com/djangosessions/gosessions/app/database/sqlite"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/migrations"
 	pgmigrations "github.com/djangosessions/gosessions/migrations/postgres"
@@ -25,7 +26,7 @@ import (
 )
 
 func TestHealthEndpoints(t *testing.T) {
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	clock := &fakeClock{t: time.Now()}
 	e, closeSite, _, err := newSite(testConfig(), db, slog.New(slog.DiscardHandler), &lifecycle{now: clock.now})
 	if err != nil {
@@ -90,7 +91,7 @@ func TestHealthEndpoints(t *testing.T) {
 // probes already on a connection: the listener is closed by then).
 func TestReadyzDraining(t *testing.T) {
 	lc := &lifecycle{}
-	e, closeSite, _, err := newSite(testConfig(), migratedDB(t), slog.New(slog.DiscardHandler), lc)
+	e, closeSite, _, err := newSite(testConfig(), dbtest.SQLite(t), slog.New(slog.DiscardHandler), lc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +337,7 @@ func TestReadyzDuringMigrationSQLite(t *testing.T) {
 // A flood of probes on SQLite is answered without leaving goroutines
 // behind.
 func TestReadyzFloodSQLite(t *testing.T) {
-	e, closeSite, err := New(testConfig(), migratedDB(t), slog.New(slog.DiscardHandler))
+	e, closeSite, err := New(testConfig(), dbtest.SQLite(t), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app/database"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 )
 
 // countingReader is a request body that counts the bytes read from it.
@@ -46,7 +47,7 @@ func newLimitSite(t *testing.T, limit int64) (http.Handler, *database.DB) {
 	t.Helper()
 	cfg := testConfig()
 	cfg.DataUploadMaxMemorySize = limit
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	e, closeSite, err := New(cfg, db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -94,7 +95,7 @@ func TestLogDedup(t *testing.T) {
 // window ends (here at shutdown). Before: three ERROR lines per 503.
 func TestRequestLogOneLinePerStoreFailure(t *testing.T) {
 	var logs syncBuffer
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	lc := &lifecycle{}
 	e, closeSite, _, err := newSite(testConfig(), db, slog.New(slog.NewTextHandler(&logs, nil)), lc)
 	if err != nil {
@@ -143,7 +144,7 @@ func TestRequestLogOneLinePerStoreFailure(t *testing.T) {
 // The log keeps the first KB of a long path, never the query.
 func TestRequestLogLongPath(t *testing.T) {
 	var logs syncBuffer
-	e, closeSite, err := New(testConfig(), migratedDB(t), slog.New(slog.NewTextHandler(&logs, nil)))
+	e, closeSite, err := New(testConfig(), dbtest.SQLite(t), slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestRequestLogRemoteIP(t *testing.T) {
 			if cfg.TrustedProxies, err = parseTrustedProxies(tc.trusted); err != nil {
 				t.Fatal(err)
 			}
-			e, closeSite, err := New(cfg, migratedDB(t), slog.New(slog.NewTextHandler(&logs, nil)))
+			e, closeSite, err := New(cfg, dbtest.SQLite(t), slog.New(slog.NewTextHandler(&logs, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}

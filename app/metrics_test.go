@@ -16,6 +16,7 @@ import (
 
 	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/engine"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/djangosessions/gosessions/internal/redistest"
 	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 	"github.com/labstack/echo/v4"
@@ -110,7 +111,7 @@ func readmeMetrics(t *testing.T) []string {
 
 func newMetricsSite(t *testing.T, cfg Config) *echo.Echo {
 	t.Helper()
-	e, closeSite, err := New(cfg, migratedDB(t), slog.New(slog.DiscardHandler))
+	e, closeSite, err := New(cfg, dbtest.SQLite(t), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/labstack/echo/v4"
 )
 
@@ -38,7 +39,7 @@ func wantSecurityHeaders(t *testing.T, what string, h http.Header) {
 // static files, the API, health endpoints and every error page, the 503
 // that replaces a page whose session could not be saved included.
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	e, closeSite, err := New(testConfig(), db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +123,7 @@ func TestSecurityHeadersSettings(t *testing.T) {
 		ProxySSLValue:         "https",
 		CSP:                   "default-src 'none'",
 	}
-	e, closeSite, err := New(cfg, migratedDB(t), slog.New(slog.DiscardHandler))
+	e, closeSite, err := New(cfg, dbtest.SQLite(t), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestSSLRedirect(t *testing.T) {
 		if proxy {
 			cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"
 		}
-		e, closeSite, err := New(cfg, migratedDB(t), slog.New(slog.DiscardHandler))
+		e, closeSite, err := New(cfg, dbtest.SQLite(t), slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +236,7 @@ func TestIsSecureDecidedOnce(t *testing.T) {
 			if tc.proxy {
 				cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"
 			}
-			e, closeSite, err := New(cfg, migratedDB(t), slog.New(slog.DiscardHandler))
+			e, closeSite, err := New(cfg, dbtest.SQLite(t), slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +261,7 @@ func TestIsSecureDecidedOnce(t *testing.T) {
 			}
 
 			cfg.Security.SSLRedirect = true
-			e, closeSite, err = New(cfg, migratedDB(t), slog.New(slog.DiscardHandler))
+			e, closeSite, err = New(cfg, dbtest.SQLite(t), slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,14 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/database/sqlite"
-	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/labstack/echo/v4"
 )
 
@@ -35,20 +32,6 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// migratedDB opens a migrated SQLite database in a temporary directory.
-func migratedDB(t *testing.T) *database.DB {
-	t.Helper()
-	db, err := sqlite.OpenURL(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := sqlitemigrations.Up(db, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
 func testConfig() Config {
 	cfg := DefaultConfig()
 	cfg.SecretKey = "test-secret-key"
@@ -57,7 +40,7 @@ func testConfig() Config {
 
 func TestNewRecoversPanicsWithoutLeakingThem(t *testing.T) {
 	var logs syncBuffer
-	e, closeSite, err := New(testConfig(), migratedDB(t), slog.New(slog.NewTextHandler(&logs, nil)))
+	e, closeSite, err := New(testConfig(), dbtest.SQLite(t), slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +66,7 @@ func TestNewRecoversPanicsWithoutLeakingThem(t *testing.T) {
 
 func TestNewLogsOneLinePerRequestWithoutTheSessionKey(t *testing.T) {
 	var logs syncBuffer
-	e, closeSite, err := New(testConfig(), migratedDB(t), slog.New(slog.NewTextHandler(&logs, nil)))
+	e, closeSite, err := New(testConfig(), dbtest.SQLite(t), slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +96,7 @@ func TestNewLogsOneLinePerRequestWithoutTheSessionKey(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tests := []struct {
 		name   string

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/djangosessions/gosessions/app"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 )
 
 // newBenchSite starts the site with BENCH_ROUTES on, as the load
@@ -22,7 +23,7 @@ func newBenchSite(t *testing.T) *site {
 	cfg := app.DefaultConfig()
 	cfg.SecretKey = "test-secret-key-for-the-baseline-tests"
 	cfg.BenchRoutes = true
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	e := newApp(t, cfg, db, slog.New(slog.DiscardHandler))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)

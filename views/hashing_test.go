@@ -21,6 +21,7 @@ import (
 	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/argon2"
@@ -37,7 +38,7 @@ type authSite struct {
 
 func newAuthSite(t *testing.T, acfg auth.Config) *authSite {
 	t.Helper()
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	store, err := dbstore.New(db)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,11 +17,10 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
-	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 )
@@ -149,7 +147,7 @@ func newSiteWith(t *testing.T, opt siteOptions) *site {
 	if opt.proxySSL {
 		cfg.Security.ProxySSLHeader, cfg.Security.ProxySSLValue = "X-Forwarded-Proto", "https"
 	}
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	e := newApp(t, cfg, db, log)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
@@ -170,21 +168,6 @@ func newApp(t *testing.T, cfg app.Config, db *database.DB, log *slog.Logger) *ec
 	}
 	t.Cleanup(func() { closeSite() })
 	return e
-}
-
-// migratedDB opens a migrated SQLite database in a temporary directory,
-// closed when the test ends.
-func migratedDB(t *testing.T) *database.DB {
-	t.Helper()
-	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	if err := sqlitemigrations.Up(db, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
 }
 
 func newClient(t *testing.T) *http.Client {

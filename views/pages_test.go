@@ -15,6 +15,7 @@ import (
 	"github.com/djangosessions/gosessions/app"
 	"github.com/djangosessions/gosessions/app/csrf"
 	"github.com/djangosessions/gosessions/app/engine"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/djangosessions/gosessions/views"
 	"github.com/labstack/echo/v4"
 )
@@ -246,7 +247,7 @@ func TestLearnEngines(t *testing.T) {
 		cfg := app.DefaultConfig()
 		cfg.SecretKey = "test-secret-key-for-the-views-tests"
 		cfg.SessionEngine = engine.Name(name)
-		_, closeSite, err := app.New(cfg, migratedDB(t), s.logger())
+		_, closeSite, err := app.New(cfg, dbtest.SQLite(t), s.logger())
 		if err == nil {
 			closeSite()
 		}

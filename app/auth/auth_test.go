@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -20,11 +19,10 @@ import (
 
 	"github.com/djangosessions/gosessions/app/auth"
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/memstore"
-	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/djangosessions/gosessions/models"
 )
 
@@ -45,22 +43,7 @@ type site struct {
 
 func newSite(t *testing.T, mutate func(*auth.Config)) *site {
 	t.Helper()
-	return newSiteOn(t, migratedSQLite(t), mutate)
-}
-
-// migratedSQLite opens a migrated SQLite file of the test's own, closed
-// when the test ends.
-func migratedSQLite(t *testing.T) *database.DB {
-	t.Helper()
-	db, err := sqlite.OpenURL(t.Context(), "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := sqlitemigrations.Up(db, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return newSiteOn(t, dbtest.SQLite(t), mutate)
 }
 
 func newSiteOn(t *testing.T, db *database.DB, mutate func(*auth.Config)) *site {
@@ -739,7 +722,7 @@ func TestEchoAdapter(t *testing.T) {
 // login-required page is a 503 on both routers, never the page and never
 // a redirect to the login form.
 func TestLoginRequiredDatabaseFault(t *testing.T) {
-	db := migratedSQLite(t)
+	db := dbtest.SQLite(t)
 	// The sessions live in memory, so only the users' database fails.
 	s := newSiteWith(t, db, memstore.New(nil), nil)
 	s.createUser(t, "alice", "pw-alice")

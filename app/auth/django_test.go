@@ -21,6 +21,7 @@ import (
 	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/djangosessions/gosessions/internal/djangotest"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 	"github.com/djangosessions/gosessions/models"
@@ -238,14 +239,7 @@ func startBoth(t *testing.T, opts djangotest.Options, goURL string) *liveEnv {
 	version := opts.Django.Version
 	p := djangotest.New(t, opts)
 	p.Manage(t, false, "migrate", "-v", "0")
-	db, err := either.OpenURL(t.Context(), goURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrateUp(db); err != nil {
-		t.Fatalf("Go's migrations on Django's database: %v", err)
-	}
+	db := dbtest.Open(t, goURL) // Go's migrations adopt Django's tables
 	iterations, err := auth.PBKDF2Iterations(version)
 	if err != nil {
 		t.Fatal(err)
@@ -673,14 +667,7 @@ func TestDjangoJoinsGoDatabasePostgres(t *testing.T) {
 
 func testDjangoJoins(t *testing.T, goOpts djangotest.Options, goURL string, djOpts djangotest.Options, djURL string) {
 	iterations, _ := auth.PBKDF2Iterations(goOpts.Django.Version)
-	db, err := either.OpenURL(t.Context(), goURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrateUp(db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t, goURL)
 	a, err := auth.New(auth.Config{DB: db.Gorm, Iterations: iterations})
 	if err != nil {
 		t.Fatal(err)
@@ -792,13 +779,4 @@ func schemaOf(t *testing.T, db *database.DB) []string {
 		t.Fatalf("schema of %d lines: %q", len(lines), lines)
 	}
 	return lines
-}
-
-// migrateUp applies the migrations of db's engine.
-func migrateUp(db *database.DB) error {
-	e, err := either.Migrations(db)
-	if err != nil {
-		return err
-	}
-	return e.Up(db, nil)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/usersessions"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 )
 
 // TestUserIDOf: the index's label is the logged-in user's id as Django
@@ -44,7 +45,7 @@ func TestUserIDOf(t *testing.T) {
 // settings of configure.
 func indexedSite(t *testing.T, configure func(*session.Config)) (*site, *usersessions.Sessions) {
 	t.Helper()
-	db := migratedSQLite(t)
+	db := dbtest.SQLite(t)
 	store, err := dbstore.New(db)
 	if err != nil {
 		t.Fatal(err)

@@ -6,19 +6,16 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/database/sqlite"
 	"github.com/djangosessions/gosessions/app/engine"
 	"github.com/djangosessions/gosessions/app/session"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/djangosessions/gosessions/internal/redistest"
-	sqlitemigrations "github.com/djangosessions/gosessions/migrations/sqlite"
 )
 
 func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
@@ -116,21 +113,6 @@ func TestNeeds(t *testing.T) {
 	}
 }
 
-// migratedDB returns a migrated SQLite database in WAL mode, of the test's
-// own.
-func migratedDB(t *testing.T) *database.DB {
-	t.Helper()
-	db, err := sqlite.OpenURL(t.Context(), filepath.Join(t.TempDir(), "db.sqlite3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := sqlitemigrations.Up(db, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
-
 // TestOpen opens every offered engine, serves a session through it,
 // and reads what it reports: its layers, the store's figures, the live
 // sessions, its readiness.
@@ -157,7 +139,7 @@ func TestOpen(t *testing.T) {
 		t.Run(string(tt.name)+map[bool]string{true: "+redis"}[tt.redis], func(t *testing.T) {
 			var logs bytes.Buffer
 			s := engine.Setup{
-				DB: migratedDB(t), CacheSize: 100, MaxEntries: 7,
+				DB: dbtest.SQLite(t), CacheSize: 100, MaxEntries: 7,
 				Log: slog.New(slog.NewTextHandler(&logs, nil)),
 			}
 			if tt.redis {
@@ -238,7 +220,7 @@ func TestOpen(t *testing.T) {
 // TestOpenRefuses: an engine the site does not offer, or no database, is
 // an error that says why.
 func TestOpenRefuses(t *testing.T) {
-	db := migratedDB(t)
+	db := dbtest.SQLite(t)
 	for name, want := range map[engine.Name]string{
 		engine.File: `engine "file": the file engine is not offered`,
 		"redis":     `engine "redis": unknown engine`,
@@ -295,7 +277,7 @@ func TestWithLayer(t *testing.T) {
 			},
 		}, nil
 	})
-	st, err := engine.Cache.Open(engine.Setup{DB: migratedDB(t)}, wrap)
+	st, err := engine.Cache.Open(engine.Setup{DB: dbtest.SQLite(t)}, wrap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +301,7 @@ func TestWithLayer(t *testing.T) {
 	}
 
 	failing := engine.WithLayer(func(session.Store) (engine.Layer, error) { return engine.Layer{}, errors.New("no index") })
-	if _, err := engine.DB.Open(engine.Setup{DB: migratedDB(t)}, wrap, failing); err == nil || !strings.Contains(err.Error(), "no index") {
+	if _, err := engine.DB.Open(engine.Setup{DB: dbtest.SQLite(t)}, wrap, failing); err == nil || !strings.Contains(err.Error(), "no index") {
 		t.Errorf("Open with a failing layer = %v", err)
 	}
 	if !slices.Equal(closed, []string{"counter", "counter"}) {

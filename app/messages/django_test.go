@@ -15,10 +15,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/messages"
 	"github.com/djangosessions/gosessions/app/session"
 	"github.com/djangosessions/gosessions/app/session/dbstore"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/djangosessions/gosessions/internal/djangotest"
 	"github.com/djangosessions/gosessions/internal/pgtest"
 )
@@ -148,18 +148,7 @@ func startBoth(t *testing.T, opts djangotest.Options, goURL string) (dj, gs stri
 	t.Helper()
 	p := djangotest.New(t, opts)
 	p.Manage(t, false, "migrate", "-v", "0")
-	db, err := either.OpenURL(t.Context(), goURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	m, err := either.Migrations(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Up(db, nil); err != nil {
-		t.Fatalf("Go's migrations on Django's database: %v", err)
-	}
+	db := dbtest.Open(t, goURL) // Go's migrations adopt Django's tables
 	dj, _ = p.Start(t)
 	return dj, startGoMessages(t, db, p.Django().Series)
 }

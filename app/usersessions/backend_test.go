@@ -4,47 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/djangosessions/gosessions/app/database"
-	"github.com/djangosessions/gosessions/app/database/either"
 	"github.com/djangosessions/gosessions/app/usersessions"
-	"github.com/djangosessions/gosessions/internal/pgtest"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 	"github.com/djangosessions/gosessions/internal/redistest"
 )
 
 func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
-
-// sqliteDB opens a migrated SQLite file of the test's own.
-func sqliteDB(t testing.TB) *database.DB {
-	t.Helper()
-	return openDB(t, "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite3"))
-}
-
-// postgresDB opens a migrated PostgreSQL database of the test's own.
-func postgresDB(t testing.TB) *database.DB {
-	t.Helper()
-	return openDB(t, pgtest.NewDatabase(t))
-}
-
-func openDB(t testing.TB, url string) *database.DB {
-	t.Helper()
-	db, err := either.OpenURL(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	m, err := either.Migrations(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Up(db, nil); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 func newSQL(t testing.TB, db *database.DB) usersessions.Backend {
 	t.Helper()
@@ -59,8 +28,8 @@ func newSQL(t testing.TB, db *database.DB) usersessions.Backend {
 func backends() map[string]func(t *testing.T) usersessions.Backend {
 	return map[string]func(t *testing.T) usersessions.Backend{
 		"memory":   func(*testing.T) usersessions.Backend { return usersessions.NewMemory() },
-		"sqlite":   func(t *testing.T) usersessions.Backend { return newSQL(t, sqliteDB(t)) },
-		"postgres": func(t *testing.T) usersessions.Backend { return newSQL(t, postgresDB(t)) },
+		"sqlite":   func(t *testing.T) usersessions.Backend { return newSQL(t, dbtest.SQLite(t)) },
+		"postgres": func(t *testing.T) usersessions.Backend { return newSQL(t, dbtest.Postgres(t)) },
 		"redis": func(t *testing.T) usersessions.Backend {
 			return usersessions.NewRedis(redistest.Client(t), redistest.Prefix(t))
 		},

@@ -12,6 +12,7 @@ import (
 	"github.com/djangosessions/gosessions/app/session/dbstore"
 	"github.com/djangosessions/gosessions/app/session/memstore"
 	"github.com/djangosessions/gosessions/app/usersessions"
+	"github.com/djangosessions/gosessions/internal/dbtest"
 )
 
 const secret = "usersessions test secret"
@@ -57,7 +58,7 @@ func fixtures(t *testing.T, test func(t *testing.T, f *fixture)) {
 			return memstore.New(now), usersessions.NewMemory()
 		},
 		"sqlite": func(t *testing.T, now func() time.Time) (session.Store, usersessions.Backend) {
-			db := sqliteDB(t)
+			db := dbtest.SQLite(t)
 			st, err := dbstore.New(db, dbstore.WithClock(now))
 			if err != nil {
 				t.Fatal(err)
