@@ -107,16 +107,9 @@ func (m *Manager) Peek(ctx context.Context, key string) (Record, map[string]any,
 	if !ValidKey(key) {
 		return Record{}, nil, ErrNotFound
 	}
-	rec, err := m.store.Load(ctx, key)
+	rec, err := m.live(ctx, key)
 	if err != nil {
-		if isNotFound(err) {
-			return Record{}, nil, err
-		}
-		return Record{}, nil, fmt.Errorf("session: load %s: %w", KeyHash(key), err)
-	}
-	now := m.cfg.Now()
-	if !rec.Expires.After(now) {
-		return Record{}, nil, ErrNotFound
+		return Record{}, nil, err
 	}
 	data, ok := m.decoded.get(rec.Key, rec.Data)
 	if !ok {
@@ -124,18 +117,23 @@ func (m *Manager) Peek(ctx context.Context, key string) (Record, map[string]any,
 			return Record{}, nil, fmt.Errorf("session: decode %s: %w", KeyHash(key), err)
 		}
 	}
-	if m.pastAbsolute(data, now) {
+	if m.pastAbsolute(data, m.cfg.Now()) {
 		return Record{}, nil, ErrNotFound
 	}
 	return rec, data, nil
 }
 
-// fetch loads a live record; expired records count as not found whatever
-// the store's clock says.
+// fetch loads a live record within the session's store budget (see
+// live).
 func (s *Session) fetch(key string) (Record, error) {
-	m := s.m
 	ctx := s.storeCall()
 	defer s.endCall(ctx)
+	return s.m.live(ctx, key)
+}
+
+// live loads the record of key; an expired one counts as not found
+// whatever the store's clock says.
+func (m *Manager) live(ctx context.Context, key string) (Record, error) {
 	rec, err := m.store.Load(ctx, key)
 	if err != nil {
 		if isNotFound(err) {
