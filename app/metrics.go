@@ -191,9 +191,58 @@ func methodLabel(m string) string {
 	return "other"
 }
 
-// liveRefresh is how old the live-session count may get before a scrape
-// counts again.
+// liveRefresh is how old a count of the database (the live sessions, the
+// per-user index's entries) may get before a scrape counts again.
 const liveRefresh = time.Minute
+
+// errNoCount is what a count returns when there is nothing to count (an
+// engine that cannot count its sessions): the figure is not reported.
+var errNoCount = errors.New("nothing to count")
+
+// minuteCount is a figure counted at most once per liveRefresh (a COUNT
+// over a table), also while counting fails: meanwhile it answers with the
+// last count. A caller that finds another one counting does not wait: it
+// gets the last count too.
+type minuteCount[T any] struct {
+	counting sync.Mutex // held by the caller that counts
+	mu       sync.Mutex // guards the fields below
+	last     T
+	counted  time.Time // when last was counted; zero: never
+	tried    time.Time // the last attempt, failed or not
+}
+
+// get returns the figure, counting it again with count when the last
+// attempt is liveRefresh old; ok is false until a count has succeeded,
+// and after count returned errNoCount. count logs its own failures.
+func (c *minuteCount[T]) get(now time.Time, count func() (T, error)) (v T, ok bool) {
+	last := func() (T, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.last, !c.counted.IsZero()
+	}
+	c.mu.Lock()
+	recent := !c.tried.IsZero() && now.Sub(c.tried) < liveRefresh
+	c.mu.Unlock()
+	if recent || !c.counting.TryLock() {
+		return last()
+	}
+	defer c.counting.Unlock()
+	c.mu.Lock()
+	c.tried = now
+	c.mu.Unlock()
+	n, err := count()
+	if errors.Is(err, errNoCount) {
+		var zero T
+		return zero, false
+	}
+	if err != nil {
+		return last()
+	}
+	c.mu.Lock()
+	c.last, c.counted = n, now
+	c.mu.Unlock()
+	return n, true
+}
 
 // engineStats is what the collector reads of the session engine
 // (engine.Stack): the figures of its layers, and its live sessions.
@@ -208,12 +257,7 @@ type sessionCollector struct {
 	sessions *session.Manager
 	engine   engineStats
 	log      *slog.Logger
-
-	counting sync.Mutex // held by the scrape that counts
-	mu       sync.Mutex // guards the last count
-	live     int64
-	counted  time.Time // when live was counted; zero: never
-	tried    time.Time // the last attempt, failed or not
+	live     minuteCount[int64]
 }
 
 var (
@@ -321,40 +365,20 @@ func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// liveSessions returns the count of live sessions, counting again when
-// the last count is a minute old; false when the engine cannot count
-// them (Redis, signed cookies). A scrape that finds another one counting
-// does not wait: it reports the last count.
+// liveSessions returns the count of live sessions, counted at most once
+// a minute (minuteCount); false when the engine cannot count them
+// (Redis, signed cookies).
 func (c *sessionCollector) liveSessions() (int64, bool) {
-	last := func() (int64, bool) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.live, !c.counted.IsZero()
-	}
-	now := time.Now()
-	c.mu.Lock()
-	// At most one attempt a minute, also while the database fails.
-	recent := !c.tried.IsZero() && now.Sub(c.tried) < liveRefresh
-	c.mu.Unlock()
-	if recent || !c.counting.TryLock() {
-		return last()
-	}
-	defer c.counting.Unlock()
-	c.mu.Lock()
-	c.tried = now
-	c.mu.Unlock()
-	n, ok, err := c.engine.LiveSessions(context.Background(), now)
-	if !ok {
-		return 0, false
-	}
-	if err != nil {
-		c.log.Warn("metrics: count live sessions", "error", err)
-		return last()
-	}
-	c.mu.Lock()
-	c.live, c.counted = n, now
-	c.mu.Unlock()
-	return n, true
+	return c.live.get(time.Now(), func() (int64, error) {
+		n, ok, err := c.engine.LiveSessions(context.Background(), time.Now())
+		switch {
+		case !ok:
+			return 0, errNoCount
+		case err != nil:
+			c.log.Warn("metrics: count live sessions", "error", err)
+		}
+		return n, err
+	})
 }
 
 // serveMetrics serves h on its own listener at addr (METRICS_ADDR) until

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -95,31 +94,24 @@ func NewUserIndex(ctx context.Context, cfg Config, db *database.DB, log *slog.Lo
 // once a minute (a COUNT over the table on the database), answering
 // with the last count meanwhile.
 type indexCounts struct {
-	b   usersessions.Backend
-	log *slog.Logger
-
-	mu             sync.Mutex
-	entries, users int64
-	tried          time.Time
+	b     usersessions.Backend
+	log   *slog.Logger
+	count minuteCount[[2]int64]
 }
 
+// get returns the count, or -1 and -1 before one has succeeded.
 func (c *indexCounts) get() (entries, users int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.tried.IsZero() && time.Since(c.tried) < liveRefresh {
-		return c.entries, c.users
-	}
-	c.tried = time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	e, u, err := c.b.Count(ctx)
-	if err != nil {
-		c.log.Warn("metrics: count the per-user index", "error", err)
-		if c.entries == 0 && c.users == 0 {
-			return -1, -1
+	n, ok := c.count.get(time.Now(), func() ([2]int64, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		e, u, err := c.b.Count(ctx)
+		if err != nil {
+			c.log.Warn("metrics: count the per-user index", "error", err)
 		}
-		return c.entries, c.users
+		return [2]int64{e, u}, err
+	})
+	if !ok {
+		return -1, -1
 	}
-	c.entries, c.users = e, u
-	return e, u
+	return n[0], n[1]
 }
