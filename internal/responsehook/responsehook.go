@@ -3,8 +3,8 @@
 // CsrfViewMiddleware and MessageMiddleware, which set their cookies):
 // a ResponseWriter that calls the step once, just before the response
 // starts, whoever starts it, and the Vary: Cookie such a step adds.
-// Packages csrf and messages use it; package session has a writer of its
-// own, since a failed save replaces the response.
+// Packages csrf and messages use both; package session only VaryCookie,
+// its writer being its own (a failed save replaces the response).
 package responsehook
 
 import (
