@@ -145,6 +145,15 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.CookieSameSite == 0 {
 		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
+	switch cfg.CookieSameSite {
+	case http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	default:
+		return nil, fmt.Errorf("messages: invalid CookieSameSite %d", cfg.CookieSameSite)
+	}
+	if cfg.CookieSameSite == http.SameSiteNoneMode && !cfg.CookieSecure {
+		// Browsers drop such a cookie: no message would arrive.
+		return nil, errors.New("messages: CookieSameSite None needs CookieSecure: browsers refuse a SameSite=None cookie without Secure")
+	}
 	emptyTags, err := writesEmptyTags(cfg.DjangoVersion)
 	if err != nil {
 		return nil, err

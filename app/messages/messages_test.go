@@ -372,6 +372,27 @@ func TestNoMiddleware(t *testing.T) {
 	}
 }
 
+// TestCookieSettingsRefused: the messages cookie's attributes are
+// checked as the session cookie's are: SameSite=None without Secure
+// (browsers drop it) and a SameSite out of range are refused; None with
+// Secure, and the attribute left out, are accepted.
+func TestCookieSettingsRefused(t *testing.T) {
+	for _, c := range []struct {
+		cfg messages.Config
+		ok  bool
+	}{
+		{messages.Config{SecretKey: "k", CookieSameSite: http.SameSiteNoneMode}, false},
+		{messages.Config{SecretKey: "k", CookieSameSite: 9}, false},
+		{messages.Config{SecretKey: "k", CookieSameSite: http.SameSiteNoneMode, CookieSecure: true}, true},
+		{messages.Config{SecretKey: "k", CookieSameSite: http.SameSiteDefaultMode}, true},
+	} {
+		_, err := messages.New(c.cfg)
+		if (err == nil) != c.ok {
+			t.Errorf("New(SameSite %d, Secure %v) = %v, want ok %v", c.cfg.CookieSameSite, c.cfg.CookieSecure, err, c.ok)
+		}
+	}
+}
+
 // TestErrorPageStoresMessages: on Echo, a handler that fails has its
 // error page rendered inside the middleware, so the messages it added
 // are stored all the same, as Django's middleware stores them on any
