@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// Targets of issue 10, each judged on figures of one run (ratios to raw
-// Echo, measured in the same rounds).
+// The performance targets the project set itself, each judged on figures
+// of one run (ratios to raw Echo, measured in the same rounds).
 const (
 	targetLibGet       = 0.9  // library /get × raw Echo
 	targetLibVisits    = 0.5  // library /visits × raw Echo (and above scs's memstore)
@@ -203,7 +203,7 @@ func (r routesReport) write(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 
-	fmt.Fprintf(w, "\nTargets (issue 10):\n\n")
+	fmt.Fprintf(w, "\nTargets:\n\n")
 	if r.st.lib != nil {
 		get, vis := r.toRaw(labelLibGet), r.toRaw(labelLibVisits)
 		target(w, fmt.Sprintf("library `/get` ≥ %.2f× raw Echo", targetLibGet), fmt.Sprintf("%.2f×", get), get >= targetLibGet)
@@ -297,7 +297,7 @@ func (c clearReport) write(w io.Writer) {
 		}
 	}
 	vp99 := r.during[pathVisits].percentile(0.99)
-	fmt.Fprintf(w, "\nTargets (issue 10):\n\n")
+	fmt.Fprintf(w, "\nTargets:\n\n")
 	target(w, fmt.Sprintf("clearsessions of %s expired rows ≤ %v", thousands(int64(c.o.expired)), targetClearTime), fmt.Sprintf("%.1f s", r.took.Seconds()), r.manageSucceeded && r.took <= targetClearTime)
 	target(w, fmt.Sprintf("`/visits` p99 during it ≤ %v", targetClearSiteP99), ms(vp99), vp99 <= targetClearSiteP99)
 	hold := "not reported"
