@@ -343,9 +343,10 @@ func sentencesWith(f docscheck.File, s string) []string {
 var settingName = regexp.MustCompile(`^([A-Z][A-Z0-9_]*[A-Z0-9])(=.*)?$`)
 
 // TestSettingsTable: the docs' settings table lists exactly the settings
-// app.LoadConfig reads, each with its flag and default; and each is in the operator
-// contract (../shared/contract.md, or the file TEST_CONTRACT_MD names),
-// when that file is there.
+// app.LoadConfig reads, each with its flag and default; and every setting
+// the operator contract (../shared/contract.md, or the file
+// TEST_CONTRACT_MD names) names, when that file is there, is one the site
+// reads.
 func TestSettingsTable(t *testing.T) {
 	tables := docscheck.TableWithHeader(files(t), "variable", "flag", "meaning", "default")
 	if len(tables) != 1 {
@@ -407,24 +408,27 @@ func TestSettingsTable(t *testing.T) {
 	if len(agreed) < 20 {
 		t.Fatalf("only %d settings found in %s's operator contract", len(agreed), contract)
 	}
-	var missing, pending []string
-	for name := range docs {
-		if !agreed[name] {
-			missing = append(missing, name)
-		}
-	}
+	// The contract is the floor: every setting it names must be read by
+	// the site. Settings the site reads beyond it are this project's own
+	// (documented in the table above, which the code already checked).
+	var pending, extra []string
 	for name := range agreed {
 		if _, ok := code[name]; !ok {
 			pending = append(pending, name)
 		}
 	}
-	sort.Strings(missing)
-	sort.Strings(pending)
-	if len(missing) > 0 {
-		t.Errorf("settings the site reads but the operator contract (%s) does not name: %v: add them to the contract", contract, missing)
+	for name := range docs {
+		if !agreed[name] {
+			extra = append(extra, name)
+		}
 	}
+	sort.Strings(pending)
+	sort.Strings(extra)
 	if len(pending) > 0 {
-		t.Logf("settings the contract names that the code does not read yet: %v", pending)
+		t.Errorf("settings the operator contract (%s) names that app.LoadConfig does not read: %v", contract, pending)
+	}
+	if len(extra) > 0 {
+		t.Logf("settings beyond the operator contract, documented here only: %v", extra)
 	}
 }
 
